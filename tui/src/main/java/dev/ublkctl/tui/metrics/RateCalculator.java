@@ -55,7 +55,13 @@ public final class RateCalculator {
             Map<Integer, DeviceSnapshot> seen = new LinkedHashMap<>();
             for (DeviceSnapshot d : snap.devices()) {
                 seen.put(d.id(), d);
-                goneSince.remove(d.id());
+                if (goneSince.remove(d.id()) != null) {
+                    // Deleted and re-created with the same id: a new device, not a continuation.
+                    prev.remove(d.id());
+                    prevTaken.remove(d.id());
+                    histories.remove(d.id());
+                    firstSeen.remove(d.id());
+                }
                 DeviceSnapshot before = prev.get(d.id());
                 // A device is new if it was not there when the monitor first reached the daemon.
                 if (!firstSeen.containsKey(d.id())) firstSeen.put(d.id(), firstContact ? Double.NEGATIVE_INFINITY : now);

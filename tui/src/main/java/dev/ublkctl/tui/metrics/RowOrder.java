@@ -61,7 +61,7 @@ public record RowOrder(Column column, boolean descending, String filter) {
                 if (key != null && !f[0].equals(key)) continue;
                 for (int i = 1; i < f.length && !hit; i++) {
                     // An id is matched whole ("1" must not pick device 10); text fields by substring.
-                    hit = f[0].equals("id") && i == 1 ? f[i].equals(want) : f[i].contains(want);
+                    hit = f[0].equals("id") ? f[i].equals(want) : f[i].contains(want);
                 }
                 if (hit) break;
             }

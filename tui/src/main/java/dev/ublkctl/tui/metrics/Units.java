@@ -12,7 +12,7 @@ public final class Units {
     public static String count(double v) {
         if (Double.isNaN(v)) return UNKNOWN;
         double a = Math.abs(v);
-        if (a < 1000) return a >= 100 || a == Math.rint(a) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+        if (a < 999.5) return a >= 100 || a == Math.rint(a) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
         String[] suf = {"k", "M", "G", "T", "P"};
         int i = -1;
         while (a >= 999.5 && i < suf.length - 1) {

@@ -42,10 +42,14 @@ public final class MonitorUi {
     /** Takes a new frame (GUI thread). */
     public void show(MonitorFrame f) {
         frame = f;
-        if (view.selectedId < 0 || f.row(view.selectedId).isEmpty()) {
-            List<DeviceRow> rows = view.order.apply(f.rows());
-            if (!rows.isEmpty()) view.selectedId = rows.get(Renderer.selectedIndex(rows, view)).id();
-        }
+        fixSelection();
+    }
+
+    /** Keeps the selection on a visible device (the first one when the selected one is gone). */
+    private void fixSelection() {
+        if (frame == null) return;
+        List<DeviceRow> rows = view.order.apply(frame.rows());
+        if (!rows.isEmpty()) view.selectedId = rows.get(Renderer.selectedIndex(rows, view)).id();
     }
 
     /** Redraws if the terminal was resized; returns true if it was. */
@@ -91,6 +95,7 @@ public final class MonitorUi {
         }
         if (view.mode == ViewState.Mode.DETAIL) detailKey(k, c);
         else tableKey(k, c);
+        if (view.mode == ViewState.Mode.TABLE) fixSelection();
         return true;
     }
 
@@ -140,6 +145,7 @@ public final class MonitorUi {
                 view.mode = ViewState.Mode.TABLE;
                 view.selectedId = view.detailId;
                 focus = -1;
+                fixSelection();
             }
             case ArrowDown -> view.mapScroll++;
             case ArrowUp -> view.mapScroll = Math.max(0, view.mapScroll - 1);

@@ -61,7 +61,7 @@ public final class Renderer {
     static List<Column> columnsFor(int width) {
         EnumSet<Column> cols = EnumSet.allOf(Column.class);
         for (Column drop : DROP_ORDER) {
-            if (tableWidth(cols) <= width) break;
+            if (tableWidth(cols) + 1 <= width) break; // +1: the row's leading blank
             cols.remove(drop);
         }
         return new ArrayList<>(cols);
