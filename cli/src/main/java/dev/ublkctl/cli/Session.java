@@ -36,9 +36,10 @@ public final class Session {
 
     /** Connects to the daemon; the caller closes the client (try-with-resources). */
     public DaemonClient connect() {
+        open.removeIf(c -> !c.isOpen());
         DaemonClient c = DaemonClient.connect(runDir);
         open.add(c);
-        return new Tracked(c, open).client();
+        return c;
     }
 
     /** Closes every open connection: the running calls end as cancelled. */
@@ -46,8 +47,4 @@ public final class Session {
         for (DaemonClient c : open) c.close();
         open.clear();
     }
-
-    void forget(DaemonClient c) { open.remove(c); }
-
-    private record Tracked(DaemonClient client, Set<DaemonClient> open) { }
 }

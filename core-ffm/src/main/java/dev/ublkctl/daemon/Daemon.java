@@ -33,6 +33,9 @@ public final class Daemon implements AutoCloseable {
     private final long pid = ProcessHandle.current().pid();
     private final long start = Daemons.selfStart();
     private final Map<Integer, HostedDevice> devices = new TreeMap<>();
+    /** Ids being added: taken, but not yet served. */
+    private final java.util.Set<Integer> reserved = new java.util.HashSet<>();
+    private final HostedDevice.Factory factory;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private FileChannel lockChannel;
     private FileLock lock;
@@ -40,10 +43,16 @@ public final class Daemon implements AutoCloseable {
     private volatile long emptySince = System.nanoTime();
     private volatile boolean hadDevice;
 
-    public Daemon(RunDir dir, Consumer<String> log) {
+    public Daemon(RunDir dir, HostedDevice.Factory factory, Consumer<String> log) {
         this.dir = dir;
+        this.factory = factory;
         this.records = new DeviceRecords(dir);
         this.log = log;
+    }
+
+    /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
+    public static Daemon withEngine(RunDir dir, Consumer<String> log) {
+        return new Daemon(dir, EngineDevices::create, log);
     }
 
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
@@ -51,7 +60,7 @@ public final class Daemon implements AutoCloseable {
         Sessions.detachFromTerminal();
         RunDir dir = RunDir.resolve();
         PrintStream logOut = System.out;
-        Daemon d = new Daemon(dir, m -> logOut.println(Instant.now() + " " + m));
+        Daemon d = withEngine(dir, m -> logOut.println(Instant.now() + " " + m));
         if (!d.start()) {
             logOut.println(Instant.now() + " another daemon holds " + dir.lockFile() + "; exiting");
             System.exit(0);
@@ -97,7 +106,7 @@ public final class Daemon implements AutoCloseable {
         while (stopped.getCount() > 0) {
             try { Thread.sleep(500); } catch (InterruptedException e) { return; }
             synchronized (this) {
-                if (devices.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
+                if (devices.isEmpty() && reserved.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
                     log.accept(hadDevice ? "last device deleted; exiting" : "no device added; exiting");
                     stopped.countDown();
                 }
@@ -150,7 +159,7 @@ public final class Daemon implements AutoCloseable {
 
     synchronized HostedDevice get(int id) {
         HostedDevice d = devices.get(id);
-        if (d == null || d == HostedDevice.RESERVED) throw RpcException.notFound("no device " + id);
+        if (d == null) throw RpcException.notFound("no device " + id);
         return d;
     }
 
@@ -160,21 +169,24 @@ public final class Daemon implements AutoCloseable {
         synchronized (this) {
             if (stopped.getCount() == 0) throw RpcException.failed("daemon is shutting down");
             id = req.id() >= 0 ? req.id() : lowestFreeId();
-            if (devices.containsKey(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
+            if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
             if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
-            devices.put(id, HostedDevice.RESERVED);
+            reserved.add(id);
         }
+        DeviceRecord base = new DeviceRecord(id, DeviceRecord.LIVE, req.target(), req.backend(), req.queues(), req.depth(),
+                req.size(), req.blockSize(), req.files(), req.chunk(), null, null, null, pid, start, Instant.now().toString());
         HostedDevice d;
         try {
-            d = HostedDevice.create(id, req, pid, start, log);
+            d = factory.create(id, req, base);
         } catch (Exception | Error e) {
             synchronized (this) {
-                devices.remove(id);
+                reserved.remove(id);
                 if (devices.isEmpty()) emptySince = System.nanoTime();
             }
             throw e;
         }
         synchronized (this) {
+            reserved.remove(id);
             devices.put(id, d);
             hadDevice = true;
         }
@@ -185,7 +197,7 @@ public final class Daemon implements AutoCloseable {
 
     private int lowestFreeId() {
         int id = 0;
-        while (devices.containsKey(id)) id++;
+        while (devices.containsKey(id) || reserved.contains(id)) id++;
         return id;
     }
 
@@ -194,7 +206,7 @@ public final class Daemon implements AutoCloseable {
         HostedDevice d;
         synchronized (this) {
             d = devices.get(id);
-            if (d == null || d == HostedDevice.RESERVED) throw RpcException.notFound("no device " + id);
+            if (d == null) throw RpcException.notFound("no device " + id);
             devices.remove(id);
         }
         try {
@@ -251,7 +263,6 @@ public final class Daemon implements AutoCloseable {
         if (server == null) return;
         stopped.countDown();
         for (HostedDevice d : new ArrayList<>(devices.values())) {
-            if (d == HostedDevice.RESERVED) continue;
             try { d.close(); } catch (RuntimeException e) { log.accept("closing device " + d.record().id() + ": " + e); }
             records.delete(d.record().id());
         }

@@ -214,6 +214,9 @@ public final class DaemonClient implements AutoCloseable {
         try { ch.close(); } catch (IOException ignored) { }
     }
 
+    /** False once closed (by {@link #close()}, a timeout or the daemon). */
+    public boolean isOpen() { return ch.isOpen(); }
+
     /** Closes the connection; a call running on another thread ends with {@code cancelled}. */
     @Override
     public void close() {

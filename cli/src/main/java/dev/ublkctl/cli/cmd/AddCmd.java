@@ -144,7 +144,7 @@ public final class AddCmd extends Cmd {
     private int runForeground(AddRequest req) throws Exception {
         var dir = session().runDir();
         var err = err();
-        Daemon d = new Daemon(dir, m -> { err.println(Instant.now() + " " + m); err.flush(); });
+        Daemon d = Daemon.withEngine(dir, m -> { err.println(Instant.now() + " " + m); err.flush(); });
         if (!d.start()) {
             throw new CliException(ExitCode.ERROR, "a daemon already runs for " + dir.root()
                     + "; add without --foreground to use it");

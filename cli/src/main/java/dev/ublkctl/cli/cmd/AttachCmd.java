@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "attach",
-        description = {"Attach a BPF program to a live device, replacing the current one.",
+        description = {"Attach a BPF program to a live device (replaces the current one).",
                 "Possible where the backend can swap programs (emulated, kernel); a kernel-bpf device gets its "
                         + "program at add time only."},
         footerHeading = "%nExamples:%n",

@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 @Command(name = "bench",
-        description = {"Run a workload on a device and report IOPS, bandwidth and latency (fio's option names).",
+        description = {"Benchmark a device: IOPS, bandwidth, latency.",
+                "Runs a workload in the daemon with fio's option names.",
                 "Progress goes to stderr; --json prints the summary (with an 'iops' field)."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl bench -n 0", "  ublkctl bench -n 0 --rw randwrite --bs 4k --iodepth 32 --runtime 5",

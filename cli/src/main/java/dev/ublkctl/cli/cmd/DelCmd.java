@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 
 @Command(name = "del", aliases = "rm",
-        description = {"Delete a device (or all): stop its queues, detach its program, release its files.",
+        description = {"Delete a device, or all of them.", "Stops its queues, detaches its program and releases its files.",
                 "The daemon exits when its last device is deleted. Records of devices whose daemon died are removed."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl del -n 0", "  ublkctl del -a"})

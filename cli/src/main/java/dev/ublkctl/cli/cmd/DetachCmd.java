@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "detach",
-        description = "Detach the BPF program of a live device: all I/O goes to the Java target.",
+        description = {"Detach the BPF program of a live device.", "All I/O goes to the Java target afterwards."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl detach -n 0"})
 public final class DetachCmd extends Cmd {

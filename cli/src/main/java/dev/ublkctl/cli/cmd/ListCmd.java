@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import java.util.List;
 
 @Command(name = "list", aliases = "ls",
-        description = "List devices, from the records in the run dir (no daemon round trip).",
+        description = {"List devices.", "Reads the device records in the run dir (no daemon round trip)."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl list", "  ublkctl list -n 0 -v", "  ublkctl list --json | jq '.[].state'",
                 "", "A device whose daemon died is listed with state 'dead' (remove it with 'ublkctl del')."})

@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "map",
-        description = "Show, dump and update the BPF maps of a device's program.",
+        description = "Show, dump and update a device's BPF maps.",
         subcommands = {MapCmd.Show.class, MapCmd.Dump.class, MapCmd.Update.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl map show -n 0", "  ublkctl map dump -n 0 stats_map", "  ublkctl map update -n 0 cfg 0 1"})

@@ -12,8 +12,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "stats",
-        description = {"Per-queue counters of a device: I/Os and bytes by op, handled in BPF vs redirected vs split, "
-                + "errors, in flight, latency."},
+        description = {"Show a device's per-queue counters.",
+                "I/Os and bytes by op, handled in BPF vs redirected to the Java target vs split, errors, "
+                        + "in flight, latency percentiles, BPF runs and run time."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl stats -n 0", "  ublkctl stats -n 0 --watch 1", "  ublkctl stats -n 0 --json"})
 public final class StatsCmd extends Cmd {

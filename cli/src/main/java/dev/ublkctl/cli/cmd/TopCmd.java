@@ -5,7 +5,7 @@ import dev.ublkctl.cli.ExitCode;
 import picocli.CommandLine.Command;
 
 @Command(name = "top",
-        description = "Full-screen monitor of devices, queues and programs.",
+        description = "Full-screen monitor of devices, queues and programs (not built yet).",
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl top"})
 public final class TopCmd extends Cmd {

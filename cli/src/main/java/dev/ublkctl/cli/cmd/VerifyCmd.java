@@ -12,8 +12,9 @@ import picocli.CommandLine.Mixin;
 import java.time.Duration;
 
 @Command(name = "verify",
-        description = {"Check a device's data path: write patterns through the device (and its program), "
-                + "read them back and compare. Exit 1 if any block differs."},
+        description = {"Check a device's data path end to end.",
+                "Writes patterns through the device (and its program), reads them back and compares. "
+                        + "Exit 1 if any block differs."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl verify -n 0", "  ublkctl verify -n 0 --json"})
 public final class VerifyCmd extends Cmd {
