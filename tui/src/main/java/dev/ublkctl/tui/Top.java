@@ -14,7 +14,7 @@ import dev.ublkctl.tui.ui.Renderer;
 import dev.ublkctl.tui.ui.ViewState;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +30,7 @@ public final class Top {
      * @throws IllegalStateException when there is no terminal to draw on
      */
     public static void interactive(MonitorSource source, Duration interval) throws IOException {
-        if (System.console() == null) {
+        if (System.console() == null || !System.console().isTerminal()) {
             throw new IllegalStateException("top needs a terminal (stdin and stdout a tty); use --once for scripts");
         }
         Terminal term = new DefaultTerminalFactory(System.out, System.in, java.nio.charset.StandardCharsets.UTF_8)
@@ -51,20 +51,27 @@ public final class Top {
      * Draws one frame as plain text (the devices table; rates over {@code interval}, so this
      * takes two snapshots that far apart) and prints it, trailing blanks trimmed.
      */
-    public static void once(MonitorSource source, Duration interval, int columns, PrintStream out) throws IOException {
+    public static MonitorFrame once(MonitorSource source, Duration interval, int columns, PrintWriter out) throws IOException {
+        MonitorFrame f = sample(source, interval);
+        if (f == null) return null;
+        for (String line : renderText(f, new ViewState(), source.describe(), interval, columns, Math.max(8, f.rows().size() + 4))) {
+            out.println(line);
+        }
+        out.flush();
+        return f;
+    }
+
+    /** Two snapshots {@code interval} apart, as one frame with rates; null if interrupted. */
+    public static MonitorFrame sample(MonitorSource source, Duration interval) {
         RateCalculator calc = Monitor.calculator(interval);
         calc.update(source.poll(OptionalInt.empty()));
         try {
             Thread.sleep(interval);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            return null;
         }
-        MonitorFrame f = calc.update(source.poll(OptionalInt.empty()));
-        for (String line : renderText(f, new ViewState(), source.describe(), interval, columns, Math.max(8, f.rows().size() + 6))) {
-            out.println(line);
-        }
-        out.flush();
+        return calc.update(source.poll(OptionalInt.empty()));
     }
 
     /** Renders a frame onto a virtual terminal of the given size and returns its lines (trimmed). */
@@ -73,7 +80,7 @@ public final class Top {
         DefaultVirtualTerminal vt = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
         TerminalScreen screen = new TerminalScreen(vt);
         screen.startScreen();
-        new Renderer(sourceName, interval.toNanos() / 1e9).draw(screen.newTextGraphics(), screen.getTerminalSize(), v, f);
+        new Renderer(sourceName, interval.toNanos() / 1e9, false).draw(screen.newTextGraphics(), screen.getTerminalSize(), v, f);
         List<String> lines = new ArrayList<>();
         for (int r = 0; r < rows; r++) {
             StringBuilder sb = new StringBuilder();

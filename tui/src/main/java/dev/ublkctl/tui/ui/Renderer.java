@@ -34,10 +34,15 @@ public final class Renderer {
 
     private final String sourceName;
     private final double intervalSec;
+    private final boolean interactive;
 
-    public Renderer(String sourceName, double intervalSec) {
+    public Renderer(String sourceName, double intervalSec) { this(sourceName, intervalSec, true); }
+
+    /** @param interactive false for the one-frame text of {@code --once}: no key help footer */
+    public Renderer(String sourceName, double intervalSec, boolean interactive) {
         this.sourceName = sourceName;
         this.intervalSec = intervalSec;
+        this.interactive = interactive;
     }
 
     public void draw(TextGraphics g, TerminalSize size, ViewState v, MonitorFrame f) {
@@ -51,7 +56,7 @@ public final class Renderer {
         } else {
             drawTable(p, v, f);
         }
-        footer(p, v);
+        if (interactive) footer(p, v);
         if (v.help) help(p);
     }
 
@@ -86,7 +91,7 @@ public final class Renderer {
             if (c != v.order.column()) hdr.append(' ');
         }
         p.bar(2, hdr.toString(), Style.HEADER);
-        int top = 3, bottom = p.height - 2;
+        int top = 3, bottom = interactive ? p.height - 2 : p.height;
         if (rows.isEmpty()) {
             empty(p, f, v, top + 1);
             return;
@@ -201,7 +206,7 @@ public final class Renderer {
                 : "program " + d.program() + ": " + Units.count(t.progRuns()) + " runs, " + Units.count(t.progRunsPerSec())
                 + " runs/s, avg " + Units.nanos(t.avgRunNanos()) + "/run";
         p.put(1, y++, prog, Style.PLAIN);
-        mapPane(p, v, d, y, p.height - 2);
+        mapPane(p, v, d, y, p.height - 1);
     }
 
     private static String queueLine(String name, QueueRates q) {
