@@ -7,19 +7,19 @@ import java.util.function.ToDoubleFunction;
 /** The devices table's columns: header, width, alignment, cell text and sort order. */
 public enum Column {
     ID("ID", 4, true, r -> "" + r.id(), r -> r.id()),
-    TARGET("TARGET", 6, false, r -> nz(r.device().target()), null),
+    TARGET("TARGET", 7, false, r -> nz(r.device().target()), null),
     BACKEND("BACKEND", 10, false, r -> nz(r.device().backend()), null),
-    STATE("STATE", 5, false, DeviceRow::stateWord, null),
+    STATE("STATE", 6, false, DeviceRow::stateWord, null),
     QUEUES("QxD", 8, true, r -> r.device().queues() + "x" + r.device().depth(),
             r -> (double) r.device().queues() * r.device().depth()),
     SIZE("SIZE", 5, true, r -> Units.bytes(r.device().size()), r -> r.device().size()),
     PROGRAM("PROGRAM", 9, false, r -> r.device().program() == null ? "-" : r.device().program(), null),
     IOPS("IOPS", 6, true, r -> Units.count(r.total().iops()), r -> r.total().iops()),
     MBPS("MB/s", 6, true, r -> Units.mbps(r.total().mbPerSec()), r -> r.total().mbPerSec()),
-    INFLIGHT("INFL", 4, true, r -> "" + r.total().inFlight(), r -> r.total().inFlight()),
-    BPF("BPF%", 4, true, r -> Units.percent(r.total().bpfShare()), r -> r.total().bpfShare()),
-    REDIRECT("RED%", 4, true, r -> Units.percent(r.total().redirectShare()), r -> r.total().redirectShare()),
-    SPLIT("SPLIT/s", 7, true, r -> Units.count(r.total().splitPerSec()), r -> r.total().splitPerSec()),
+    INFLIGHT("INFL", 5, true, r -> "" + r.total().inFlight(), r -> r.total().inFlight()),
+    BPF("BPF%", 5, true, r -> Units.percent(r.total().bpfShare()), r -> r.total().bpfShare()),
+    REDIRECT("RED%", 5, true, r -> Units.percent(r.total().redirectShare()), r -> r.total().redirectShare()),
+    SPLIT("SPLIT/s", 8, true, r -> Units.count(r.total().splitPerSec()), r -> r.total().splitPerSec()),
     ERRORS("ERR", 5, true, r -> Units.count(r.total().errors()), r -> r.total().errors()),
     P99("P99", 7, true, r -> Units.nanos(r.total().p99Nanos()), r -> r.total().p99Nanos());
 

@@ -87,10 +87,10 @@ public final class Renderer {
         for (Column c : cols) {
             String h = c.header();
             if (c == v.order.column()) h = h + (v.order.descending() ? "▼" : "▲");
-            hdr.append(Column.fit(h, c.width() + (c == v.order.column() ? 1 : 0), c.rightAligned()));
-            if (c != v.order.column()) hdr.append(' ');
+            hdr.append(Column.fit(h, c.width(), c.rightAligned())).append(' ');
         }
         p.bar(2, hdr.toString(), Style.HEADER);
+        summary(p, f);
         int top = 3, bottom = interactive ? p.height - 2 : p.height;
         if (rows.isEmpty()) {
             empty(p, f, v, top + 1);
@@ -109,6 +109,43 @@ public final class Renderer {
             if (i == sel) p.bar(y, line.toString(), st);
             else p.put(0, y, line.toString(), st);
         }
+    }
+
+    /** Row 1: totals over live devices, or why there are none. */
+    private static void summary(Painter p, MonitorFrame f) {
+        if (f.state() == SourceState.LOST) {
+            p.put(1, 1, "daemon stopped answering: " + nz(f.snapshot().message()) + "; showing last known devices", Style.BAD);
+            return;
+        }
+        double iops = 0, mb = 0;
+        long errs = 0, infl = 0;
+        boolean any = false;
+        for (DeviceRow r : f.rows()) {
+            QueueRates t = r.total();
+            errs += t.errors();
+            infl += t.inFlight();
+            if (Double.isNaN(t.iops())) continue;
+            any = true;
+            iops += t.iops();
+            mb += t.mbPerSec();
+        }
+        if (!any) return;
+        double share = weightedBpfShare(f.rows());
+        p.put(1, 1, "total " + Units.count(iops) + " IOPS   " + Units.mbps(mb) + " MB/s   " + infl + " in flight   "
+                + "handled in BPF " + Units.percent(share) + ", redirected " + Units.percent(Double.isNaN(share) ? share : 1 - share)
+                + "   errors " + Units.count(errs), Style.BOLD);
+    }
+
+    /** BPF share over all devices, weighted by each device's IOPS. */
+    static double weightedBpfShare(List<DeviceRow> rows) {
+        double w = 0, s = 0;
+        for (DeviceRow r : rows) {
+            double share = r.total().bpfShare(), io = r.total().iops();
+            if (Double.isNaN(share) || Double.isNaN(io) || io <= 0) continue;
+            w += io;
+            s += share * io;
+        }
+        return w == 0 ? Double.NaN : s / w;
     }
 
     static int selectedIndex(List<DeviceRow> rows, ViewState v) {

@@ -69,7 +69,10 @@ public final class SyntheticDevices implements HostedDevice.Factory {
             if (!name.equals("io_stats")) throw RpcException.notFound("no map " + name);
             List<Object> out = new ArrayList<>();
             for (int q = 0; q < queues; q++) {
-                out.add(Map.of("key", q, "value", Map.of("handled", calls.get() * 750, "redirected", calls.get() * 250)));
+                Map<String, Object> v = new LinkedHashMap<>(); // field order as in the BTF struct
+                v.put("handled", calls.get() * 750);
+                v.put("redirected", calls.get() * 250);
+                out.add(Map.of("key", q, "value", v));
             }
             return out;
         }

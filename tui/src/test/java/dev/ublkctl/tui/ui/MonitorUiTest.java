@@ -97,6 +97,8 @@ class MonitorUiTest {
         assertNotNull(r1, text());
         assertTrue(r1.matches(".*\\bnull\\s+emulated\\s+live\\s+2x128\\s+1G\\s+null\\s+2\\.00k\\s+8\\.2\\s+6\\s+100%\\s+0%\\s+200\\s+0\\s+19\\.9us.*"), r1);
         assertTrue(r2.matches(".*\\bloop\\s+emulated\\s+live\\s+1x128\\s+1G\\s+loop\\s+3\\.00k\\s+12\\.3\\s+3\\s+50%\\s+50%\\s+300\\s+0\\s+19\\.9us.*"), r2);
+        assertTrue(lines().get(1).contains("total 5.00k IOPS   20.5 MB/s   9 in flight   handled in BPF 70%, redirected 30%   errors 0"),
+                lines().get(1));
         assertTrue(lines().getFirst().contains("2 devices"));
         assertTrue(lines().getFirst().contains("daemon ok"));
         assertTrue(lines().getLast().contains("q quit"), lines().getLast());
@@ -239,6 +241,7 @@ class MonitorUiTest {
         assertTrue(lines().getFirst().contains("lost"));
         key(KeyType.Escape);
         assertTrue(lines().getFirst().contains("DAEMON LOST"), lines().getFirst());
+        assertTrue(lines().get(1).contains("daemon stopped answering: lost the daemon during device.list: Broken pipe"), lines().get(1));
         assertTrue(rowOf(1).contains(" lost "), rowOf(1));
         assertTrue(rowOf(2).contains(" lost "));
         assertTrue(rowOf(1).matches(".*\\s-\\s+-\\s+0\\s+-\\s+-\\s+-.*"), "no rates for a lost device: " + rowOf(1));
