@@ -78,7 +78,11 @@ public final class Daemon implements AutoCloseable {
     public boolean start() throws IOException {
         dir.create();
         lockChannel = FileChannel.open(dir.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock = lockChannel.tryLock();
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // this JVM already runs a daemon on this dir
+        }
         if (lock == null) {
             lockChannel.close();
             return false;
