@@ -52,7 +52,7 @@ public final class Daemon implements AutoCloseable {
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
     public static Daemon withEngine(RunDir dir, Consumer<String> log) {
-        return new Daemon(dir, EngineDevices::create, log);
+        return new Daemon(dir, new EngineDevices(), log);
     }
 
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
@@ -271,6 +271,9 @@ public final class Daemon implements AutoCloseable {
             records.delete(d.record().id());
         }
         devices.clear();
+        if (factory instanceof AutoCloseable c) {
+            try { c.close(); } catch (Exception e) { log.accept("closing the engine: " + e); }
+        }
         server.close();
         server = null;
         try {
