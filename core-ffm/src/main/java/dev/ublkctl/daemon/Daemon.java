@@ -52,7 +52,7 @@ public final class Daemon implements AutoCloseable {
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
     public static Daemon withEngine(RunDir dir, Consumer<String> log) {
-        return new Daemon(dir, EngineDevices::create, log);
+        return new Daemon(dir, new EngineDevices(), log);
     }
 
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
@@ -78,7 +78,11 @@ public final class Daemon implements AutoCloseable {
     public boolean start() throws IOException {
         dir.create();
         lockChannel = FileChannel.open(dir.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock = lockChannel.tryLock();
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // this JVM already runs a daemon on this dir
+        }
         if (lock == null) {
             lockChannel.close();
             return false;
@@ -267,6 +271,9 @@ public final class Daemon implements AutoCloseable {
             records.delete(d.record().id());
         }
         devices.clear();
+        if (factory instanceof AutoCloseable c) {
+            try { c.close(); } catch (Exception e) { log.accept("closing the engine: " + e); }
+        }
         server.close();
         server = null;
         try {

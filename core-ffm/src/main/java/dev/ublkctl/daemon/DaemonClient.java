@@ -189,7 +189,7 @@ public final class DaemonClient implements AutoCloseable {
                 if (msg.path("id").asLong(-1) != id) continue;
                 if (msg.has("error")) {
                     JsonNode e = msg.get("error");
-                    throw new RpcException(e.path("code").asInt(RpcException.FAILED), e.path("message").asText("error"));
+                    throw new RpcException(e.path("code").asInt(RpcException.FAILED), e.path("message").asText("error"), null);
                 }
                 JsonNode result = msg.get("result");
                 if (type.getRawClass() == JsonNode.class) {

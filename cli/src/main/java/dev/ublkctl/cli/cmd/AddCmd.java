@@ -57,7 +57,7 @@ public final class AddCmd extends Cmd {
     int depth;
 
     @Option(names = {"-s", "--size"}, paramLabel = "SIZE", converter = Sizes.Converter.class,
-            description = "Capacity (e.g. 1G, 512M). Default: the backing files' size, 1G for null.")
+            description = "Capacity (e.g. 1G, 512M). Default: the backing files' size; 250G for null (like kublk).")
     Long size;
 
     @Option(names = "--bs", paramLabel = "BYTES", converter = Sizes.Converter.class, defaultValue = "512",
