@@ -56,6 +56,7 @@ public final class DemoCommand extends Cmd {
     private final List<Integer> created = new CopyOnWriteArrayList<>();
     private final List<DaemonClient> loadClients = new CopyOnWriteArrayList<>();
     private final AtomicBoolean cleaned = new AtomicBoolean();
+    private final List<String> loadStopped = new CopyOnWriteArrayList<>();
     private Path tmp;
 
     @Override
@@ -101,7 +102,16 @@ public final class DemoCommand extends Cmd {
         List<DeviceRecord> out = new ArrayList<>();
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             for (AddRequest r : reqs) {
-                DeviceRecord d = c.add(r);
+                DeviceRecord d;
+                try {
+                    d = c.add(r);
+                } catch (RpcException e) {
+                    if (e.code() != RpcException.UNSUPPORTED) throw e;
+                    // This build or backend cannot run the program: show the device without one.
+                    note("demo: no BPF program for the " + r.target() + " device: " + e.getMessage());
+                    d = c.add(new AddRequest(r.id(), r.target(), r.queues(), r.depth(), r.size(), r.blockSize(),
+                            r.files(), r.chunk(), null, r.backend()));
+                }
                 created.add(d.id());
                 out.add(d);
                 note("demo: device " + d.id() + ": " + d.target() + " with BPF program " + d.program() + " on backend " + d.backend());
@@ -137,8 +147,9 @@ public final class DemoCommand extends Cmd {
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
-                    // The device went away (deleted from another shell) or the daemon died: stop loading it.
-                    if (!cleaned.get()) note("demo: load on device " + d.id() + " stopped: " + e.getMessage());
+                    // Unsupported here, the device went away (deleted from another shell) or the daemon
+                    // died: stop loading it and say why (the monitor is drawn over this, so also log it).
+                    if (!cleaned.get()) loadStopped.add("device " + d.id() + ": " + e.getMessage());
                     return;
                 }
             }
@@ -148,6 +159,7 @@ public final class DemoCommand extends Cmd {
     /** Removes what the demo made: load connections, devices, backing files. Runs once. */
     private void cleanup() {
         if (!cleaned.compareAndSet(false, true)) return;
+        for (String s : loadStopped) note("demo: the load stopped on " + s);
         for (DaemonClient c : loadClients) c.close();
         if (!created.isEmpty()) {
             try (DaemonClient c = session().connect()) {

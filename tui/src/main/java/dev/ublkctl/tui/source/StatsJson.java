@@ -59,9 +59,11 @@ public final class StatsJson {
         long errors = 0;
         if (err.isNumber()) errors = err.asLong();
         else for (Iterator<JsonNode> it = err.elements(); it.hasNext(); ) errors += it.next().asLong(); // errno -> count
+        JsonNode p99 = first(q.path("latency"), "p99Ns", "p99Nanos", "p99");
+        double p99SinceStart = p99 != null && p99.isNumber() && p99.asDouble() > 0 ? p99.asDouble() : Double.NaN;
         return new QueueCounters(q.path("queue").asInt(index), ios, bytes, q.path("bpfHandled").asLong(),
                 q.path("redirected").asLong(), q.path("splitParts").asLong(), errors, q.path("inFlight").asLong(),
-                latency(q.path("latency")), q.path("progRuns").asLong(), q.path("progRunNanos").asLong());
+                latency(q.path("latency")), q.path("progRuns").asLong(), q.path("progRunNanos").asLong(), p99SinceStart);
     }
 
     /**

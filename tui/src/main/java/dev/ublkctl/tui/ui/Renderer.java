@@ -320,7 +320,8 @@ public final class Renderer {
             "",
             "BPF% = I/O parts the program completed in BPF, RED% = parts redirected",
             "to the userspace target; SPLIT/s = extra parts from CONTINUE;",
-            "P99 = 99th percentile service time over the last interval.",
+            "P99 = 99th percentile service time over the last interval (since the",
+            "device started when the daemon sends percentiles, not a histogram).",
     };
 
     private void help(Painter p) {

@@ -50,6 +50,29 @@ class StatsJsonTest {
     }
 
     @Test
+    void readsTheDaemonsFlatStatsWithPercentilesAndUsesTheirP99() {
+        JsonNode rec = json("{'id':0,'state':'live','target':'null','backend':'emulated','queues':1,'depth':8,'size':4096}");
+        String q = "{'id':0,'takenNanos':5,'total':{},'queues':[{'queue':0,'ios':%d,'bytes':%d,'reads':0,'bpfHandled':0,"
+                + "'redirected':%d,'splitParts':0,'errors':1,'errorsByErrno':{'5':1},'inFlight':1,"
+                + "'latency':{'count':%d,'minNs':1,'meanNs':2,'p50Ns':3,'p99Ns':%d,'p999Ns':5,'maxNs':6},'progRuns':0,'progRunNanos':0}]}";
+        var d1 = StatsJson.device(rec, json(q.formatted(10, 40960, 10, 10, 7000)), null);
+        var c = d1.counters().getFirst();
+        assertEquals(10, c.ios());
+        assertEquals(1, c.errors());
+        assertEquals(LatencyHistogram.EMPTY, c.latency());
+        assertEquals(7000, c.p99SinceStart());
+        var d2 = StatsJson.device(rec, json(q.formatted(30, 122880, 30, 30, 9000)), null);
+        var calc = new dev.ublkctl.tui.metrics.RateCalculator(60, 10);
+        calc.update(new dev.ublkctl.tui.model.MonitorSnapshot(0, dev.ublkctl.tui.model.SourceState.CONNECTED, null, List.of(d1)));
+        var row = calc.update(new dev.ublkctl.tui.model.MonitorSnapshot(1_000_000_000L, dev.ublkctl.tui.model.SourceState.CONNECTED,
+                null, List.of(d2))).row(0).orElseThrow();
+        assertEquals(20, row.total().iops(), 1e-9);
+        assertEquals(0, row.total().bpfShare(), 1e-9, "all redirected: no program");
+        assertEquals(9000, row.queues().getFirst().p99Nanos(), 1e-9);
+        assertEquals(9000, row.total().p99Nanos(), 1e-9);
+    }
+
+    @Test
     void readsParallelArrayHistogramsAndRejectsShapelessStats() {
         var h = StatsJson.latency(json("{'upperBounds':[10,20,30],'buckets':[1,0,2]}"));
         assertEquals(new LatencyHistogram(new long[]{10, 30}, new long[]{1, 2}), h);
