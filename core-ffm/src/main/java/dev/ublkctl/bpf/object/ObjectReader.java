@@ -298,7 +298,9 @@ final class ObjectReader {
         li.sort(Comparator.comparingInt(ProgramSpec.LineInfo::insn));
         cr.sort(Comparator.comparingInt(ProgramSpec.CoreRelo::insn));
         int slash = sec.indexOf('/');
-        return new ProgramSpec(entry.name(), sec, type, sec.startsWith("struct_ops.s/"),
+        // struct_ops.s/ programs are sleepable; the kernel accepts syscall programs only as sleepable (libbpf's SEC_SLEEPABLE)
+        boolean sleepable = sec.startsWith("struct_ops.s/") || type == ProgramType.SYSCALL;
+        return new ProgramSpec(entry.name(), sec, type, sleepable,
                 slash < 0 ? "" : sec.substring(slash + 1), out, kfuncs, fi, li, cr, license);
     }
 

@@ -22,7 +22,7 @@ import java.util.Optional;
  * @param name      the entry function's symbol name
  * @param section   the ELF section it came from ("struct_ops/ublk_bpf_queue_io_cmd", "xdp", ...)
  * @param type      the program type derived from the section
- * @param sleepable true for {@code struct_ops.s/} sections
+ * @param sleepable true for {@code struct_ops.s/} sections and {@code syscall} programs (load with BPF_F_SLEEPABLE)
  * @param attachTo  the part after the first '/' of the section name, "" if none
  * @param kfuncs    kfunc names referenced by kfunc calls, by index
  * @param license   the object's license string
