@@ -1,0 +1,341 @@
+package dev.ublkctl.ublk.kernel;
+
+import dev.ublkctl.sys.Errno;
+import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.uapi.DevInfo;
+import dev.ublkctl.ublk.uapi.UblkFeature;
+import dev.ublkctl.ublk.uapi.UblkParams;
+import dev.ublkctl.ublk.uapi.UblkUapi;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The kernel-backend tests, run in ONE JVM inside the QEMU guest by {@code scripts/ublk-vm-test}
+ * (the real ublk driver is needed; the host has none). A plain main, not JUnit: each JVM start
+ * in the TCG guest costs seconds. Prints one {@code ### name: ok|FAILED} line per case and
+ * {@code N passed, M failed}; exits 0 only if every case passed, 77 if there is no ublk here.
+ */
+public final class GuestSuite {
+    private static final long CASE_TIMEOUT_S = 180;
+
+    private record Case(String name, Body body) {}
+
+    @FunctionalInterface
+    private interface Body { void run(UblkControl ctl) throws Exception; }
+
+    public static void main(String[] args) throws Exception {
+        KernelSupport.Report r = KernelSupport.probe();
+        System.out.println("kernel " + r.kernelRelease() + ": control " + r.control().reason() + "; " + r.features().reason()
+                + " " + r.featureNames() + "; rfc: " + r.rfc().reason());
+        if (!r.kernelBackend()) {
+            System.out.println("SKIP: no usable ublk here: " + r.control().reason());
+            System.exit(77);
+        }
+        List<Case> cases = List.of(
+                new Case("features and detection", GuestSuite::features),
+                new Case("control commands round trip", GuestSuite::controlRoundTrip),
+                new Case("bad parameters are rejected with command and errno", GuestSuite::badParameters),
+                new Case("null device: O_DIRECT write/read, counters agree", GuestSuite::nullDevice),
+                new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
+                new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
+                new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
+        List<String> only = List.of(args);
+        int pass = 0, fail = 0;
+        try (UblkControl ctl = UblkControl.open()) {
+            for (Case c : cases) {
+                if (!only.isEmpty() && only.stream().noneMatch(c.name()::contains)) continue;
+                long t0 = System.nanoTime();
+                Throwable err = runWithTimeout(c, ctl);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                if (err == null) {
+                    pass++;
+                    System.out.println("### " + c.name() + ": ok (" + ms + " ms)");
+                } else {
+                    fail++;
+                    System.out.println("### " + c.name() + ": FAILED (" + ms + " ms): " + err);
+                    err.printStackTrace(System.out);
+                }
+            }
+        }
+        System.out.println(pass + " passed, " + fail + " failed");
+        System.exit(fail == 0 ? 0 : 1);
+    }
+
+    /** Runs a case on its own thread; a case that hangs (a kernel wait) ends the JVM with a thread dump. */
+    private static Throwable runWithTimeout(Case c, UblkControl ctl) throws InterruptedException {
+        Throwable[] err = new Throwable[1];
+        Thread t = Thread.ofPlatform().name("case").start(() -> {
+            try {
+                c.body().run(ctl);
+            } catch (Throwable e) {
+                err[0] = e;
+            }
+        });
+        t.join(TimeUnit.SECONDS.toMillis(CASE_TIMEOUT_S));
+        if (t.isAlive()) {
+            System.out.println("### " + c.name() + ": FAILED: still running after " + CASE_TIMEOUT_S + " s; threads:");
+            for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                System.out.println("  " + e.getKey().getName());
+                for (StackTraceElement s : e.getValue()) System.out.println("    at " + s);
+            }
+            System.out.flush();
+            Runtime.getRuntime().halt(3);
+        }
+        return err[0];
+    }
+
+    // ------------------------------------------------------------------ cases
+
+    static void features(UblkControl ctl) {
+        check(ctl.featuresKnown(), "GET_FEATURES answered");
+        check(ctl.has(UblkFeature.CMD_IOCTL_ENCODE), "6.4+ kernels report CMD_IOCTL_ENCODE");
+        check(ctl.ioctlEncode(), "commands go out ioctl-encoded");
+        KernelSupport.Report r = KernelSupport.probe();
+        check(r.kernelBackend(), "kernel backend available: " + r.control().reason());
+        check(r.module().ok(), "module: " + r.module().reason());
+        check(r.featureMask() == ctl.features(), "probe and control agree on the mask");
+        check(r.featureNames().contains("USER_RECOVERY"), "names decoded: " + r.featureNames());
+        // Debian's 6.12 is mainline: the RFC type must not be there
+        check(!r.rfc().ok(), "rfc: " + r.rfc().reason());
+        System.out.println("  features 0x" + Long.toHexString(ctl.features()) + " = " + UblkFeature.names(ctl.features()));
+        System.out.println("  rfc: " + r.rfc().reason());
+    }
+
+    static void controlRoundTrip(UblkControl ctl) {
+        DevInfo info = ctl.addDev(DevInfo.request(-1, 1, 16, 64 << 10, 0));
+        try {
+            check(info.devId() >= 0, "kernel picked an id: " + info);
+            check(info.queueDepth() == 16 && info.nrHwQueues() == 1, "negotiated " + info);
+            check(info.state() == UblkUapi.S_DEV_DEAD, "a new device is DEAD, not " + info.stateName());
+            DevInfo again = ctl.getDevInfo(info.devId());
+            check(again.devId() == info.devId() && again.queueDepth() == 16, "GET_DEV_INFO " + again);
+            DevInfo two = ctl.getDevInfo2(info.devId());
+            check(two.equals(again), "GET_DEV_INFO2 " + two + " equals GET_DEV_INFO " + again);
+            UblkParams p = UblkParams.basic(UblkParams.Basic.of(8192, 12, 128))
+                    .withDiscard(new UblkParams.Discard(0, 4096, 8192, 8192, 1));
+            ctl.setParams(info.devId(), p);
+            UblkParams got = ctl.getParams(info.devId());
+            check(got.basic().devSectors() == 8192 && got.basic().logicalBsShift() == 12, "GET_PARAMS basic " + got.basic());
+            check(got.discard() != null && got.discard().maxDiscardSectors() == 8192, "GET_PARAMS discard " + got.discard());
+            check(Files.exists(Path.of(info.charDevPath())), info.charDevPath() + " exists");
+        } finally {
+            ctl.delDev(info.devId());
+        }
+        expectErrno(() -> ctl.getDevInfo(info.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
+    }
+
+    static void badParameters(UblkControl ctl) {
+        expectErrno(() -> ctl.addDev(DevInfo.request(-1, 1, UblkUapi.MAX_QUEUE_DEPTH + 1, 64 << 10, 0)),
+                "UBLK_U_CMD_ADD_DEV", Errno.EINVAL);
+        expectErrno(() -> ctl.delDev(999_999), "UBLK_U_CMD_DEL_DEV", Errno.ENODEV);
+        expectErrno(() -> ctl.stopDev(999_999), "UBLK_U_CMD_STOP_DEV", Errno.ENODEV);
+        DevInfo info = ctl.addDev(DevInfo.request(-1, 1, 8, 64 << 10, 0));
+        try {
+            // logical block larger than a page
+            expectErrno(() -> ctl.setParams(info.devId(), UblkParams.basic(UblkParams.Basic.of(8192, 13, 128))),
+                    "UBLK_U_CMD_SET_PARAMS", Errno.EINVAL);
+            // a server pid of 0 is refused before START_DEV waits for anything
+            expectErrno(() -> ctl.startDev(info.devId(), 0), "UBLK_U_CMD_START_DEV", Errno.EINVAL);
+            // ADD_DEV with an id that exists
+            expectErrno(() -> ctl.addDev(DevInfo.request(info.devId(), 1, 8, 64 << 10, 0)),
+                    "UBLK_U_CMD_ADD_DEV", Errno.EEXIST);
+        } finally {
+            ctl.delDev(info.devId());
+        }
+    }
+
+    static void nullDevice(UblkControl ctl) throws Exception {
+        long size = 32L << 20;
+        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 1, 32, 256 << 10, 0),
+                UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 512)))) {
+            GuestServer srv = new GuestServer(dev, new GuestServer.NullTarget());
+            try {
+                dev.start();
+                DevInfo live = ctl.getDevInfo(dev.id());
+                check(live.state() == UblkUapi.S_DEV_LIVE, "LIVE after START_DEV, got " + live.stateName());
+                check(live.serverPid() == Libc.getpid(), "server pid recorded: " + live.serverPid());
+                long w0 = srv.writeBytes.get(), r0 = srv.readBytes.get();
+                int chunk = 64 << 10, n = 64;
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment buf = a.allocate(chunk, 4096);
+                    fill(buf, 7);
+                    int fd = openBlock(dev.blockDevPath());
+                    try {
+                        for (int i = 0; i < n; i++) check(Libc.pwrite(fd, buf, chunk, (long) i * chunk) == chunk, "full write");
+                        long written = srv.writeBytes.get() - w0;
+                        check(written == (long) n * chunk, "server saw " + written + " bytes written, client wrote " + (long) n * chunk);
+                        for (int i = 0; i < n; i++) {
+                            check(Libc.pread(fd, buf, chunk, (long) i * chunk) == chunk, "full read");
+                            check(isZero(buf), "null reads zeros");
+                        }
+                        long read = srv.readBytes.get() - r0;
+                        check(read == (long) n * chunk, "server saw " + read + " bytes read, client read " + (long) n * chunk);
+                    } finally {
+                        Libc.close(fd);
+                    }
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+        }
+    }
+
+    static void ramDevice(UblkControl ctl, long flags) throws Exception {
+        long size = 16L << 20;
+        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 2, 16, 128 << 10, flags),
+                UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 256)))) {
+            if ((flags & UblkFeature.NEED_GET_DATA.mask()) != 0)
+                check(dev.info().has(UblkFeature.NEED_GET_DATA), "kernel kept NEED_GET_DATA: " + UblkFeature.names(dev.info().flags()));
+            GuestServer srv = new GuestServer(dev, new GuestServer.RamTarget(size));
+            try {
+                dev.start();
+                Random rnd = new Random(42);
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment all = a.allocate(size, 4096);
+                    byte[] pattern = new byte[(int) size];
+                    rnd.nextBytes(pattern);
+                    MemorySegment.copy(pattern, 0, all, ValueLayout.JAVA_BYTE, 0, pattern.length);
+                    int fd = openBlock(dev.blockDevPath());
+                    try {
+                        // sizes from one sector to 1 MiB (split by the kernel into 128 KiB requests)
+                        long off = 0;
+                        while (off < size) {
+                            int len = (int) Math.min(size - off, 512L << rnd.nextInt(12));
+                            check(Libc.pwrite(fd, all.asSlice(off, len), len, off) == len, "write at " + off);
+                            off += len;
+                        }
+                        Libc.fsync(fd);
+                        MemorySegment back = a.allocate(size, 4096);
+                        off = 0;
+                        while (off < size) {
+                            int len = (int) Math.min(size - off, 4096L << rnd.nextInt(8));
+                            check(Libc.pread(fd, back.asSlice(off, len), len, off) == len, "read at " + off);
+                            off += len;
+                        }
+                        long mismatch = all.mismatch(back);
+                        check(mismatch == -1, "data read back differs at byte " + mismatch);
+                    } finally {
+                        Libc.close(fd);
+                    }
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+                check(srv.writeBytes.get() == size, "server wrote " + srv.writeBytes.get() + " bytes for " + size);
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+        }
+    }
+
+    static void loopExt4(UblkControl ctl) throws Exception {
+        long size = 64L << 20;
+        Path backing = Files.createTempFile("ublk-loop", ".img");
+        Path mnt = Files.createTempDirectory("ublk-mnt");
+        UblkParams params = UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 1024))
+                .withDiscard(new UblkParams.Discard(0, 4096, 1 << 16, 1 << 16, 1));
+        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 1, 32, 512 << 10, 0), params)) {
+            GuestServer srv = new GuestServer(dev, new GuestServer.LoopTarget(backing.toString(), size));
+            try {
+                dev.start();
+                String bdev = dev.blockDevPath();
+                run("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", bdev);
+                run("mount", "-t", "ext4", bdev, mnt.toString());
+                Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+                Random rnd = new Random(7);
+                for (int i = 0; i < 8; i++) {
+                    byte[] b = new byte[4096 * (1 + rnd.nextInt(64)) + rnd.nextInt(4096)];
+                    rnd.nextBytes(b);
+                    files.put("file-" + i + ".bin", b);
+                }
+                files.put("hello.txt", "hello from ublkctl\n".getBytes(StandardCharsets.UTF_8));
+                for (var e : files.entrySet()) Files.write(mnt.resolve(e.getKey()), e.getValue());
+                run("sync");
+                run("umount", mnt.toString());
+                run("fsck.ext4", "-n", "-f", bdev);
+                run("mount", "-t", "ext4", "-o", "ro", bdev, mnt.toString());
+                try {
+                    for (var e : files.entrySet()) {
+                        byte[] got = Files.readAllBytes(mnt.resolve(e.getKey()));
+                        check(java.util.Arrays.equals(got, e.getValue()), e.getKey() + " read back differs");
+                    }
+                } finally {
+                    run("umount", mnt.toString());
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+                check(srv.flushes.get() > 0, "ext4 sent flushes");
+                System.out.println("  loop: " + srv.reads.get() + " reads, " + srv.writes.get() + " writes, "
+                        + srv.flushes.get() + " flushes, " + srv.discards.get() + " discards");
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+        } finally {
+            Files.deleteIfExists(backing);
+            Files.deleteIfExists(mnt);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static int openBlock(String path) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(Path.of(path))) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException(path + " did not appear");
+            Thread.sleep(20);
+        }
+        return Libc.open(path, Libc.O_RDWR | Libc.O_DIRECT | Libc.O_CLOEXEC);
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", cmd) + " did not finish in 120 s");
+        }
+        if (p.exitValue() != 0)
+            throw new AssertionError(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out);
+    }
+
+    private static void expectErrno(Runnable r, String command, int errno) {
+        try {
+            r.run();
+        } catch (UblkCommandException e) {
+            check(e.command().equals(command), "expected " + command + " to fail, but " + e.command() + " did: " + e.getMessage());
+            check(e.errno() == errno, command + ": expected " + Errno.name(errno) + ", got " + e.getMessage());
+            check(e.getMessage().contains(command) && e.getMessage().contains(Errno.name(errno)),
+                    "message names command and errno: " + e.getMessage());
+            System.out.println("  refused as expected: " + e.getMessage());
+            return;
+        }
+        throw new AssertionError(command + " should have failed with " + Errno.name(errno));
+    }
+
+    private static void fill(MemorySegment s, int seed) {
+        for (long i = 0; i < s.byteSize(); i++) s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
+    }
+
+    private static boolean isZero(MemorySegment s) {
+        for (long i = 0; i < s.byteSize(); i += 8) if (s.get(ValueLayout.JAVA_LONG, i) != 0) return false;
+        return true;
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new AssertionError(what);
+    }
+}
