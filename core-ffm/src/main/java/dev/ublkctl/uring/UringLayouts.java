@@ -38,7 +38,7 @@ public final class UringLayouts {
             JAVA_INT.withName("fd"),
             // union { __u64 off; __u64 addr2; struct { __u32 cmd_op; __u32 __pad1; }; }
             MemoryLayout.unionLayout(JAVA_LONG.withName("off"),
-                    MemoryLayout.structLayout(JAVA_INT.withName("cmd_op"), JAVA_INT.withName("pad1"))).withName("u1"),
+                    MemoryLayout.structLayout(JAVA_INT.withName("cmd_op"), JAVA_INT.withName("pad1")).withName("cmd")).withName("u1"),
             JAVA_LONG.withName("addr"), JAVA_INT.withName("len"),
             // rw_flags / fsync_flags / uring_cmd_flags / ... share this word
             JAVA_INT.withName("op_flags"),
@@ -65,7 +65,7 @@ public final class UringLayouts {
     // SQE field offsets, derived from the layout once.
     static final long SQE_OPCODE = off(IO_URING_SQE, "opcode"), SQE_FLAGS = off(IO_URING_SQE, "flags"),
             SQE_IOPRIO = off(IO_URING_SQE, "ioprio"), SQE_FD = off(IO_URING_SQE, "fd"),
-            SQE_OFF = off(IO_URING_SQE, "u1", "off"), SQE_CMD_OP = off(IO_URING_SQE, "u1", "cmd_op"),
+            SQE_OFF = off(IO_URING_SQE, "u1", "off"), SQE_CMD_OP = off(IO_URING_SQE, "u1", "cmd", "cmd_op"),
             SQE_ADDR = off(IO_URING_SQE, "addr"), SQE_LEN = off(IO_URING_SQE, "len"),
             SQE_OP_FLAGS = off(IO_URING_SQE, "op_flags"), SQE_USER_DATA = off(IO_URING_SQE, "user_data"),
             SQE_BUF_INDEX = off(IO_URING_SQE, "buf_index"), SQE_FILE_INDEX = off(IO_URING_SQE, "file_index"),

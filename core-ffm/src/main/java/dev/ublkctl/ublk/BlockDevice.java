@@ -1,0 +1,55 @@
+package dev.ublkctl.ublk;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The block side of a started device: what a filesystem or fio would see on {@code /dev/ublkbN}.
+ * Offsets and lengths are bytes and must be multiples of the logical block size and inside the
+ * device; requests larger than the device's max I/O size are split into several requests.
+ *
+ * <p>Two ways to submit: {@link #submit} is allocation-free and reports through an
+ * {@link IoCallback}; the future-returning methods are for convenience. Both apply
+ * back-pressure: a queue holds at most {@code queueDepth} requests.
+ */
+public interface BlockDevice {
+    /** Return value of {@link #submit} when the queue is full and {@code block} was false. */
+    int FULL = Integer.MIN_VALUE;
+
+    long size();
+
+    int logicalBlockSize();
+
+    int nrQueues();
+
+    int queueDepth();
+
+    int maxIoBytes();
+
+    /**
+     * Submits one request. {@code buf} must hold at least {@code length} bytes for READ/WRITE
+     * (it is read at submission for WRITE and written before the callback for READ); it is
+     * ignored for the other ops. {@code queue} picks the hardware queue, or -1 for the
+     * submitting thread's own queue (as blk-mq maps CPUs to queues).
+     *
+     * @return 0 when accepted (the callback will run exactly once), {@link #FULL} when the queue
+     *         is full and {@code block} is false, or a negative errno when the request is refused
+     *         (misaligned: -EINVAL, past the end: -EIO, device not live: -ENODEV); refused requests
+     *         never call back
+     * @throws InterruptedException if interrupted while waiting for a free tag
+     */
+    int submit(int queue, IoOp op, long offset, int length, MemorySegment buf, IoCallback cb, long cookie, boolean block)
+            throws InterruptedException;
+
+    /** Reads {@code buf.byteSize()} bytes at {@code offset}; completes with the byte count. */
+    CompletableFuture<Integer> read(long offset, MemorySegment buf);
+
+    /** Writes {@code buf.byteSize()} bytes at {@code offset}; completes with the byte count. */
+    CompletableFuture<Integer> write(long offset, MemorySegment buf);
+
+    CompletableFuture<Integer> flush();
+
+    CompletableFuture<Integer> discard(long offset, long length);
+
+    CompletableFuture<Integer> writeZeroes(long offset, long length);
+}

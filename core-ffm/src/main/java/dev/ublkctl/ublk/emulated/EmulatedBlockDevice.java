@@ -1,0 +1,170 @@
+package dev.ublkctl.ublk.emulated;
+
+import dev.ublkctl.sys.Errno;
+import dev.ublkctl.ublk.BlockDevice;
+import dev.ublkctl.ublk.BlockIoException;
+import dev.ublkctl.ublk.DeviceInfo;
+import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.IoCallback;
+import dev.ublkctl.ublk.IoOp;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The block front of an emulated device: checks requests as the block layer would, splits
+ * them at the max I/O size and hands each part to a queue.
+ */
+final class EmulatedBlockDevice implements BlockDevice {
+    private final EmulatedDriver.Dev dev;
+    private final DeviceInfo info;
+    private final DeviceParams params;
+    private final long size;
+    private final int lbs;
+
+    EmulatedBlockDevice(EmulatedDriver.Dev dev) {
+        this.dev = dev;
+        this.info = dev.info;
+        this.params = dev.params;
+        this.size = params.sizeBytes();
+        this.lbs = params.logicalBlockSize();
+    }
+
+    @Override public long size() { return size; }
+    @Override public int logicalBlockSize() { return lbs; }
+    @Override public int nrQueues() { return info.nrQueues(); }
+    @Override public int queueDepth() { return info.queueDepth(); }
+    @Override public int maxIoBytes() { return maxIo(); }
+
+    private int maxIo() { return Math.min(info.maxIoBufBytes(), params.maxSectors() << 9); }
+
+    /** Why a request is refused (as a negative errno with a message), or null if it is fine. */
+    private String check(IoOp op, long offset, long length, MemorySegment buf, int[] errno) {
+        if (op == null) { errno[0] = Errno.EOPNOTSUPP; return "unsupported op"; }
+        if (dev.state != EmulatedDriver.State.LIVE) { errno[0] = Errno.ENODEV; return "device " + info.devId() + " is " + dev.state.name().toLowerCase(); }
+        if (op == IoOp.FLUSH) return null;
+        if ((op == IoOp.DISCARD || op == IoOp.WRITE_ZEROES || op == IoOp.WRITE_SAME) && !params.discard()) {
+            errno[0] = Errno.EOPNOTSUPP; return "device does not support " + op;
+        }
+        if (offset < 0 || length <= 0 || offset % lbs != 0 || length % lbs != 0) {
+            errno[0] = Errno.EINVAL;
+            return "offset and length must be positive multiples of the logical block size " + lbs;
+        }
+        if (offset + length > size || offset + length < 0) {
+            errno[0] = Errno.EIO; return "past the end of the device (size " + size + ")";
+        }
+        if (op.hasData() && (buf == null || buf.byteSize() < length)) {
+            errno[0] = Errno.EINVAL; return "buffer smaller than the length";
+        }
+        return null;
+    }
+
+    private int queueFor(int queue) {
+        int nq = info.nrQueues();
+        if (queue < 0) return (int) (Thread.currentThread().threadId() % nq);
+        if (queue >= nq) throw new IllegalArgumentException("queue " + queue + " out of range 0.." + (nq - 1));
+        return queue;
+    }
+
+    @Override
+    public int submit(int queue, IoOp op, long offset, int length, MemorySegment buf, IoCallback cb, long cookie, boolean block)
+            throws InterruptedException {
+        int[] errno = new int[1];
+        if (check(op, offset, op == IoOp.FLUSH ? 0 : length, buf, errno) != null) return -errno[0];
+        return submitChecked(queueFor(queue), op, offset, op == IoOp.FLUSH ? 0 : length, buf, cb, cookie, block);
+    }
+
+    private int submitChecked(int q, IoOp op, long offset, long length, MemorySegment buf, IoCallback cb, long cookie,
+                              boolean block) throws InterruptedException {
+        EmulatedQueue queue = dev.queues[q];
+        int max = maxIo();
+        if (length <= max) return queue.submit(op, offset, (int) length, buf, cb, cookie, block);
+        // Split as the block layer does at max_sectors; the parts complete into one result.
+        int parts = (int) ((length + max - 1) / max);
+        Split split = new Split(parts, cb, cookie);
+        for (int i = 0; i < parts; i++) {
+            long off = (long) i * max;
+            int len = (int) Math.min(max, length - off);
+            MemorySegment part = op.hasData() ? buf.asSlice(off, len) : null;
+            int r;
+            try {
+                r = queue.submit(op, offset + off, len, part, split, i, block || i > 0);
+            } catch (InterruptedException e) {
+                split.refuse(parts - i, -Errno.EINTR);
+                throw e;
+            }
+            if (r != 0) {
+                if (i == 0) return r; // nothing was accepted: refuse the whole request
+                split.refuse(parts - i, r == FULL ? -Errno.EAGAIN : r);
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Joins the parts of a split request: one callback after the last part; the first error wins. */
+    private static final class Split implements IoCallback {
+        private final AtomicInteger remaining;
+        private final AtomicInteger error = new AtomicInteger();
+        private final AtomicLong bytes = new AtomicLong();
+        private final IoCallback cb;
+        private final long cookie;
+
+        Split(int parts, IoCallback cb, long cookie) {
+            this.remaining = new AtomicInteger(parts);
+            this.cb = cb;
+            this.cookie = cookie;
+        }
+
+        void refuse(int parts, int err) {
+            error.compareAndSet(0, err);
+            if (remaining.addAndGet(-parts) == 0) finish();
+        }
+
+        @Override
+        public void done(long part, int result) {
+            if (result < 0) error.compareAndSet(0, result);
+            else bytes.addAndGet(result);
+            if (remaining.decrementAndGet() == 0) finish();
+        }
+
+        private void finish() {
+            int e = error.get();
+            cb.done(cookie, e != 0 ? e : (int) Math.min(Integer.MAX_VALUE, bytes.get()));
+        }
+    }
+
+    // ---------------------------------------------------------------- futures
+
+    private CompletableFuture<Integer> async(IoOp op, long offset, long length, MemorySegment buf) {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        int[] errno = new int[1];
+        String why = check(op, offset, length, buf, errno);
+        if (why != null) {
+            f.completeExceptionally(new BlockIoException(op, offset, length, errno[0], why));
+            return f;
+        }
+        IoCallback cb = (c, res) -> {
+            if (res >= 0) f.complete(res);
+            else f.completeExceptionally(new BlockIoException(op, offset, length, -res,
+                    res == -Errno.ENODEV ? "device stopped" : null));
+        };
+        try {
+            int r = submitChecked(queueFor(-1), op, offset, length, buf, cb, 0, true);
+            if (r != 0) f.completeExceptionally(new BlockIoException(op, offset, length, -r,
+                    r == -Errno.ENODEV ? "device stopped" : null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.completeExceptionally(new BlockIoException(op, offset, length, Errno.EINTR, "interrupted"));
+        }
+        return f;
+    }
+
+    @Override public CompletableFuture<Integer> read(long offset, MemorySegment buf) { return async(IoOp.READ, offset, buf.byteSize(), buf); }
+    @Override public CompletableFuture<Integer> write(long offset, MemorySegment buf) { return async(IoOp.WRITE, offset, buf.byteSize(), buf); }
+    @Override public CompletableFuture<Integer> flush() { return async(IoOp.FLUSH, 0, 0, null); }
+    @Override public CompletableFuture<Integer> discard(long offset, long length) { return async(IoOp.DISCARD, offset, length, null); }
+    @Override public CompletableFuture<Integer> writeZeroes(long offset, long length) { return async(IoOp.WRITE_ZEROES, offset, length, null); }
+}

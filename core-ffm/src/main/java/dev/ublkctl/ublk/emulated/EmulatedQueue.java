@@ -1,0 +1,285 @@
+package dev.ublkctl.ublk.emulated;
+
+import dev.ublkctl.sys.Errno;
+import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.IoCallback;
+import dev.ublkctl.ublk.IoDesc;
+import dev.ublkctl.ublk.IoOp;
+import dev.ublkctl.ublk.UblkQueue;
+import dev.ublkctl.uring.IoUring;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One queue of the emulated driver: the kernel side (tags, descriptors, the request buffers,
+ * abort) and the server side ({@link UblkQueue}) in one object.
+ *
+ * <p>Submitters take a free tag (a semaphore of {@code depth} permits is the back-pressure, a
+ * bitmap picks the tag), fill the tag's descriptor and buffer, and push the tag on a lock-free
+ * stack. The serving thread takes the whole stack at once and delivers the tags in submission
+ * order. When it sleeps it sits in {@code io_uring_enter} on the queue's ring, with a read of an
+ * eventfd armed on it, so a submitter wakes it with one eventfd write and the same wait also sees
+ * the completions of the server's own I/O.
+ */
+final class EmulatedQueue implements UblkQueue {
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle SLEEPING;
+    static {
+        try {
+            SLEEPING = MethodHandles.lookup().findVarHandle(EmulatedQueue.class, "sleeping", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    /** user_data of the armed eventfd read (no {@link #SERVER_UD} bit). */
+    private static final long WAKE_UD = 0x7eed_0000_0000_0001L;
+    private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
+
+    private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
+
+    private final int qid, depth, maxIo;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment descs, buffers, wakeBuf;
+    private final MemorySegment[] tagBufs;
+    private final IoUring ring;
+    private final int eventFd;
+
+    // Back-pressure and tag allocation (submitters take, the serving thread gives back).
+    private final Semaphore permits;
+    private final long[] tagBits;
+    private final AtomicInteger submitters = new AtomicInteger();
+
+    // Submitted, not yet fetched: a stack of tags linked through next[].
+    private final AtomicInteger pendingHead = new AtomicInteger(-1);
+    private final int[] next;
+    private final int[] order;
+
+    // Per-tag request state, preallocated (written by the submitter before the push publishes it).
+    private final byte[] state;
+    private final IoCallback[] cbs;
+    private final long[] cookies;
+    private final MemorySegment[] userBufs;
+    private final int[] lens;
+    private final byte[] ops;
+
+    @SuppressWarnings("unused") // via SLEEPING
+    private volatile int sleeping;
+    private volatile boolean aborted;
+    private volatile boolean sealed;
+    private boolean wakeArmed;
+    private boolean closed;
+
+    EmulatedQueue(int qid, int depth, int maxIo) {
+        this.qid = qid;
+        this.depth = depth;
+        this.maxIo = maxIo;
+        long page = Libc.pageSize();
+        long descBytes = (depth * IoDesc.SIZE + page - 1) / page * page;
+        descs = Libc.mmap(MemorySegment.NULL, descBytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        // Request buffers: one mapping, touched only as far as requests use it.
+        buffers = Libc.mmap(MemorySegment.NULL, (long) depth * maxIo, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        tagBufs = new MemorySegment[depth];
+        for (int t = 0; t < depth; t++) tagBufs[t] = buffers.asSlice((long) t * maxIo, maxIo);
+        wakeBuf = arena.allocate(8, 8);
+        int entries = Integer.highestOneBit(Math.max(64, Math.min(4096, depth * 4)) * 2 - 1);
+        ring = IoUring.create(new IoUring.Params(entries, 0, entries * 4));
+        eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        permits = new Semaphore(depth);
+        tagBits = new long[(depth + 63) / 64];
+        next = new int[depth];
+        order = new int[depth];
+        state = new byte[depth];
+        cbs = new IoCallback[depth];
+        cookies = new long[depth];
+        userBufs = new MemorySegment[depth];
+        lens = new int[depth];
+        ops = new byte[depth];
+    }
+
+    // ---------------------------------------------------------------- submitter side
+
+    /** Accepts one request (already validated, at most maxIo bytes); see BlockDevice.submit. */
+    int submit(IoOp op, long offset, int len, MemorySegment buf, IoCallback cb, long cookie, boolean block)
+            throws InterruptedException {
+        if (aborted) return -Errno.ENODEV;
+        if (!permits.tryAcquire()) {
+            if (!block) return dev.ublkctl.ublk.BlockDevice.FULL;
+            permits.acquire();
+        }
+        submitters.incrementAndGet();
+        try {
+            if (aborted) {
+                permits.release();
+                return -Errno.ENODEV;
+            }
+            int tag = takeTag();
+            state[tag] = PENDING;
+            cbs[tag] = cb;
+            cookies[tag] = cookie;
+            userBufs[tag] = op == IoOp.READ ? buf : null;
+            lens[tag] = len;
+            ops[tag] = (byte) op.code;
+            if (op == IoOp.WRITE) MemorySegment.copy(buf, 0, tagBufs[tag], 0, len);
+            IoDesc.set(descs, tag, op.code, len >>> IoDesc.SECTOR_SHIFT, offset >>> IoDesc.SECTOR_SHIFT,
+                    op.hasData() ? tagBufs[tag].address() : 0);
+            int h;
+            do {
+                h = pendingHead.get();
+                next[tag] = h;
+            } while (!pendingHead.compareAndSet(h, tag));
+        } finally {
+            submitters.decrementAndGet();
+        }
+        if ((int) SLEEPING.getVolatile(this) != 0) wake();
+        return 0;
+    }
+
+    private int takeTag() {
+        while (true) {
+            for (int w = 0; w < tagBits.length; w++) {
+                long v = (long) LONGS.getVolatile(tagBits, w);
+                int limit = Math.min(64, depth - w * 64);
+                long free = ~v & (limit == 64 ? -1L : (1L << limit) - 1);
+                while (free != 0) {
+                    long bit = Long.lowestOneBit(free);
+                    if (LONGS.compareAndSet(tagBits, w, v, v | bit)) return w * 64 + Long.numberOfTrailingZeros(bit);
+                    v = (long) LONGS.getVolatile(tagBits, w);
+                    free = ~v & (limit == 64 ? -1L : (1L << limit) - 1);
+                }
+            }
+            Thread.onSpinWait(); // a permit is held, so a tag is being given back right now
+        }
+    }
+
+    private void giveTag(int tag) {
+        LONGS.getAndBitwiseAnd(tagBits, tag >>> 6, ~(1L << (tag & 63)));
+        permits.release();
+    }
+
+    /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued or in flight. */
+    void abort() {
+        aborted = true;
+        while (submitters.get() != 0) Thread.onSpinWait(); // each is a few stores away from done
+        sealed = true;
+        permits.release(depth + 1024); // wake submitters blocked for a tag; they see aborted and leave
+        wake();
+    }
+
+    boolean isAborted() { return aborted; }
+
+    // ---------------------------------------------------------------- serving side
+
+    @Override public int queueId() { return qid; }
+    @Override public int depth() { return depth; }
+    @Override public MemorySegment descriptors() { return descs; }
+    @Override public MemorySegment ioBuffer(int tag) { return tagBufs[tag]; }
+    @Override public IoUring ring() { return ring; }
+
+    @Override
+    public boolean processEvents(Handler h, boolean wait) {
+        if (!wakeArmed) armWake();
+        while (true) {
+            int n = sealed ? failAll() : deliver(h);
+            ring.submit();
+            n += ring.reap((ud, res, fl) -> {
+                if (ud == WAKE_UD) wakeArmed = false;
+                else h.onServerCompletion(ud, res, fl);
+            });
+            if (!wakeArmed) armWake();
+            if (sealed) {
+                failAll();
+                if (!h.serverBusy()) return false;
+            }
+            if (n > 0 || !wait) return true;
+            SLEEPING.setVolatile(this, 1);
+            if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
+            SLEEPING.setVolatile(this, 0);
+        }
+    }
+
+    private void armWake() {
+        ring.sqe().prepRead(eventFd, wakeBuf, 8, 0).userData(WAKE_UD);
+        wakeArmed = true;
+    }
+
+    /** Delivers fetched tags in submission order; returns how many. */
+    private int deliver(Handler h) {
+        int head = pendingHead.getAndSet(-1);
+        if (head == -1) return 0;
+        int n = 0;
+        for (int t = head; t != -1; t = next[t]) order[n++] = t;
+        for (int i = n - 1; i >= 0; i--) {
+            int tag = order[i];
+            state[tag] = INFLIGHT;
+            h.onRequest(tag);
+        }
+        return n;
+    }
+
+    /** After abort: fails queued and in-flight requests with -ENODEV; returns how many. */
+    private int failAll() {
+        int n = 0;
+        int head = pendingHead.getAndSet(-1);
+        for (int t = head; t != -1; t = next[t]) {
+            state[t] = INFLIGHT;
+        }
+        for (int t = 0; t < depth; t++) {
+            if (state[t] == INFLIGHT) {
+                state[t] = ABORTED;
+                IoCallback cb = cbs[t];
+                cbs[t] = null;
+                userBufs[t] = null;
+                n++;
+                cb.done(cookies[t], -Errno.ENODEV);
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void commit(int tag, int result) {
+        if (tag < 0 || tag >= depth) throw new IllegalArgumentException("tag " + tag + " out of range 0.." + (depth - 1));
+        byte s = state[tag];
+        if (s == ABORTED) return;
+        if (s != INFLIGHT) throw new IllegalStateException("commit of tag " + tag + " on queue " + qid + " that holds no request");
+        if (result >= 0 && ops[tag] == IoOp.READ.code) {
+            int n = Math.min(result, lens[tag]);
+            MemorySegment.copy(tagBufs[tag], 0, userBufs[tag], 0, n);
+        }
+        IoCallback cb = cbs[tag];
+        long cookie = cookies[tag];
+        cbs[tag] = null;
+        userBufs[tag] = null;
+        state[tag] = FREE;
+        giveTag(tag);
+        cb.done(cookie, result);
+    }
+
+    @Override
+    public void wake() {
+        Libc.write(eventFd, ONE, 8);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        ring.close();
+        Libc.close(eventFd);
+        Libc.munmap(buffers);
+        Libc.munmap(descs);
+        arena.close();
+    }
+
+    boolean closed() { return closed; }
+
+    int maxIo() { return maxIo; }
+}
