@@ -141,7 +141,10 @@ public final class UblkControl implements AutoCloseable {
             MemorySegment buf = a.allocate(path.length + CTRL_DEV_INFO.byteSize(), 8);
             MemorySegment.copy(path, 0, buf, ValueLayout.JAVA_BYTE, 0, path.length);
             exec(CtrlCommand.GET_DEV_INFO2, ioctlEncode, devId, buf, buf.byteSize(), 0, path.length, "");
-            return DevInfo.readFrom(buf.asSlice(path.length));
+            // the info follows the path unaligned: copy it to an aligned place to read it
+            MemorySegment info = a.allocate(CTRL_DEV_INFO);
+            MemorySegment.copy(buf, path.length, info, 0, CTRL_DEV_INFO.byteSize());
+            return DevInfo.readFrom(info);
         }
     }
 

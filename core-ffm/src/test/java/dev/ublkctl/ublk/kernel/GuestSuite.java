@@ -50,7 +50,13 @@ public final class GuestSuite {
                 new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
-        List<String> only = List.of(args);
+        List<String> only = new ArrayList<>();
+        Path reportDir = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--report") && i + 1 < args.length) reportDir = Path.of(args[++i]);
+            else only.add(args[i]);
+        }
+        List<Result> results = new ArrayList<>();
         int pass = 0, fail = 0;
         try (UblkControl ctl = UblkControl.open()) {
             for (Case c : cases) {
@@ -58,6 +64,7 @@ public final class GuestSuite {
                 long t0 = System.nanoTime();
                 Throwable err = runWithTimeout(c, ctl);
                 long ms = (System.nanoTime() - t0) / 1_000_000;
+                results.add(new Result(c.name(), ms, err));
                 if (err == null) {
                     pass++;
                     System.out.println("### " + c.name() + ": ok (" + ms + " ms)");
@@ -69,7 +76,39 @@ public final class GuestSuite {
             }
         }
         System.out.println(pass + " passed, " + fail + " failed");
+        if (reportDir != null) writeReport(reportDir, results);
         System.exit(fail == 0 ? 0 : 1);
+    }
+
+    private record Result(String name, long millis, Throwable error) {}
+
+    /** A surefire-style XML report, so the project's test summary counts the guest cases. */
+    private static void writeReport(Path dir, List<Result> results) throws IOException {
+        Files.createDirectories(dir);
+        long failures = results.stream().filter(r -> r.error() != null).count();
+        double total = results.stream().mapToLong(Result::millis).sum() / 1000.0;
+        StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.append(String.format(java.util.Locale.ROOT,
+                "<testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"%.3f\">%n",
+                GuestSuite.class.getName(), results.size(), failures, total));
+        for (Result r : results) {
+            x.append(String.format(java.util.Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\"",
+                    GuestSuite.class.getName(), xml(r.name()), r.millis() / 1000.0));
+            if (r.error() == null) {
+                x.append("/>\n");
+            } else {
+                java.io.StringWriter sw = new java.io.StringWriter();
+                r.error().printStackTrace(new java.io.PrintWriter(sw));
+                x.append(">\n    <failure message=\"").append(xml(String.valueOf(r.error().getMessage())))
+                        .append("\">").append(xml(sw.toString())).append("</failure>\n  </testcase>\n");
+            }
+        }
+        x.append("</testsuite>\n");
+        Files.writeString(dir.resolve("TEST-" + GuestSuite.class.getName() + ".xml"), x);
+    }
+
+    private static String xml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     /** Runs a case on its own thread; a case that hangs (a kernel wait) ends the JVM with a thread dump. */
@@ -246,7 +285,11 @@ public final class GuestSuite {
         long size = 64L << 20;
         Path backing = Files.createTempFile("ublk-loop", ".img");
         Path mnt = Files.createTempDirectory("ublk-mnt");
-        UblkParams params = UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 1024))
+        // a volatile cache, so the kernel sends FLUSH (fsync of the backing file)
+        UblkParams.Basic b = UblkParams.Basic.of(size >> 9, 9, 1024);
+        b = new UblkParams.Basic(UblkUapi.ATTR_VOLATILE_CACHE, b.logicalBsShift(), b.physicalBsShift(), b.ioOptShift(),
+                b.ioMinShift(), b.maxSectors(), b.chunkSectors(), b.devSectors(), b.virtBoundaryMask());
+        UblkParams params = UblkParams.basic(b)
                 .withDiscard(new UblkParams.Discard(0, 4096, 1 << 16, 1 << 16, 1));
         try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 1, 32, 512 << 10, 0), params)) {
             GuestServer srv = new GuestServer(dev, new GuestServer.LoopTarget(backing.toString(), size));
