@@ -16,6 +16,7 @@ import dev.ublkctl.ublk.uapi.UblkParams;
 public final class KernelDevice implements AutoCloseable {
     private final UblkControl ctl;
     private final DevInfo info;
+    private final java.util.List<KernelQueue> queues = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int cdevFd;
     private boolean started, deleted;
 
@@ -27,14 +28,26 @@ public final class KernelDevice implements AutoCloseable {
 
     /** ADD_DEV + SET_PARAMS + open {@code /dev/ublkcN}; on failure the device is deleted again. */
     public static KernelDevice add(UblkControl ctl, DevInfo request, UblkParams params) {
-        DevInfo info = ctl.addDev(request);
-        int fd = -1;
+        KernelDevice d = create(ctl, request);
         try {
-            ctl.setParams(info.devId(), params);
-            fd = openCharDev(info.charDevPath());
-            return new KernelDevice(ctl, info, fd);
+            d.setParams(params);
+            return d;
         } catch (RuntimeException e) {
-            if (fd >= 0) Libc.close(fd);
+            try {
+                d.delete();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** ADD_DEV + open {@code /dev/ublkcN}; SET_PARAMS is still to come. */
+    public static KernelDevice create(UblkControl ctl, DevInfo request) {
+        DevInfo info = ctl.addDev(request);
+        try {
+            return new KernelDevice(ctl, info, openCharDev(info.charDevPath()));
+        } catch (RuntimeException e) {
             try {
                 ctl.delDev(info.devId());
             } catch (RuntimeException suppressed) {
@@ -43,6 +56,9 @@ public final class KernelDevice implements AutoCloseable {
             throw e;
         }
     }
+
+    /** SET_PARAMS (before {@link #start}). */
+    public void setParams(UblkParams params) { ctl.setParams(id(), params); }
 
     /**
      * Opens an existing device's char device again (recovery: the old server is gone and
@@ -82,7 +98,16 @@ public final class KernelDevice implements AutoCloseable {
     /** Opens queue {@code q}; call on the thread that will serve it. */
     public KernelQueue openQueue(int q) {
         if (cdevFd < 0) throw new IllegalStateException("device " + id() + " char device is closed");
-        return KernelQueue.open(cdevFd, info, q, ctl.ioctlEncode());
+        KernelQueue kq = KernelQueue.open(cdevFd, info, q, ctl.ioctlEncode());
+        queues.removeIf(KernelQueue::isClosed);
+        queues.add(kq);
+        return kq;
+    }
+
+    /** Queues opened and not yet closed. */
+    public int openQueues() {
+        queues.removeIf(KernelQueue::isClosed);
+        return queues.size();
     }
 
     /** START_DEV; every queue must be open (armed) and serving. Not from a queue thread. */
@@ -110,6 +135,10 @@ public final class KernelDevice implements AutoCloseable {
     /** Closes the char device, then DEL_DEV (which waits until nobody holds the device). */
     public void delete() {
         if (deleted) return;
+        // DEL_DEV would wait forever on a queue's mapping: refuse instead of hanging
+        if (openQueues() > 0)
+            throw new IllegalStateException("device " + id() + " still has " + openQueues()
+                    + " open queue(s): stop the device and close its queues before deleting it");
         closeCharDev();
         ctl.delDev(id());
         deleted = true;

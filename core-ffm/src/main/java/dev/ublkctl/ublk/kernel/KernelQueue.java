@@ -1,6 +1,7 @@
 package dev.ublkctl.ublk.kernel;
 
 import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.UblkQueue;
 import dev.ublkctl.ublk.uapi.DevInfo;
 import dev.ublkctl.ublk.uapi.IoCommand;
 import dev.ublkctl.ublk.uapi.UblkFeature;
@@ -29,27 +30,13 @@ import static dev.ublkctl.ublk.uapi.UblkLayouts.*;
  * retired, {@code processEvents} returns false and the queue can be closed.
  *
  * <p>The server may put its own SQEs on {@link #ring()} with user data that has
- * {@link #SERVER_UD} set; their completions reach {@link Handler#onServerCompletion}.
+ * {@link UblkQueue#SERVER_UD} set; their completions reach {@link UblkQueue.Handler#onServerCompletion}.
  */
-public final class KernelQueue implements AutoCloseable {
-    /** user_data bit for the server's own SQEs. */
-    public static final long SERVER_UD = 1L << 63;
+public final class KernelQueue implements UblkQueue {
     /** user_data of the eventfd read that {@link #wake()} completes. */
     private static final long WAKE_UD = 1L << 62;
     /** user_data bit marking a NEED_GET_DATA command (the tag is in the low bits). */
     private static final long GET_DATA_UD = 1L << 61;
-
-    /** What the queue delivers to its serving thread. */
-    public interface Handler {
-        /** A request arrived at {@code tag}; read it with {@link #op}, {@link #startSector}... */
-        void onRequest(KernelQueue q, int tag);
-
-        /** A completion for one of the server's own SQEs. */
-        default void onServerCompletion(KernelQueue q, long userData, int res, int flags) {}
-
-        /** Whether the server still has SQEs of its own in flight. */
-        default boolean serverBusy() { return false; }
-    }
 
     private enum TagState { FETCHING, ACTIVE, GETTING_DATA, RETIRED }
 
@@ -123,16 +110,16 @@ public final class KernelQueue implements AutoCloseable {
     }
 
     public int devId() { return devId; }
-    public int queueId() { return qid; }
-    public int depth() { return depth; }
+    @Override public int queueId() { return qid; }
+    @Override public int depth() { return depth; }
     public int maxIoBufBytes() { return maxIoBufBytes; }
-    public IoUring ring() { return ring; }
+    @Override public IoUring ring() { return ring; }
 
     /** The descriptor array, {@code depth} {@code ublksrv_io_desc} by tag (read-only). */
-    public MemorySegment descriptors() { return descs; }
+    @Override public MemorySegment descriptors() { return descs; }
 
     /** The I/O buffer of a tag: WRITE data arrives here, READ data must be put here before commit. */
-    public MemorySegment ioBuffer(int tag) {
+    @Override public MemorySegment ioBuffer(int tag) {
         checkTag(tag);
         return buffers.asSlice((long) tag * maxIoBufBytes, maxIoBufBytes);
     }
@@ -161,6 +148,7 @@ public final class KernelQueue implements AutoCloseable {
      * {@code wait}, blocks until at least one arrives (or {@link #wake()}). Returns false
      * once every tag is retired and the handler is not busy: the serving loop ends.
      */
+    @Override
     public boolean processEvents(Handler h, boolean wait) {
         checkOwner();
         if (aborted() && !h.serverBusy()) return false;
@@ -173,7 +161,7 @@ public final class KernelQueue implements AutoCloseable {
 
     private void complete(Handler h, long ud, int res, int flags) {
         if ((ud & SERVER_UD) != 0) {
-            h.onServerCompletion(this, ud, res, flags);
+            h.onServerCompletion(ud, res, flags);
             return;
         }
         if (ud == WAKE_UD) {
@@ -184,7 +172,7 @@ public final class KernelQueue implements AutoCloseable {
         int tag = (int) (ud & 0xffff);
         if (res == UblkUapi.IO_RES_OK) {
             state[tag] = TagState.ACTIVE;
-            h.onRequest(this, tag);
+            h.onRequest(tag);
         } else if (res == UblkUapi.IO_RES_NEED_GET_DATA && (ud & GET_DATA_UD) == 0) {
             // WRITE on a NEED_GET_DATA device: hand the kernel the buffer to copy the data into
             state[tag] = TagState.GETTING_DATA;
@@ -207,6 +195,7 @@ public final class KernelQueue implements AutoCloseable {
      * Completes the request at {@code tag} with {@code result} (bytes done, or -errno) and
      * re-arms the tag. The command is sent by the next {@link #processEvents}.
      */
+    @Override
     public void commit(int tag, int result) {
         checkOwner();
         checkTag(tag);
@@ -231,6 +220,7 @@ public final class KernelQueue implements AutoCloseable {
     }
 
     /** Makes a blocked {@link #processEvents} return soon; safe from any thread. */
+    @Override
     public void wake() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment one = a.allocate(8, 8);
@@ -261,6 +251,8 @@ public final class KernelQueue implements AutoCloseable {
         Libc.close(wakeFd);
         arena.close();
     }
+
+    public boolean isClosed() { return closed; }
 
     @Override
     public String toString() { return "ublk dev " + devId + " queue " + qid + " (depth " + depth + ", " + retired + " retired)"; }

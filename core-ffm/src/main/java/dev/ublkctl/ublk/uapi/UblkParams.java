@@ -30,6 +30,9 @@ public record UblkParams(Basic basic, Discard discard, Devt devt) {
     /** {@code struct ublk_param_devt} (read-only; only in GET_PARAMS answers). */
     public record Devt(int charMajor, int charMinor, int diskMajor, int diskMinor) {}
 
+    /** A generous per-request discard limit (the kernel splits larger discards). */
+    public static final int MAX_DISCARD_SECTORS = 1 << 16;
+
     public UblkParams {
         if (basic == null) throw new IllegalArgumentException("the basic parameters are mandatory");
     }

@@ -2,6 +2,9 @@ package dev.ublkctl.ublk.kernel;
 
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.IoDesc;
+import dev.ublkctl.ublk.UblkDriver;
+import dev.ublkctl.ublk.UblkQueue;
 import dev.ublkctl.ublk.uapi.UblkUapi;
 
 import java.lang.foreign.Arena;
@@ -14,9 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A minimal ublk server for the guest tests: one thread per queue, each opening its
- * {@link KernelQueue} and serving it with a {@link Target} until the device is stopped.
- * It exercises the kernel package on its own, independent of the engine's dispatcher.
+ * A minimal ublk server for the guest tests: one thread per queue, each opening its queue
+ * through the {@link UblkDriver} interface and serving it with a {@link Target} until the
+ * device is stopped. It exercises the kernel driver on its own, without the engine's dispatcher.
  */
 final class GuestServer implements AutoCloseable {
 
@@ -103,33 +106,41 @@ final class GuestServer implements AutoCloseable {
     final AtomicLong reads = new AtomicLong(), writes = new AtomicLong(), readBytes = new AtomicLong(),
             writeBytes = new AtomicLong(), flushes = new AtomicLong(), discards = new AtomicLong(), errors = new AtomicLong();
 
-    private final KernelDevice dev;
+    private final UblkDriver drv;
+    private final int devId;
     private final Target target;
     private final List<Thread> threads = new ArrayList<>();
-    private final List<KernelQueue> queues = new ArrayList<>();
+    private final List<UblkQueue> queues = new ArrayList<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     /** Set to end the queue loops of a device that was never started (nothing will abort them). */
     private volatile boolean quit;
+    private boolean started;
 
     /** Opens every queue on its own thread and waits until all of them have armed their tags. */
-    GuestServer(KernelDevice dev, Target target) throws InterruptedException {
-        this.dev = dev;
+    GuestServer(UblkDriver drv, int devId, int nrQueues, Target target) throws InterruptedException {
+        this.drv = drv;
+        this.devId = devId;
         this.target = target;
-        int n = dev.info().nrHwQueues();
-        CountDownLatch armed = new CountDownLatch(n);
-        for (int q = 0; q < n; q++) {
+        CountDownLatch armed = new CountDownLatch(nrQueues);
+        for (int q = 0; q < nrQueues; q++) {
             int qid = q;
-            Thread t = Thread.ofPlatform().name("ublk" + dev.id() + "-q" + q).daemon().start(() -> serve(qid, armed));
+            Thread t = Thread.ofPlatform().name("ublk" + devId + "-q" + q).daemon().start(() -> serve(qid, armed));
             threads.add(t);
         }
         if (!armed.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("queues did not arm within 60 s");
         if (failure.get() != null) throw new IllegalStateException("queue failed to open", failure.get());
     }
 
+    /** START_DEV, from this (non-queue) thread. */
+    void start() {
+        drv.startDevice(devId);
+        started = true;
+    }
+
     private void serve(int qid, CountDownLatch armed) {
-        KernelQueue q;
+        UblkQueue q;
         try {
-            q = dev.openQueue(qid);
+            q = drv.openQueue(devId, qid);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             armed.countDown();
@@ -137,19 +148,32 @@ final class GuestServer implements AutoCloseable {
         }
         synchronized (queues) { queues.add(q); }
         armed.countDown();
+        int maxIo = (int) q.ioBuffer(0).byteSize();
         try {
-            KernelQueue.Handler h = (kq, tag) -> {
-                int op = kq.op(tag);
-                long off = kq.startSector(tag) << 9;
-                int len = kq.nrSectors(tag) << 9;
-                int res;
-                if ((op == UblkUapi.IO_OP_READ || op == UblkUapi.IO_OP_WRITE) && len > kq.maxIoBufBytes()) {
-                    res = -Errno.EINVAL;
-                } else {
-                    res = target.serve(op, off, len, kq.ioBuffer(tag));
+            UblkQueue.Handler h = new UblkQueue.Handler() {
+                @Override
+                public void onRequest(int tag) {
+                    MemorySegment d = q.descriptors();
+                    int op = IoDesc.op(d, tag);
+                    long off = IoDesc.startSector(d, tag) << 9;
+                    int len = IoDesc.nrSectors(d, tag) << 9;
+                    int res;
+                    if ((op == UblkUapi.IO_OP_READ || op == UblkUapi.IO_OP_WRITE) && len > maxIo) {
+                        res = -Errno.EINVAL;
+                    } else {
+                        res = target.serve(op, off, len, q.ioBuffer(tag));
+                    }
+                    count(op, len, res);
+                    q.commit(tag, res);
                 }
-                count(op, len, res);
-                kq.commit(tag, res);
+
+                @Override
+                public void onServerCompletion(long userData, int res, int flags) {
+                    throw new IllegalStateException("this server submits no SQEs of its own");
+                }
+
+                @Override
+                public boolean serverBusy() { return false; }
             };
             while (!quit && q.processEvents(h, true)) { /* serve */ }
         } catch (Throwable t) {
@@ -186,19 +210,21 @@ final class GuestServer implements AutoCloseable {
     List<String> queueErrors() {
         List<String> out = new ArrayList<>();
         synchronized (queues) {
-            for (KernelQueue q : queues) if (q.lastError() != null) out.add(q.lastError());
+            for (UblkQueue q : queues)
+                if (q instanceof KernelQueue kq && kq.lastError() != null) out.add(kq.lastError());
         }
         return out;
     }
 
-    /** Stops the device if needed, waits for the queues, closes the target. */
+    /** Stops the device if it was started, waits for the queues to end, closes the target. */
     @Override
     public void close() throws InterruptedException {
-        if (dev.started()) {
-            dev.stop();
+        if (started) {
+            started = false;
+            drv.stopDevice(devId);
         } else {
             quit = true;
-            synchronized (queues) { queues.forEach(KernelQueue::wake); }
+            synchronized (queues) { queues.forEach(UblkQueue::wake); }
         }
         if (!awaitEnd(60_000)) throw new IllegalStateException("queue threads did not end within 60 s after STOP_DEV");
         target.close();

@@ -2,6 +2,8 @@ package dev.ublkctl.ublk.kernel;
 
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.DeviceInfo;
+import dev.ublkctl.ublk.DeviceParams;
 import dev.ublkctl.ublk.uapi.DevInfo;
 import dev.ublkctl.ublk.uapi.UblkFeature;
 import dev.ublkctl.ublk.uapi.UblkParams;
@@ -196,12 +198,13 @@ public final class GuestSuite {
 
     static void nullDevice(UblkControl ctl) throws Exception {
         long size = 32L << 20;
-        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 1, 32, 256 << 10, 0),
-                UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 512)))) {
-            GuestServer srv = new GuestServer(dev, new GuestServer.NullTarget());
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 32, 256 << 10, 0));
+            drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 512, false, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.NullTarget());
             try {
-                dev.start();
-                DevInfo live = ctl.getDevInfo(dev.id());
+                srv.start();
+                DevInfo live = ctl.getDevInfo(info.devId());
                 check(live.state() == UblkUapi.S_DEV_LIVE, "LIVE after START_DEV, got " + live.stateName());
                 check(live.serverPid() == Libc.getpid(), "server pid recorded: " + live.serverPid());
                 long w0 = srv.writeBytes.get(), r0 = srv.readBytes.get();
@@ -209,7 +212,7 @@ public final class GuestSuite {
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment buf = a.allocate(chunk, 4096);
                     fill(buf, 7);
-                    int fd = openBlock(dev.blockDevPath());
+                    int fd = openBlock(drv.blockDevPath(info.devId()));
                     try {
                         for (int i = 0; i < n; i++) check(Libc.pwrite(fd, buf, chunk, (long) i * chunk) == chunk, "full write");
                         long written = srv.writeBytes.get() - w0;
@@ -230,25 +233,29 @@ public final class GuestSuite {
             }
             check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
             check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+            drv.deleteDevice(info.devId());
+            check(drv.deviceInfo(info.devId()).isEmpty(), "device gone after deleteDevice");
         }
     }
 
     static void ramDevice(UblkControl ctl, long flags) throws Exception {
         long size = 16L << 20;
-        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 2, 16, 128 << 10, flags),
-                UblkParams.basic(UblkParams.Basic.of(size >> 9, 9, 256)))) {
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 2, 16, 128 << 10, flags));
             if ((flags & UblkFeature.NEED_GET_DATA.mask()) != 0)
-                check(dev.info().has(UblkFeature.NEED_GET_DATA), "kernel kept NEED_GET_DATA: " + UblkFeature.names(dev.info().flags()));
-            GuestServer srv = new GuestServer(dev, new GuestServer.RamTarget(size));
+                check(UblkFeature.NEED_GET_DATA.in(info.flags()), "kernel kept NEED_GET_DATA: " + UblkFeature.names(info.flags()));
+            check(info.nrQueues() == 2, "2 queues on a 2-CPU guest: " + info);
+            drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 256, false, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.RamTarget(size));
             try {
-                dev.start();
+                srv.start();
                 Random rnd = new Random(42);
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment all = a.allocate(size, 4096);
                     byte[] pattern = new byte[(int) size];
                     rnd.nextBytes(pattern);
                     MemorySegment.copy(pattern, 0, all, ValueLayout.JAVA_BYTE, 0, pattern.length);
-                    int fd = openBlock(dev.blockDevPath());
+                    int fd = openBlock(drv.blockDevPath(info.devId()));
                     try {
                         // sizes from one sector to 1 MiB (split by the kernel into 128 KiB requests)
                         long off = 0;
@@ -278,6 +285,7 @@ public final class GuestSuite {
             }
             check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
             check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+            drv.deleteDevice(info.devId());
         }
     }
 
@@ -285,17 +293,15 @@ public final class GuestSuite {
         long size = 64L << 20;
         Path backing = Files.createTempFile("ublk-loop", ".img");
         Path mnt = Files.createTempDirectory("ublk-mnt");
-        // a volatile cache, so the kernel sends FLUSH (fsync of the backing file)
-        UblkParams.Basic b = UblkParams.Basic.of(size >> 9, 9, 1024);
-        b = new UblkParams.Basic(UblkUapi.ATTR_VOLATILE_CACHE, b.logicalBsShift(), b.physicalBsShift(), b.ioOptShift(),
-                b.ioMinShift(), b.maxSectors(), b.chunkSectors(), b.devSectors(), b.virtBoundaryMask());
-        UblkParams params = UblkParams.basic(b)
-                .withDiscard(new UblkParams.Discard(0, 4096, 1 << 16, 1 << 16, 1));
-        try (KernelDevice dev = KernelDevice.add(ctl, DevInfo.request(-1, 1, 32, 512 << 10, 0), params)) {
-            GuestServer srv = new GuestServer(dev, new GuestServer.LoopTarget(backing.toString(), size));
+        // KernelDriver declares a volatile cache, so the kernel sends FLUSH (fsync of the backing file)
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 32, 512 << 10, 0));
+            drv.setParams(info.devId(), new DeviceParams(9, 12, size >> 9, 1024, true, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(),
+                    new GuestServer.LoopTarget(backing.toString(), size));
             try {
-                dev.start();
-                String bdev = dev.blockDevPath();
+                srv.start();
+                String bdev = drv.blockDevPath(info.devId());
                 run("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", bdev);
                 run("mount", "-t", "ext4", bdev, mnt.toString());
                 Map<String, byte[]> files = new java.util.LinkedHashMap<>();
@@ -327,6 +333,7 @@ public final class GuestSuite {
                 srv.close();
             }
             check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            drv.deleteDevice(info.devId());
         } finally {
             Files.deleteIfExists(backing);
             Files.deleteIfExists(mnt);
