@@ -124,6 +124,15 @@ public final class KernelDevice implements AutoCloseable {
 
     public boolean started() { return started; }
 
+    /**
+     * END_USER_RECOVERY: the recovering server (this process) has opened every queue again;
+     * the kernel waits for all their fetches, then the device is LIVE and held I/O goes on.
+     */
+    public void endRecovery() {
+        ctl.endUserRecovery(id(), Libc.getpid());
+        started = true;
+    }
+
     /** Closes the char device; the queues must be closed (their mappings hold it too). */
     public void closeCharDev() {
         if (cdevFd >= 0) {

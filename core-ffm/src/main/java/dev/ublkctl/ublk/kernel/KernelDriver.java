@@ -90,6 +90,41 @@ public final class KernelDriver implements UblkDriver {
         }
     }
 
+    /**
+     * Takes over a device whose server died (it must have been added with
+     * {@code UBLK_F_USER_RECOVERY}): waits up to {@code waitMillis} for the kernel to quiesce it,
+     * sends START_USER_RECOVERY and opens its char device. Then open every queue on its serving
+     * thread ({@link #openQueue}) and call {@link #endRecovery}.
+     */
+    public DeviceInfo beginRecovery(int devId, long waitMillis) throws InterruptedException {
+        if (devices.containsKey(devId)) throw new IllegalStateException("ublk device " + devId + " is served by this driver");
+        long deadline = System.currentTimeMillis() + waitMillis;
+        while (true) {
+            DevInfo i = ctl.getDevInfo(devId);
+            if (!i.has(dev.ublkctl.ublk.uapi.UblkFeature.USER_RECOVERY))
+                throw new IllegalStateException("ublk device " + devId + " was not added with USER_RECOVERY: it cannot be recovered, only deleted");
+            if (i.state() == UblkUapi.S_DEV_QUIESCED || i.state() == UblkUapi.S_DEV_FAIL_IO) {
+                try {
+                    ctl.startUserRecovery(devId);
+                    break;
+                } catch (UblkCommandException e) {
+                    // EBUSY until the dead server's char device is released
+                    if (e.errno() != Errno.EBUSY || System.currentTimeMillis() > deadline) throw e;
+                }
+            } else if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("ublk device " + devId + " is " + i.stateName()
+                        + ", not QUIESCED: is its server (pid " + i.serverPid() + ") still running?");
+            }
+            Thread.sleep(20);
+        }
+        KernelDevice d = KernelDevice.attach(ctl, devId);
+        devices.put(devId, d);
+        return toInfo(d.info());
+    }
+
+    /** END_USER_RECOVERY, once every queue is open again: the device is LIVE with this process as server. */
+    public void endRecovery(int devId) { dev(devId).endRecovery(); }
+
     @Override
     public Optional<DeviceInfo> deviceInfo(int devId) {
         try {

@@ -137,6 +137,9 @@ final class GuestServer implements AutoCloseable {
         started = true;
     }
 
+    /** The device became LIVE without {@link #start} (END_USER_RECOVERY): stop it on close. */
+    void adoptStarted() { started = true; }
+
     private void serve(int qid, CountDownLatch armed) {
         UblkQueue q;
         try {

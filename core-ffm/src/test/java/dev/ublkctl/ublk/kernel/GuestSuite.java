@@ -37,6 +37,10 @@ public final class GuestSuite {
     private interface Body { void run(UblkControl ctl) throws Exception; }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("--daemon")) {
+            daemon(Path.of(args[1]), Path.of(args[2]));
+            return;
+        }
         KernelSupport.Report r = KernelSupport.probe();
         System.out.println("kernel " + r.kernelRelease() + ": control " + r.control().reason() + "; " + r.features().reason()
                 + " " + r.featureNames() + "; rfc: " + r.rfc().reason());
@@ -51,6 +55,7 @@ public final class GuestSuite {
                 new Case("null device: O_DIRECT write/read, counters agree", GuestSuite::nullDevice),
                 new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
+                new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
         List<String> only = new ArrayList<>();
         Path reportDir = null;
@@ -174,6 +179,12 @@ public final class GuestSuite {
             ctl.delDev(info.devId());
         }
         expectErrno(() -> ctl.getDevInfo(info.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
+        // DEL_DEV_ASYNC (6.9+): returns without waiting for the last reference
+        DevInfo other = ctl.addDev(DevInfo.request(-1, 1, 4, 64 << 10, 0));
+        ctl.delDevAsync(other.devId());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(Path.of(other.charDevPath())) && System.nanoTime() < deadline) Thread.onSpinWait();
+        expectErrno(() -> ctl.getDevInfo(other.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
     }
 
     static void badParameters(UblkControl ctl) {
@@ -188,6 +199,8 @@ public final class GuestSuite {
                     "UBLK_U_CMD_SET_PARAMS", Errno.EINVAL);
             // a server pid of 0 is refused before START_DEV waits for anything
             expectErrno(() -> ctl.startDev(info.devId(), 0), "UBLK_U_CMD_START_DEV", Errno.EINVAL);
+            // recovery of a device that was not added with USER_RECOVERY
+            expectErrno(() -> ctl.startUserRecovery(info.devId()), "UBLK_U_CMD_START_USER_RECOVERY", Errno.EINVAL);
             // ADD_DEV with an id that exists
             expectErrno(() -> ctl.addDev(DevInfo.request(info.devId(), 1, 8, 64 << 10, 0)),
                     "UBLK_U_CMD_ADD_DEV", Errno.EEXIST);
@@ -337,6 +350,101 @@ public final class GuestSuite {
         } finally {
             Files.deleteIfExists(backing);
             Files.deleteIfExists(mnt);
+        }
+    }
+
+    static final long RECOVERY_SIZE = 16L << 20;
+
+    /** The child server of {@link #recovery}: serves a loop device until it is killed. */
+    static void daemon(Path backing, Path ready) throws Exception {
+        KernelDriver drv = KernelDriver.open();
+        long flags = UblkFeature.USER_RECOVERY.mask() | UblkFeature.USER_RECOVERY_REISSUE.mask();
+        DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 16, 128 << 10, flags));
+        drv.setParams(info.devId(), new DeviceParams(9, 9, RECOVERY_SIZE >> 9, 256, false, -1));
+        GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.LoopTarget(backing.toString(), RECOVERY_SIZE));
+        srv.start();
+        Files.writeString(ready, Integer.toString(info.devId()));
+        Thread.sleep(Long.MAX_VALUE);   // serve until SIGKILL
+    }
+
+    static void recovery(UblkControl ctl) throws Exception {
+        check(ctl.has(UblkFeature.USER_RECOVERY) && ctl.has(UblkFeature.USER_RECOVERY_REISSUE), "kernel has USER_RECOVERY(_REISSUE)");
+        Path backing = Files.createTempFile("ublk-recover", ".img");
+        Path ready = Files.createTempFile("ublk-recover", ".id");
+        Files.writeString(ready, "");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), GuestSuite.class.getName(), "--daemon", backing.toString(), ready.toString())
+                .inheritIO().start();
+        int devId = -1;
+        KernelDriver drv = null;
+        GuestServer srv = null;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (Files.readString(ready).isBlank()) {
+                check(child.isAlive(), "the child server died on its own, exit " + (child.isAlive() ? "" : child.exitValue()));
+                check(System.nanoTime() < deadline, "the child server did not start in 120 s");
+                Thread.sleep(50);
+            }
+            devId = Integer.parseInt(Files.readString(ready).trim());
+            int fd = openBlock("/dev/ublkb" + devId);
+            try (Arena a = Arena.ofShared()) {
+                MemorySegment marker = a.allocate(4096, 4096);
+                fill(marker, 99);
+                check(Libc.pwrite(fd, marker, 4096, 0) == 4096, "marker written");
+                Libc.fsync(fd);                           // acknowledged before the kill
+                int blocks = 512;
+                MemorySegment pattern = a.allocate(4096L * blocks, 4096);
+                fill(pattern, 5);
+                long[] done = new long[1];
+                Throwable[] writerErr = new Throwable[1];
+                Thread writer = Thread.ofPlatform().name("writer").start(() -> {
+                    try {
+                        for (int i = 0; i < blocks; i++) {
+                            Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, (1L << 20) + 4096L * i);
+                            done[0] = i + 1;
+                        }
+                        Libc.fsync(fd);
+                    } catch (Throwable t) {
+                        writerErr[0] = t;
+                    }
+                });
+                while (done[0] < 16 && writer.isAlive()) Thread.sleep(5);
+                child.destroyForcibly();
+                check(child.waitFor(60, TimeUnit.SECONDS), "the child server is gone after SIGKILL");
+                long atKill = done[0];
+                System.out.println("  killed the server after " + atKill + " of " + blocks + " writes");
+
+                drv = KernelDriver.open();
+                DeviceInfo info = drv.beginRecovery(devId, 30_000);
+                check(drv.kernelInfo(devId).orElseThrow().state() == UblkUapi.S_DEV_QUIESCED, "QUIESCED during recovery");
+                srv = new GuestServer(drv, devId, info.nrQueues(), new GuestServer.LoopTarget(backing.toString(), RECOVERY_SIZE));
+                drv.endRecovery(devId);
+                srv.adoptStarted();
+                DevInfo live = drv.kernelInfo(devId).orElseThrow();
+                check(live.state() == UblkUapi.S_DEV_LIVE && live.serverPid() == Libc.getpid(), "LIVE again, served by us: " + live);
+
+                writer.join(TimeUnit.SECONDS.toMillis(60));
+                check(!writer.isAlive(), "the writer finished after recovery (no hang)");
+                check(writerErr[0] == null, "no write failed across the kill: " + writerErr[0]);
+                MemorySegment back = a.allocate(4096L * blocks, 4096);
+                check(Libc.pread(fd, back.asSlice(0, 4096), 4096, 0) == 4096, "marker read");
+                check(back.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
+                check(Libc.pread(fd, back, 4096L * blocks, 1L << 20) == 4096L * blocks, "pattern read");
+                check(back.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
+            } finally {
+                Libc.close(fd);
+            }
+            srv.close();
+            srv = null;
+            drv.deleteDevice(devId);
+        } finally {
+            if (child.isAlive()) child.destroyForcibly();
+            if (srv != null) srv.close();
+            if (drv != null) drv.close();
+            else if (devId >= 0) ctl.delDev(devId);    // not recovered: remove what the dead server left
+            Files.deleteIfExists(backing);
+            Files.deleteIfExists(ready);
         }
     }
 
