@@ -12,7 +12,6 @@ import dev.ublkctl.cli.cmd.MapCmd;
 import dev.ublkctl.cli.cmd.ProgCmd;
 import dev.ublkctl.cli.cmd.ShellCmd;
 import dev.ublkctl.cli.cmd.StatsCmd;
-import dev.ublkctl.cli.cmd.TopCmd;
 import dev.ublkctl.cli.cmd.VerifyCmd;
 import picocli.CommandLine.Command;
 
@@ -28,7 +27,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, AttachCmd.class, DetachCmd.class,
                 ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
-                TopCmd.class, CompleteCmd.class},
+                TopCommand.class, DemoCommand.class, CompleteCmd.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl features",
                 "  ublkctl add -t loop -f disk.img --bpf loop",
@@ -37,6 +36,8 @@ import picocli.CommandLine.Command;
                 "  ublkctl map dump -n 0 io_stats",
                 "  ublkctl bench -n 0 --rw randread --runtime 5",
                 "  ublkctl del -a",
+                "  ublkctl top",
+                "  ublkctl demo",
                 "",
                 "Exit codes: 0 ok, 1 failed, 2 bad command line, 3 not found, 4 daemon unreachable or dead, "
                         + "5 not supported here, 130 interrupted.",
