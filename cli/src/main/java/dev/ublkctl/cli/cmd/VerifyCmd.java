@@ -48,7 +48,7 @@ public final class VerifyCmd extends Cmd {
                 boolean ok = r.path("ok").asBoolean();
                 out().printf(java.util.Locale.ROOT, "%s: %d blocks of %s (%s from offset %d) in %.2f s%n",
                         ok ? st.green("ok") : st.red("MISMATCH"), r.path("blocks").asLong(),
-                        Sizes.format(r.path("blockSize").asLong()), Sizes.format(r.path("bytes").asLong()),
+                        Sizes.format(r.path("blockSize").asLong()), Sizes.format(r.path("blocks").asLong() * r.path("blockSize").asLong()),
                         r.path("offset").asLong(), r.path("elapsedSec").asDouble());
                 JsonNode m = r.path("mismatch");
                 if (!ok && m.isObject()) {
