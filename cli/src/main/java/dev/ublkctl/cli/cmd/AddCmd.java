@@ -4,6 +4,7 @@ import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DaemonLauncher;
 import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Objects;
 import dev.ublkctl.cli.Programs;
 import dev.ublkctl.cli.Records;
 import dev.ublkctl.cli.Sizes;
@@ -132,6 +133,7 @@ public final class AddCmd extends Cmd {
             ch = chunk;
         }
         String prog = bpf == null ? null : Programs.resolve(bpf);
+        if (prog != null) Objects.requireUblkOps(Objects.load(prog), bpf);
         return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
                 abs, ch, prog, b);
     }

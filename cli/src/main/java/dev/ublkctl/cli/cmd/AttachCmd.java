@@ -3,6 +3,7 @@ package dev.ublkctl.cli.cmd;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
 import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Objects;
 import dev.ublkctl.cli.Programs;
 import dev.ublkctl.cli.Records;
 import dev.ublkctl.daemon.DaemonClient;
@@ -26,6 +27,7 @@ public final class AttachCmd extends Cmd {
     @Override
     protected int run() {
         String p = Programs.resolve(program);
+        Objects.requireUblkOps(Objects.load(p), program);
         try (DaemonClient c = connect()) {
             DeviceRecord r = c.attach(dev.id, p);
             if (json()) printJson(r);

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "prog",
         description = "Show, dump and run BPF programs.",
-        subcommands = {ProgCmd.Show.class},
+        subcommands = {ProgCmd.Show.class, ProgDumpCmd.class, ProgConformanceCmd.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl prog show", "  ublkctl prog show -n 0"})
 public final class ProgCmd extends Cmd {
