@@ -251,15 +251,18 @@ public final class Renderer {
         // Charts over the window.
         int chartW = Math.max(10, p.width - 2);
         Series io = f.iopsOf(d.id()), red = f.redirectOf(d.id());
-        double ioMax = io.max(f.nowSec() - f.windowSec(), f.nowSec());
-        String window = window(f.windowSec());
+        // The charts span the history there is (at least a minute), up to the whole window,
+        // so a device watched for 40 s fills the chart instead of its last tenth.
+        double span = io.size() == 0 ? 60 : Math.clamp(f.nowSec() - io.times()[0], 60, f.windowSec());
+        double ioMax = io.max(f.nowSec() - span, f.nowSec());
+        String window = window(span);
         p.put(1, y++, "IOPS, last " + window + ": now " + Units.count(io.last()) + ", max " + Units.count(ioMax), Style.BOLD);
         int ioRows = p.height >= 34 ? 3 : p.height >= 26 ? 2 : 1;
-        for (String line : Chart.render(Chart.columns(io, f.nowSec(), f.windowSec(), chartW), ioRows, ioMax)) {
+        for (String line : Chart.render(Chart.columns(io, f.nowSec(), span, chartW), ioRows, ioMax)) {
             p.put(1, y++, line, Style.CHART);
         }
         p.put(1, y++, "redirected to the server (0-100%), last " + window + ": now " + Units.percent(red.last()), Style.BOLD);
-        for (String line : Chart.render(Chart.columns(red, f.nowSec(), f.windowSec(), chartW), 1, 1.0)) {
+        for (String line : Chart.render(Chart.columns(red, f.nowSec(), span, chartW), 1, 1.0)) {
             p.put(1, y++, line, Style.CHART2);
         }
         QueueRates t = r.total();

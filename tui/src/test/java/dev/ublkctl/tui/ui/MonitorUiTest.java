@@ -154,9 +154,9 @@ class MonitorUiTest {
         assertTrue(t.matches("(?s).*q0\\s+1\\.00k\\s+4\\.1\\s+3\\s+100%\\s+0%\\s+100\\s+0\\s+19\\.9us\\s+1\\.00k\\s+500ns.*"), t);
         assertTrue(t.contains(" q1 "));
         assertTrue(t.matches("(?s).*all\\s+2\\.00k.*"));
-        assertTrue(t.contains("IOPS, last 5 min: now 2.00k, max 2.00k"), t);
+        assertTrue(t.contains("IOPS, last 60 s: now 2.00k, max 2.00k"), t);
         assertTrue(t.contains("█"), "the IOPS chart has a full column for the one sample at max");
-        assertTrue(t.contains("redirected to the server (0-100%), last 5 min: now 0%"));
+        assertTrue(t.contains("redirected to the server (0-100%), last 60 s: now 0%"));
         assertTrue(t.contains("program null: 2.00k runs, 2.00k runs/s, avg 500ns/run"), t);
         assertTrue(t.contains("MAPS"));
         key(KeyType.Escape);
