@@ -24,7 +24,7 @@ public final class Monitor {
     /** Chart history: the last five minutes. */
     public static final double WINDOW_SEC = 300;
     /** How often the GUI thread looks at the keyboard while it waits for a frame. */
-    private static final long INPUT_POLL_MS = 25;
+    private static final long INPUT_POLL_MS = 40;
 
     private final MonitorSource source;
     private final Duration interval;
@@ -53,12 +53,13 @@ public final class Monitor {
                 while (!Thread.currentThread().isInterrupted()) {
                     long t0 = System.nanoTime();
                     MonitorSnapshot snap;
+                    var focus = ui.focus();
                     try {
-                        snap = source.poll(ui.focus());
+                        snap = source.poll(focus);
                     } catch (RuntimeException e) {
                         snap = new MonitorSnapshot(System.nanoTime(), SourceState.LOST, "monitor source failed: " + e, List.of());
                     }
-                    latest.set(calc.update(snap));
+                    latest.set(calc.update(snap, focus));
                     synchronized (wake) { wake.notifyAll(); }
                     long left = interval.toNanos() - (System.nanoTime() - t0);
                     if (left > 0) fetchNow.poll(left, TimeUnit.NANOSECONDS);
