@@ -1,7 +1,7 @@
 package dev.ublkctl.tui.ui;
 
 import com.googlecode.lanterna.input.KeyStroke;
-import com.googlecode.lanterna.screen.Screen;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.RateCalculator;
 import dev.ublkctl.tui.model.MonitorSnapshot;
@@ -40,9 +40,12 @@ public final class Monitor {
         return new RateCalculator(WINDOW_SEC, cap);
     }
 
-    /** Runs until the user quits. The screen must be started; the caller stops it. */
-    public void run(Screen screen) throws IOException {
-        MonitorUi ui = new MonitorUi(screen, new Renderer(source.describe(), interval.toNanos() / 1e9));
+    /**
+     * Runs until the user quits. The terminal must be in private mode with the cursor hidden;
+     * the caller restores it.
+     */
+    public void run(Terminal terminal) throws IOException {
+        MonitorUi ui = new MonitorUi(terminal, new Renderer(source.describe(), interval.toNanos() / 1e9));
         AtomicReference<MonitorFrame> latest = new AtomicReference<>();
         Object wake = new Object();
         // Key presses that change what to fetch (Enter on a device) wake the fetcher early.
@@ -74,7 +77,7 @@ public final class Monitor {
             MonitorFrame shown = null;
             int lastFocus = -1;
             while (true) {
-                KeyStroke k = screen.pollInput();
+                KeyStroke k = terminal.pollInput();
                 if (k != null) {
                     if (!ui.handle(k)) return;
                     int f = ui.focus().orElse(-1);

@@ -3,7 +3,7 @@ package dev.ublkctl.tui.ui;
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
-import com.googlecode.lanterna.screen.Screen;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.DeviceRow;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 
@@ -13,19 +13,24 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * The monitor's screen: key handling and drawing on a Lanterna {@link Screen}. Everything here
- * runs on the one GUI thread; frames arrive ready-made from the fetcher.
+ * The monitor's screen: key handling and drawing on a Lanterna {@link Terminal} (in private mode,
+ * cursor hidden: the caller sets it up). Everything here runs on the one GUI thread; frames
+ * arrive ready-made from the fetcher; a resize is noticed through the terminal's listener.
  */
 public final class MonitorUi {
 
-    private final Screen screen;
+    private final Terminal terminal;
+    private volatile TerminalSize pendingSize;
+    private TerminalSize size;
     private final Renderer renderer;
     private final ViewState view = new ViewState();
     private MonitorFrame frame;
     private volatile int focus = -1;
 
-    public MonitorUi(Screen screen, Renderer renderer) {
-        this.screen = screen;
+    public MonitorUi(Terminal terminal, Renderer renderer) throws IOException {
+        this.terminal = terminal;
+        this.size = terminal.getTerminalSize();
+        terminal.addResizeListener((t, newSize) -> pendingSize = newSize);
         this.renderer = renderer;
     }
 
@@ -52,22 +57,26 @@ public final class MonitorUi {
         if (!rows.isEmpty()) view.selectedId = rows.get(Renderer.selectedIndex(rows, view)).id();
     }
 
-    /** Redraws if the terminal was resized; returns true if it was. */
+    /** Redraws everything if the terminal was resized; returns true if it was. */
     public boolean checkResize() {
-        TerminalSize s = screen.doResizeIfNecessary();
+        TerminalSize s = pendingSize;
         if (s == null) return false;
+        pendingSize = null;
+        size = s;
         renderer.invalidate();
-        redraw(Screen.RefreshType.COMPLETE);
+        try {
+            terminal.clearScreen();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot draw on the terminal", e);
+        }
+        redraw();
         return true;
     }
 
-    public void redraw() { redraw(Screen.RefreshType.DELTA); }
-
-    private void redraw(Screen.RefreshType type) {
-        renderer.draw(screen.newTextGraphics(), screen.getTerminalSize(), view, frame);
-        screen.setCursorPosition(null);
+    /** Draws the current frame (only what changed since the last draw). */
+    public void redraw() {
         try {
-            screen.refresh(type);
+            renderer.draw(terminal, size, view, frame);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot draw on the terminal", e);
         }

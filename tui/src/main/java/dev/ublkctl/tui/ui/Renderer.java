@@ -2,6 +2,7 @@ package dev.ublkctl.tui.ui;
 
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.graphics.TextGraphics;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.Chart;
 import dev.ublkctl.tui.metrics.Column;
 import dev.ublkctl.tui.metrics.DeviceRow;
@@ -16,6 +17,7 @@ import dev.ublkctl.tui.model.MapSnapshot;
 import dev.ublkctl.tui.model.SourceState;
 import dev.ublkctl.tui.ui.Painter.Style;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -49,14 +51,23 @@ public final class Renderer {
     private Painter previous;
 
     /**
-     * Draws the frame onto {@code g}. Consecutive calls assume nothing else wrote to {@code g}
-     * in between (only changed cells are written); {@link #invalidate()} forces a full copy.
+     * Draws the frame on the terminal. Consecutive calls assume nothing else wrote to it in
+     * between (only changed cells are written); {@link #invalidate()} forces a full copy.
+     * Returns the number of cells written.
      */
+    public int draw(Terminal t, TerminalSize size, ViewState v, MonitorFrame f) throws IOException {
+        Painter p = new Painter(size.getColumns(), size.getRows());
+        paint(p, v, f);
+        int n = p.copyTo(t, previous);
+        previous = p;
+        return n;
+    }
+
+    /** Draws the frame on a Lanterna text graphics (screen or image), every cell. */
     public void draw(TextGraphics g, TerminalSize size, ViewState v, MonitorFrame f) {
         Painter p = new Painter(size.getColumns(), size.getRows());
         paint(p, v, f);
-        p.copyTo(g, previous);
-        previous = p;
+        p.copyTo(g);
     }
 
     /** The next draw writes every cell (after a resize or a complete refresh). */

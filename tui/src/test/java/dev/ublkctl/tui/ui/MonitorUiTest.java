@@ -3,7 +3,6 @@ package dev.ublkctl.tui.ui;
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
-import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
 import dev.ublkctl.tui.metrics.Column;
 import dev.ublkctl.tui.metrics.RateCalculator;
@@ -25,21 +24,19 @@ import static org.junit.jupiter.api.Assertions.*;
 class MonitorUiTest {
 
     private DefaultVirtualTerminal vt;
-    private TerminalScreen screen;
     private MonitorUi ui;
     private RateCalculator calc;
 
     @BeforeEach
     void setUp() throws Exception {
         vt = new DefaultVirtualTerminal(new TerminalSize(130, 36));
-        screen = new TerminalScreen(vt);
-        screen.startScreen();
-        ui = new MonitorUi(screen, new Renderer("fake", 1.0));
+        vt.enterPrivateMode();
+        ui = new MonitorUi(vt, new Renderer("fake", 1.0));
         calc = new RateCalculator(300, 1000);
     }
 
     @AfterEach
-    void tearDown() throws Exception { screen.stopScreen(); }
+    void tearDown() { vt.exitPrivateMode(); }
 
     /** Feeds snapshots through the calculator and shows the last frame. */
     private void feed(MonitorSnapshot... snaps) {
