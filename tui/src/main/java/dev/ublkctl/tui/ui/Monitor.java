@@ -57,12 +57,13 @@ public final class Monitor {
                     long t0 = System.nanoTime();
                     MonitorSnapshot snap;
                     var focus = ui.focus();
+                    var charts = ui.chartFocus();
                     try {
                         snap = source.poll(focus);
                     } catch (RuntimeException e) {
                         snap = new MonitorSnapshot(System.nanoTime(), SourceState.LOST, "monitor source failed: " + e, List.of());
                     }
-                    latest.set(calc.update(snap, focus));
+                    latest.set(calc.update(snap, charts));
                     synchronized (wake) { wake.notifyAll(); }
                     long left = interval.toNanos() - (System.nanoTime() - t0);
                     if (left > 0) fetchNow.poll(left, TimeUnit.NANOSECONDS);
@@ -80,8 +81,8 @@ public final class Monitor {
                 KeyStroke k = terminal.pollInput();
                 if (k != null) {
                     if (!ui.handle(k)) return;
-                    int f = ui.focus().orElse(-1);
-                    if (f != lastFocus) {
+                    int f = ui.chartFocus().orElse(-1) * 2 + (ui.focus().isPresent() ? 1 : 0);
+                    if (f != lastFocus) { // new device on screen: fetch its series (and maps) now
                         lastFocus = f;
                         fetchNow.offer(Boolean.TRUE);
                     }

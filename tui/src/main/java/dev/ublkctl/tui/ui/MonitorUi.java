@@ -44,6 +44,17 @@ public final class MonitorUi {
         return f < 0 ? OptionalInt.empty() : OptionalInt.of(f);
     }
 
+    /**
+     * The device whose chart series the fetcher should copy: the detail view's, else the
+     * selected row's (its charts are drawn under the table).
+     */
+    public OptionalInt chartFocus() {
+        int f = focus;
+        if (f >= 0) return OptionalInt.of(f);
+        int s = view.selectedId;
+        return s < 0 ? OptionalInt.empty() : OptionalInt.of(s);
+    }
+
     /** Takes a new frame (GUI thread). */
     public void show(MonitorFrame f) {
         frame = f;

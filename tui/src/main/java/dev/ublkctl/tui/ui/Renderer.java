@@ -132,6 +132,12 @@ public final class Renderer {
             return;
         }
         int sel = selectedIndex(rows, v);
+        // The selected device's charts under the table, when the terminal has room for both.
+        int chartRows = interactive && p.height - top - rows.size() >= 14 ? 7 : 0;
+        if (chartRows > 0) {
+            bottom -= chartRows;
+            charts(p, f, rows.get(sel).id(), bottom + 1, 2, "ublkb" + rows.get(sel).id() + " ");
+        }
         int visible = Math.max(1, bottom - top);
         int first = Math.max(0, Math.min(sel - visible + 1, rows.size() - visible));
         first = Math.max(0, Math.min(first, sel));
@@ -259,29 +265,35 @@ public final class Renderer {
         }
         p.put(0, y++, queueLine("all", r.total()), Style.BOLD);
         y++;
-        // Charts over the window.
-        int chartW = Math.max(10, p.width - 2);
-        Series io = f.iopsOf(d.id()), red = f.redirectOf(d.id());
-        // The charts span the history there is (at least a minute), up to the whole window,
-        // so a device watched for 40 s fills the chart instead of its last tenth.
-        double span = io.size() == 0 ? 60 : Math.clamp(f.nowSec() - io.times()[0], 60, f.windowSec());
-        double ioMax = io.max(f.nowSec() - span, f.nowSec());
-        String window = window(span);
-        p.put(1, y++, "IOPS, last " + window + ": now " + Units.count(io.last()) + ", max " + Units.count(ioMax), Style.BOLD);
-        int ioRows = p.height >= 34 ? 3 : p.height >= 26 ? 2 : 1;
-        for (String line : Chart.render(Chart.columns(io, f.nowSec(), span, chartW), ioRows, ioMax)) {
-            p.put(1, y++, line, Style.CHART);
-        }
-        p.put(1, y++, "redirected to the server (0-100%), last " + window + ": now " + Units.percent(red.last()), Style.BOLD);
-        for (String line : Chart.render(Chart.columns(red, f.nowSec(), span, chartW), 1, 1.0)) {
-            p.put(1, y++, line, Style.CHART2);
-        }
+        y = charts(p, f, d.id(), y, p.height >= 34 ? 3 : p.height >= 26 ? 2 : 1, "");
         QueueRates t = r.total();
         String prog = d.program() == null ? "no program attached: every I/O goes to the " + nz(d.target()) + " target"
                 : "program " + d.program() + ": " + Units.count(t.progRuns()) + " runs, " + Units.count(t.progRunsPerSec())
                 + " runs/s, avg " + Units.nanos(t.avgRunNanos()) + "/run";
         p.put(1, y++, prog, Style.PLAIN);
         mapPane(p, v, d, y, p.height - 1);
+    }
+
+    /**
+     * The IOPS chart ({@code ioRows} high) and the redirect-share chart (one row) of a device from
+     * row {@code y}; returns the row after them. The charts span the history there is (at least a
+     * minute) up to the whole window, so a device watched for 40 s fills the chart.
+     */
+    private static int charts(Painter p, MonitorFrame f, int id, int y, int ioRows, String label) {
+        int chartW = Math.max(10, p.width - 2);
+        Series io = f.iopsOf(id), red = f.redirectOf(id);
+        double span = io.size() == 0 ? 60 : Math.clamp(f.nowSec() - io.times()[0], 60, f.windowSec());
+        double ioMax = io.max(f.nowSec() - span, f.nowSec());
+        String window = window(span);
+        p.put(1, y++, label + "IOPS, last " + window + ": now " + Units.count(io.last()) + ", max " + Units.count(ioMax), Style.BOLD);
+        for (String line : Chart.render(Chart.columns(io, f.nowSec(), span, chartW), ioRows, ioMax)) {
+            p.put(1, y++, line, Style.CHART);
+        }
+        p.put(1, y++, label + "redirected to the server (0-100%), last " + window + ": now " + Units.percent(red.last()), Style.BOLD);
+        for (String line : Chart.render(Chart.columns(red, f.nowSec(), span, chartW), 1, 1.0)) {
+            p.put(1, y++, line, Style.CHART2);
+        }
+        return y;
     }
 
     private static String queueLine(String name, QueueRates q) {

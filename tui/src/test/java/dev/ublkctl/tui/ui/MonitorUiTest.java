@@ -103,6 +103,20 @@ class MonitorUiTest {
     }
 
     @Test
+    void selectedDeviceChartsAreDrawnUnderTheTable() {
+        twoDevices();
+        String t = text();
+        assertTrue(t.contains("ublkb1 IOPS, last 60 s: now 2.00k, max 2.00k"), t);
+        assertTrue(t.contains("ublkb1 redirected to the server (0-100%), last 60 s: now 0%"), t);
+        assertEquals(1, ui.chartFocus().orElseThrow());
+        key('j');
+        assertTrue(text().contains("ublkb2 IOPS, last 60 s: now 3.00k"), text());
+        assertTrue(text().contains("ublkb2 redirected to the server (0-100%), last 60 s: now 50%"));
+        assertEquals(2, ui.chartFocus().orElseThrow());
+        assertTrue(ui.focus().isEmpty(), "no map reads for the table");
+    }
+
+    @Test
     void sortKeyCyclesColumnsAndReverses() {
         twoDevices();
         assertEquals(List.of(1, 2), tableIds());
