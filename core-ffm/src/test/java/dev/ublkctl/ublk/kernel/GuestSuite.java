@@ -158,7 +158,7 @@ public final class GuestSuite {
         System.out.println("  rfc: " + r.rfc().reason());
     }
 
-    static void controlRoundTrip(UblkControl ctl) {
+    static void controlRoundTrip(UblkControl ctl) throws InterruptedException {
         DevInfo info = ctl.addDev(DevInfo.request(-1, 1, 16, 64 << 10, 0));
         try {
             check(info.devId() >= 0, "kernel picked an id: " + info);
@@ -183,8 +183,16 @@ public final class GuestSuite {
         DevInfo other = ctl.addDev(DevInfo.request(-1, 1, 4, 64 << 10, 0));
         ctl.delDevAsync(other.devId());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (Files.exists(Path.of(other.charDevPath())) && System.nanoTime() < deadline) Thread.onSpinWait();
-        expectErrno(() -> ctl.getDevInfo(other.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
+        while (true) {
+            try {
+                ctl.getDevInfo(other.devId());
+            } catch (UblkCommandException e) {
+                check(e.errno() == Errno.ENODEV, "after DEL_DEV_ASYNC: " + e.getMessage());
+                break;
+            }
+            check(System.nanoTime() < deadline, "device " + other.devId() + " still there 10 s after DEL_DEV_ASYNC");
+            Thread.sleep(10);
+        }
     }
 
     static void badParameters(UblkControl ctl) {
