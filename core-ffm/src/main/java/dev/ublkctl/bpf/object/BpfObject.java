@@ -1,0 +1,74 @@
+package dev.ublkctl.bpf.object;
+
+import dev.ublkctl.bpf.btf.Btf;
+import dev.ublkctl.bpf.btf.BtfException;
+import dev.ublkctl.bpf.btf.BtfExt;
+import dev.ublkctl.bpf.elf.ElfException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A parsed BPF object file (cilium/ebpf's CollectionSpec): programs, maps, struct_ops variables,
+ * license and BTF. Plain data; nothing is loaded into a kernel or VM.
+ *
+ * <p>Opening an object throws {@link ElfException} (not a valid ELF file), {@link BtfException}
+ * (bad .BTF/.BTF.ext) or {@link ObjectException} (valid ELF, unusable as a BPF object); each message
+ * starts with the object's name.
+ *
+ * @param btf    the object's BTF with DATASEC sizes and offsets fixed up, null if it has no .BTF
+ * @param btfExt the object's .BTF.ext, empty if it has none
+ */
+public record BpfObject(String name, String license, List<ProgramSpec> programs, List<MapSpec> maps,
+                        List<StructOpsSpec> structOps, Btf btf, BtfExt btfExt) {
+    /** Largest object file accepted by {@link #load(Path)}. */
+    public static final long MAX_FILE_SIZE = 256L << 20;
+
+    public BpfObject {
+        programs = List.copyOf(programs);
+        maps = List.copyOf(maps);
+        structOps = List.copyOf(structOps);
+    }
+
+    /** Reads and parses the object file at {@code path}; its name is the file name without ".o". */
+    public static BpfObject load(Path path) throws IOException {
+        long size = Files.size(path);
+        if (size > MAX_FILE_SIZE) throw new ObjectException(path + ": " + size + " bytes, larger than the " + MAX_FILE_SIZE + " byte limit");
+        String file = path.getFileName().toString();
+        return parse(Files.readAllBytes(path), file.endsWith(".o") ? file.substring(0, file.length() - 2) : file);
+    }
+
+    /** Parses object bytes; {@code name} is used in messages and as the object's name. */
+    public static BpfObject parse(byte[] data, String name) {
+        try {
+            return new ObjectReader(data, name).read();
+        } catch (ElfException e) {
+            throw new ElfException(name + ": " + e.getMessage());
+        } catch (BtfException e) {
+            throw new BtfException(name + ": " + e.getMessage());
+        }
+    }
+
+    public Optional<ProgramSpec> program(String programName) {
+        return programs.stream().filter(p -> p.name().equals(programName)).findFirst();
+    }
+
+    public Optional<MapSpec> map(String mapName) {
+        return maps.stream().filter(m -> m.name().equals(mapName)).findFirst();
+    }
+
+    /** The index of a map in {@link #maps()} (what ld_imm64 immediates refer to), or -1. */
+    public int mapIndex(String mapName) {
+        for (int i = 0; i < maps.size(); i++) if (maps.get(i).name().equals(mapName)) return i;
+        return -1;
+    }
+
+    public Optional<StructOpsSpec> structOps(String variable) {
+        return structOps.stream().filter(s -> s.name().equals(variable)).findFirst();
+    }
+
+    public boolean hasBtf() { return btf != null; }
+}

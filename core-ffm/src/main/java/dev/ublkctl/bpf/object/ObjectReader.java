@@ -1,0 +1,543 @@
+package dev.ublkctl.bpf.object;
+
+import dev.ublkctl.bpf.btf.Btf;
+import dev.ublkctl.bpf.btf.BtfExt;
+import dev.ublkctl.bpf.btf.BtfKind;
+import dev.ublkctl.bpf.btf.BtfType;
+import dev.ublkctl.bpf.elf.ElfFile;
+import dev.ublkctl.bpf.elf.Relocation;
+import dev.ublkctl.bpf.elf.Section;
+import dev.ublkctl.bpf.elf.Symbol;
+import dev.ublkctl.bpf.maps.MapType;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** Turns an ELF file into a {@link BpfObject}: maps, global data, struct_ops, programs with relocations applied. */
+final class ObjectReader {
+    private static final int OP_LD_IMM64 = 0x18, OP_CALL = 0x85;
+
+    private final String objName;
+    private final ElfFile elf;
+    private Btf btf;
+    private final BtfExt btfExt;
+    private final List<MapSpec> maps = new ArrayList<>();
+    /** .maps symbol offset -> map index */
+    private final Map<Long, Integer> btfMapByOffset = new HashMap<>();
+    /** global data section index -> map index */
+    private final Map<Integer, Integer> dataMapBySection = new HashMap<>();
+    /** (section index, byte offset) -> function */
+    private final Map<Integer, TreeMap<Long, Fn>> functions = new HashMap<>();
+
+    /** One function symbol's code with its relocations by instruction index. */
+    private record Fn(String name, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
+
+    ObjectReader(byte[] data, String name) {
+        this.objName = name;
+        this.elf = ElfFile.parse(data);
+        Optional<Section> btfSec = elf.section(".BTF");
+        this.btf = btfSec.isPresent() ? Btf.parse(elf.contents(btfSec.get())) : null;
+        Optional<Section> extSec = elf.section(".BTF.ext");
+        this.btfExt = extSec.isPresent() && btf != null ? BtfExt.parse(elf.contents(extSec.get()), btf) : BtfExt.empty();
+    }
+
+    private ObjectException fail(String msg) { return new ObjectException(objName + ": " + msg); }
+
+    BpfObject read() {
+        String license = readLicense();
+        if (elf.section("maps").isPresent()) throw fail("legacy 'maps' section (struct bpf_map_def) is not supported; use BTF-defined maps in .maps");
+        readBtfMaps();
+        readGlobalData();
+        readFunctions();
+        List<ProgramSpec> programs = new ArrayList<>();
+        for (Section s : elf.sections()) {
+            if (!s.isExecutable() || s.size() == 0 || s.name().equals(".text")) continue;
+            for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values())
+                programs.add(link(entry, license));
+        }
+        List<StructOpsSpec> structOps = readStructOps(programs);
+        return new BpfObject(objName, license, programs, maps, structOps, btf, btfExt);
+    }
+
+    // ---- license ----------------------------------------------------------------------------
+
+    private String readLicense() {
+        Optional<Section> s = elf.section("license");
+        if (s.isEmpty()) return "";
+        byte[] b = elf.contents(s.get());
+        int end = 0;
+        while (end < b.length && b[end] != 0) end++;
+        return new String(b, 0, end, StandardCharsets.UTF_8);
+    }
+
+    // ---- .maps --------------------------------------------------------------------------------
+
+    private void readBtfMaps() {
+        Optional<Section> sec = elf.section(".maps");
+        if (sec.isEmpty()) return;
+        if (btf == null) throw fail(".maps section without .BTF: BTF-defined maps need BTF (compile with -g)");
+        BtfType.DataSec ds = dataSec(".maps").orElseThrow(() -> fail(".maps section has no DATASEC in BTF"));
+        record Def(long offset, String name, int type) {}
+        List<Def> defs = new ArrayList<>();
+        for (BtfType.VarSecInfo v : ds.vars()) {
+            if (!(btf.type(v.type()) instanceof BtfType.Var var)) throw fail(".maps DATASEC entry " + v.type() + " is not a VAR");
+            Symbol sym = symbolIn(sec.get(), var.name()).orElseThrow(() -> fail("map " + var.name() + " has no symbol in .maps"));
+            defs.add(new Def(sym.value(), var.name(), var.type()));
+        }
+        defs.sort(Comparator.comparingLong(Def::offset));
+        for (Def d : defs) {
+            btfMapByOffset.put(d.offset(), maps.size());
+            maps.add(mapDefinition(d.name(), d.type()));
+        }
+    }
+
+    private MapSpec mapDefinition(String name, int typeId) {
+        if (!(btf.resolved(typeId) instanceof BtfType.Struct def) || def.union())
+            throw fail("map " + name + ": definition is not a struct");
+        Integer type = null, maxEntries = null, flags = 0, keySize = null, valueSize = null;
+        int keyType = 0, valueType = 0;
+        for (BtfType.Member m : def.members()) {
+            switch (m.name()) {
+                case "type" -> type = uintMember(name, m);
+                case "max_entries" -> maxEntries = uintMember(name, m);
+                case "map_flags" -> flags = uintMember(name, m);
+                case "key_size" -> keySize = checkSize(name, "key", keySize, uintMember(name, m));
+                case "value_size" -> valueSize = checkSize(name, "value", valueSize, uintMember(name, m));
+                case "key" -> {
+                    keyType = typeMember(name, m);
+                    keySize = checkSize(name, "key", keySize, (int) btf.sizeOf(keyType));
+                }
+                case "value" -> {
+                    valueType = typeMember(name, m);
+                    valueSize = checkSize(name, "value", valueSize, (int) btf.sizeOf(valueType));
+                }
+                case "pinning", "numa_node", "map_extra" -> uintMember(name, m);
+                case "values" -> throw fail("map " + name + ": initial 'values' are not supported");
+                default -> throw fail("map " + name + ": unknown map definition field '" + m.name() + "'");
+            }
+        }
+        if (type == null) throw fail("map " + name + ": no 'type'");
+        MapType mt;
+        try {
+            mt = MapType.ofKernelId(type);
+        } catch (IllegalArgumentException e) {
+            throw fail("map " + name + ": unsupported map type " + type);
+        }
+        if (maxEntries == null) throw fail("map " + name + ": no 'max_entries'");
+        if (keySize == null) keySize = mt == MapType.RINGBUF ? 0 : -1;
+        if (valueSize == null) valueSize = mt == MapType.RINGBUF ? 0 : -1;
+        if (keySize < 0 || valueSize < 0) throw fail("map " + name + ": key and value size must be given (__type or __uint(key_size/value_size))");
+        return new MapSpec(name, mt, keySize, valueSize, maxEntries, flags, keyType, valueType, ".maps", null);
+    }
+
+    private Integer checkSize(String map, String what, Integer old, int size) {
+        if (old != null && old != size) throw fail("map " + map + ": " + what + " size " + size + " conflicts with " + old);
+        return size;
+    }
+
+    /** __uint(name, N) is "int (*name)[N]": a pointer to an array of N elements. */
+    private int uintMember(String map, BtfType.Member m) {
+        if (btf.resolved(m.type()) instanceof BtfType.Ptr p && btf.resolved(p.target()) instanceof BtfType.Array a)
+            return a.length();
+        throw fail("map " + map + ": field '" + m.name() + "' is not an __uint() value");
+    }
+
+    /** __type(name, T) is "T *name". */
+    private int typeMember(String map, BtfType.Member m) {
+        if (btf.resolved(m.type()) instanceof BtfType.Ptr p) return p.target();
+        throw fail("map " + map + ": field '" + m.name() + "' is not a __type() value");
+    }
+
+    // ---- global data --------------------------------------------------------------------------
+
+    static boolean isGlobalData(Section s) {
+        String n = s.name();
+        boolean named = n.equals(".data") || n.equals(".rodata") || n.equals(".bss")
+                || n.startsWith(".data.") || n.startsWith(".rodata.") || n.startsWith(".bss.");
+        return named && (s.flags() & Section.SHF_ALLOC) != 0
+                && (s.type() == Section.SHT_PROGBITS || s.type() == Section.SHT_NOBITS);
+    }
+
+    private void readGlobalData() {
+        for (Section s : elf.sections()) {
+            if (!isGlobalData(s) || s.size() == 0) continue;
+            if (s.size() > Integer.MAX_VALUE - 8) throw fail("global data section " + s.name() + " too large");
+            int valueType = fixDataSec(s);
+            boolean ro = s.name().startsWith(".rodata");
+            int flags = MapSpec.F_MMAPABLE | (ro ? MapSpec.F_RDONLY_PROG : 0);
+            dataMapBySection.put(s.index(), maps.size());
+            maps.add(new MapSpec(s.name(), MapType.ARRAY, 4, (int) s.size(), 1, flags, 0, valueType, s.name(), elf.contents(s)));
+        }
+    }
+
+    /**
+     * clang leaves DATASEC sizes and variable offsets at 0; set them from the section size and the
+     * symbols (as libbpf does) so the BTF describes the global data map's value. Returns the DATASEC id or 0.
+     */
+    private int fixDataSec(Section s) {
+        if (btf == null) return 0;
+        Optional<Integer> id = btf.find(BtfKind.DATASEC, s.name());
+        if (id.isEmpty()) return 0;
+        BtfType.DataSec ds = (BtfType.DataSec) btf.type(id.get());
+        List<BtfType.VarSecInfo> vars = new ArrayList<>();
+        for (BtfType.VarSecInfo v : ds.vars()) {
+            int off = v.offset();
+            if (btf.type(v.type()) instanceof BtfType.Var var) {
+                Optional<Symbol> sym = symbolIn(s, var.name());
+                if (sym.isPresent()) off = (int) sym.get().value();
+            }
+            if (off < 0 || (long) off + v.size() > s.size())
+                throw fail("global variable in " + s.name() + " at offset " + off + " (size " + v.size() + ") lies outside the section (size " + s.size() + ")");
+            vars.add(new BtfType.VarSecInfo(v.type(), off, v.size()));
+        }
+        btf = btf.withType(id.get(), new BtfType.DataSec(ds.name(), (int) s.size(), List.copyOf(vars)));
+        return id.get();
+    }
+
+    // ---- functions and relocations --------------------------------------------------------------
+
+    private void readFunctions() {
+        for (Section s : elf.sections()) {
+            if (!s.isExecutable() || s.size() == 0) continue;
+            if (s.size() % 8 != 0) throw fail("code section " + s.name() + " size " + s.size() + " is not a multiple of 8");
+            byte[] code = elf.contents(s);
+            TreeMap<Long, Fn> fns = new TreeMap<>();
+            for (Symbol sym : elf.symbols()) {
+                if (!sym.isFunction() || sym.shndx() != s.index()) continue;
+                long start = sym.value(), size = sym.size();
+                if (start < 0 || start % 8 != 0 || size <= 0 || size % 8 != 0 || start + size > s.size() || start + size < start)
+                    throw fail("function " + sym.name() + " [" + start + ", +" + size + ") is not a whole number of instructions inside " + s.name() + " (size " + s.size() + ")");
+                if (fns.containsKey(start)) throw fail("functions " + fns.get(start).name() + " and " + sym.name() + " both start at " + start + " in " + s.name());
+                byte[] body = java.util.Arrays.copyOfRange(code, (int) start, (int) (start + size));
+                fns.put(start, new Fn(sym.name(), s, start, (int) (size / 8), body, new HashMap<>()));
+            }
+            if (fns.isEmpty()) throw fail("code section " + s.name() + " has no function symbols");
+            for (Relocation r : elf.relocations(s)) {
+                Map.Entry<Long, Fn> e = fns.floorEntry(r.offset());
+                Fn fn = e == null ? null : e.getValue();
+                if (fn == null || r.offset() >= fn.start() + fn.insnCount() * 8L)
+                    throw fail("relocation " + Relocation.typeName(r.type()) + " against " + symName(r.symbol()) + " at offset " + r.offset() + " in " + s.name() + " is outside any function");
+                if (r.offset() % 8 != 0) throw fail("relocation at offset " + r.offset() + " in " + s.name() + " is not instruction-aligned");
+                fn.relocs().put((int) ((r.offset() - fn.start()) / 8), r);
+            }
+            functions.put(s.index(), fns);
+        }
+    }
+
+    /** A call or function reference target: a function starting exactly at {@code offset} in {@code sectionIndex}. */
+    private Fn functionAt(int sectionIndex, long offset, String context) {
+        TreeMap<Long, Fn> fns = functions.get(sectionIndex);
+        Fn fn = fns == null ? null : fns.get(offset);
+        if (fn == null) {
+            String sec = sectionIndex >= 0 && sectionIndex < elf.sections().size() ? elf.section(sectionIndex).name() : "#" + sectionIndex;
+            throw fail(context + ": target offset " + offset + " in section " + sec + " is not the start of a function");
+        }
+        return fn;
+    }
+
+    /** Links an entry function with the subprograms it reaches and applies relocations. */
+    private ProgramSpec link(Fn entry, String license) {
+        String sec = entry.section().name();
+        ProgramType type = ProgramType.ofSection(sec);
+        if (type == null)
+            throw fail("program " + entry.name() + " in section '" + sec + "': unknown program type (supported: struct_ops/, struct_ops.s/, socket, xdp, syscall)");
+        List<Fn> order = new ArrayList<>();
+        Map<Fn, Integer> base = new LinkedHashMap<>();
+        order.add(entry);
+        base.put(entry, 0);
+        int total = entry.insnCount();
+        // collect reachable functions in first-reference order, each appended once (as libbpf does)
+        for (int i = 0; i < order.size(); i++) {
+            Fn fn = order.get(i);
+            for (int k = 0; k < fn.insnCount(); k++) {
+                Fn target = callTarget(fn, k);
+                if (target != null && !base.containsKey(target)) {
+                    base.put(target, total);
+                    total += target.insnCount();
+                    order.add(target);
+                }
+                if (opcode(fn.code(), k) == OP_LD_IMM64) k++;
+            }
+        }
+        byte[] out = new byte[total * 8];
+        List<String> kfuncs = new ArrayList<>();
+        for (Fn fn : order) {
+            int b = base.get(fn);
+            System.arraycopy(fn.code(), 0, out, b * 8, fn.code().length);
+            for (int k = 0; k < fn.insnCount(); k++) {
+                boolean wide = opcode(fn.code(), k) == OP_LD_IMM64;
+                relocate(fn, k, out, b + k, base, kfuncs);
+                if (wide) k++;
+            }
+        }
+        List<ProgramSpec.FuncInfo> fi = new ArrayList<>();
+        List<ProgramSpec.LineInfo> li = new ArrayList<>();
+        List<ProgramSpec.CoreRelo> cr = new ArrayList<>();
+        for (Fn fn : order) {
+            int b = base.get(fn);
+            String s = fn.section().name();
+            long lo = fn.start(), hi = fn.start() + fn.insnCount() * 8L;
+            for (BtfExt.FuncInfo f : btfExt.funcInfo().getOrDefault(s, List.of()))
+                if (f.insnOff() >= lo && f.insnOff() < hi)
+                    fi.add(new ProgramSpec.FuncInfo(b + (int) ((f.insnOff() - lo) / 8), f.typeId(), btf.type(f.typeId()).name()));
+            for (BtfExt.LineInfo l : btfExt.lineInfo().getOrDefault(s, List.of()))
+                if (l.insnOff() >= lo && l.insnOff() < hi)
+                    li.add(new ProgramSpec.LineInfo(b + (int) ((l.insnOff() - lo) / 8), l.file(), l.sourceLine(), l.line(), l.column()));
+            for (BtfExt.CoreRelo c : btfExt.coreRelos().getOrDefault(s, List.of()))
+                if (c.insnOff() >= lo && c.insnOff() < hi)
+                    cr.add(new ProgramSpec.CoreRelo(b + (int) ((c.insnOff() - lo) / 8), c.typeId(), c.accessString(), c.kind()));
+        }
+        fi.sort(Comparator.comparingInt(ProgramSpec.FuncInfo::insn));
+        li.sort(Comparator.comparingInt(ProgramSpec.LineInfo::insn));
+        cr.sort(Comparator.comparingInt(ProgramSpec.CoreRelo::insn));
+        int slash = sec.indexOf('/');
+        // struct_ops.s/ programs are sleepable; the kernel accepts syscall programs only as sleepable (libbpf's SEC_SLEEPABLE)
+        boolean sleepable = sec.startsWith("struct_ops.s/") || type == ProgramType.SYSCALL;
+        return new ProgramSpec(entry.name(), sec, type, sleepable,
+                slash < 0 ? "" : sec.substring(slash + 1), out, kfuncs, fi, li, cr, license);
+    }
+
+    /** The function that instruction k of fn calls or takes the address of, or null. */
+    private Fn callTarget(Fn fn, int k) {
+        int op = opcode(fn.code(), k);
+        int src = srcReg(fn.code(), k);
+        Relocation r = fn.relocs().get(k);
+        String at = "instruction " + k + " of " + fn.name();
+        if (op == OP_CALL) {
+            if (r != null) {
+                Symbol sym = r.symbol();
+                if (sym.isUndefined()) return null; // kfunc
+                Section s = sectionOf(sym, at);
+                if (!s.isExecutable()) throw fail(at + ": call to " + symName(sym) + ", which is not code (section " + s.name() + ")");
+                long target = sym.value() + (imm(fn.code(), k) + 1L) * 8;
+                return functionAt(s.index(), target, at + ": call to " + symName(sym));
+            }
+            if (src == ProgramSpec.PSEUDO_CALL) {
+                long target = fn.start() + (k + 1L + imm(fn.code(), k)) * 8;
+                return functionAt(fn.section().index(), target, at + ": bpf-to-bpf call");
+            }
+            return null;
+        }
+        if (op == OP_LD_IMM64 && r != null && !r.symbol().isUndefined()) {
+            Section s = sectionOf(r.symbol(), at);
+            if (s.isExecutable()) {
+                long target = r.symbol().value() + imm(fn.code(), k);
+                return functionAt(s.index(), target, at + ": address of " + symName(r.symbol()));
+            }
+        }
+        return null;
+    }
+
+    private void relocate(Fn fn, int k, byte[] out, int at, Map<Fn, Integer> base, List<String> kfuncs) {
+        byte[] c = fn.code();
+        int op = opcode(c, k), src = srcReg(c, k);
+        Relocation r = fn.relocs().get(k);
+        String where = "instruction " + k + " of " + fn.name() + " (" + fn.section().name() + ")";
+        if (op == OP_LD_IMM64) {
+            if (k + 1 >= fn.insnCount()) throw fail(where + ": ld_imm64 without its second slot");
+            if (opcode(c, k + 1) != 0) throw fail(where + ": ld_imm64 second slot has opcode 0x" + Integer.toHexString(opcode(c, k + 1)) + ", expected 0");
+            if (r == null) {
+                if (src != 0) throw fail(where + ": ld_imm64 with src_reg " + src + " but no relocation");
+                return;
+            }
+            if (r.type() != Relocation.R_BPF_64_64)
+                throw fail(where + ": ld_imm64 has relocation " + Relocation.typeName(r.type()) + ", expected R_BPF_64_64");
+            Symbol sym = r.symbol();
+            if (sym.isUndefined())
+                throw fail(where + ": reference to undefined symbol " + symName(sym) + " (extern variables / __ksym variables are not supported)");
+            Section s = sectionOf(sym, where);
+            long off = sym.value() + imm(c, k);
+            if (s.name().equals(".maps")) {
+                Integer idx = btfMapByOffset.get(sym.value());
+                if (idx == null || imm(c, k) != 0) throw fail(where + ": reference to " + symName(sym) + " in .maps at offset " + off + ", which is not a map definition");
+                setSrcReg(out, at, ProgramSpec.PSEUDO_MAP_FD);
+                setImm(out, at, idx);
+                setImm(out, at + 1, 0);
+            } else if (dataMapBySection.containsKey(s.index())) {
+                if (off < 0 || off > s.size()) throw fail(where + ": reference to " + symName(sym) + "+" + imm(c, k) + " outside " + s.name() + " (size " + s.size() + ")");
+                setSrcReg(out, at, ProgramSpec.PSEUDO_MAP_VALUE);
+                setImm(out, at, dataMapBySection.get(s.index()));
+                setImm(out, at + 1, (int) off);
+            } else if (s.isExecutable()) {
+                Fn target = functionAt(s.index(), off, where + ": address of " + symName(sym));
+                setSrcReg(out, at, ProgramSpec.PSEUDO_FUNC);
+                setImm(out, at, base.get(target) - (at + 1));
+                setImm(out, at + 1, 0);
+            } else {
+                throw fail(where + ": reference to " + symName(sym) + " in section " + s.name() + ", which is neither a map, global data nor code");
+            }
+            return;
+        }
+        if (op == OP_CALL) {
+            if (r != null) {
+                if (r.type() != Relocation.R_BPF_64_32)
+                    throw fail(where + ": call has relocation " + Relocation.typeName(r.type()) + ", expected R_BPF_64_32");
+                Symbol sym = r.symbol();
+                if (sym.isUndefined()) {
+                    if (sym.name().isEmpty()) throw fail(where + ": call to an unnamed undefined symbol");
+                    if (!ksymFunctions().contains(sym.name()))
+                        throw fail(where + ": call to undefined function " + sym.name()
+                                + " (a kfunc must be declared extern ... __ksym, which puts it in the BTF .ksyms section)");
+                    int idx = kfuncs.indexOf(sym.name());
+                    if (idx < 0) { idx = kfuncs.size(); kfuncs.add(sym.name()); }
+                    setSrcReg(out, at, ProgramSpec.PSEUDO_KFUNC_CALL);
+                    setImm(out, at, idx);
+                    setOff(out, at, 0);
+                    return;
+                }
+                Fn target = callTarget(fn, k);
+                setSrcReg(out, at, ProgramSpec.PSEUDO_CALL);
+                setImm(out, at, base.get(target) - (at + 1));
+                return;
+            }
+            if (src == ProgramSpec.PSEUDO_CALL) {
+                setImm(out, at, base.get(callTarget(fn, k)) - (at + 1));
+                return;
+            }
+            if (src != 0) throw fail(where + ": call with src_reg " + src + " but no relocation");
+            return;
+        }
+        if (r != null)
+            throw fail(where + ": relocation " + Relocation.typeName(r.type()) + " against " + symName(r.symbol())
+                    + " on opcode 0x" + Integer.toHexString(op) + ", which is neither ld_imm64 nor call");
+    }
+
+    // ---- struct_ops ---------------------------------------------------------------------------
+
+    private List<StructOpsSpec> readStructOps(List<ProgramSpec> programs) {
+        List<StructOpsSpec> out = new ArrayList<>();
+        for (Section s : elf.sections()) {
+            boolean link = s.name().equals(".struct_ops.link");
+            if (!link && !s.name().equals(".struct_ops")) continue;
+            if (btf == null) throw fail(s.name() + " without .BTF: struct_ops variables need BTF");
+            BtfType.DataSec ds = dataSec(s.name()).orElseThrow(() -> fail(s.name() + " has no DATASEC in BTF"));
+            byte[] data = elf.contents(s);
+            List<Relocation> relocs = elf.relocations(s);
+            for (BtfType.VarSecInfo v : ds.vars()) {
+                if (!(btf.type(v.type()) instanceof BtfType.Var var)) throw fail(s.name() + " DATASEC entry " + v.type() + " is not a VAR");
+                Symbol sym = symbolIn(s, var.name()).orElseThrow(() -> fail("struct_ops variable " + var.name() + " has no symbol in " + s.name()));
+                int typeId = btf.resolve(var.type());
+                if (!(btf.type(typeId) instanceof BtfType.Struct st) || st.union())
+                    throw fail("struct_ops variable " + var.name() + " is not a struct");
+                long start = sym.value(), size = st.size();
+                if (start < 0 || size < 0 || start + size > data.length)
+                    throw fail("struct_ops variable " + var.name() + " [" + start + ", +" + size + ") lies outside " + s.name() + " (size " + data.length + ")");
+                byte[] bytes = java.util.Arrays.copyOfRange(data, (int) start, (int) (start + size));
+                Map<String, String> progs = new LinkedHashMap<>();
+                Map<String, Long> scalars = new LinkedHashMap<>();
+                for (Relocation r : relocs) {
+                    if (r.offset() < start || r.offset() >= start + size) continue;
+                    long moff = r.offset() - start;
+                    BtfType.Member m = st.members().stream().filter(x -> x.bitfieldSize() == 0 && x.bitOffset() == moff * 8).findFirst()
+                            .orElseThrow(() -> fail("struct_ops " + var.name() + ": relocation at offset " + moff + " is not at a member of struct " + st.name()));
+                    if (r.type() != Relocation.R_BPF_64_ABS64 && r.type() != Relocation.R_BPF_64_64)
+                        throw fail("struct_ops " + var.name() + "." + m.name() + ": unexpected relocation " + Relocation.typeName(r.type()));
+                    Symbol target = r.symbol();
+                    if (!target.isFunction() || target.isUndefined())
+                        throw fail("struct_ops " + var.name() + "." + m.name() + " points to " + symName(target) + ", which is not a program");
+                    if (programs.stream().noneMatch(p -> p.name().equals(target.name())))
+                        throw fail("struct_ops " + var.name() + "." + m.name() + " points to " + target.name() + ", which is not a program (a function in .text?)");
+                    progs.put(m.name(), target.name());
+                }
+                for (BtfType.Member m : st.members()) {
+                    if (m.bitfieldSize() != 0 || m.bitOffset() % 8 != 0) continue;
+                    BtfType mt = btf.resolved(m.type());
+                    int moff = m.bitOffset() / 8;
+                    switch (mt) {
+                        case BtfType.Int i when i.size() <= 8 && moff + i.size() <= bytes.length ->
+                                scalars.put(m.name(), readInt(bytes, moff, i.size(), i.signed()));
+                        case BtfType.EnumType e when e.size() <= 8 && moff + e.size() <= bytes.length ->
+                                scalars.put(m.name(), readInt(bytes, moff, e.size(), e.signed()));
+                        default -> { }
+                    }
+                }
+                // order program slots by member order
+                Map<String, String> ordered = new LinkedHashMap<>();
+                for (BtfType.Member m : st.members()) if (progs.containsKey(m.name())) ordered.put(m.name(), progs.get(m.name()));
+                out.add(new StructOpsSpec(var.name(), st.name(), typeId, s.name(), link, bytes, ordered, scalars));
+            }
+        }
+        return out;
+    }
+
+    private static long readInt(byte[] b, int off, int size, boolean signed) {
+        long v = 0;
+        for (int k = size - 1; k >= 0; k--) v = v << 8 | (b[off + k] & 0xff);
+        if (signed && size < 8) v = (v << (64 - size * 8)) >> (64 - size * 8);
+        return v;
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private java.util.Set<String> ksyms;
+
+    /** Names of the functions declared __ksym (BTF DATASEC ".ksyms" entries that are FUNCs). */
+    private java.util.Set<String> ksymFunctions() {
+        if (ksyms == null) {
+            ksyms = new java.util.HashSet<>();
+            if (btf != null) {
+                for (BtfType t : btf.types()) {
+                    if (t instanceof BtfType.DataSec ds && ds.name().equals(".ksyms"))
+                        for (BtfType.VarSecInfo v : ds.vars())
+                            if (btf.type(v.type()) instanceof BtfType.Func f) ksyms.add(f.name());
+                }
+            }
+        }
+        return ksyms;
+    }
+
+    private Optional<BtfType.DataSec> dataSec(String name) {
+        return btf.find(BtfKind.DATASEC, name).map(id -> (BtfType.DataSec) btf.type(id));
+    }
+
+    /** The symbol named {@code name} defined in section s (static locals may carry a "func." prefix). */
+    private Optional<Symbol> symbolIn(Section s, String name) {
+        Symbol suffixMatch = null;
+        for (Symbol sym : elf.symbols()) {
+            if (sym.shndx() != s.index() || sym.isSection()) continue;
+            if (sym.name().equals(name)) return Optional.of(sym);
+            if (sym.name().endsWith("." + name)) suffixMatch = sym;
+        }
+        return Optional.ofNullable(suffixMatch);
+    }
+
+    private Section sectionOf(Symbol sym, String where) {
+        int idx = sym.shndx();
+        if (idx <= 0 || idx >= elf.sections().size())
+            throw fail(where + ": symbol " + symName(sym) + " has section index " + idx + ", which is not a section of this object");
+        return elf.section(idx);
+    }
+
+    private static String symName(Symbol s) { return s.name().isEmpty() ? "symbol #" + s.index() : s.name(); }
+
+    private static int opcode(byte[] c, int k) { return c[k * 8] & 0xff; }
+
+    private static int srcReg(byte[] c, int k) { return (c[k * 8 + 1] >>> 4) & 0xf; }
+
+    private static int imm(byte[] c, int k) {
+        int at = k * 8 + 4;
+        return (c[at] & 0xff) | (c[at + 1] & 0xff) << 8 | (c[at + 2] & 0xff) << 16 | c[at + 3] << 24;
+    }
+
+    private static void setSrcReg(byte[] c, int k, int src) { c[k * 8 + 1] = (byte) ((c[k * 8 + 1] & 0x0f) | src << 4); }
+
+    private static void setOff(byte[] c, int k, int off) {
+        c[k * 8 + 2] = (byte) off;
+        c[k * 8 + 3] = (byte) (off >> 8);
+    }
+
+    private static void setImm(byte[] c, int k, int v) {
+        int at = k * 8 + 4;
+        c[at] = (byte) v;
+        c[at + 1] = (byte) (v >> 8);
+        c[at + 2] = (byte) (v >> 16);
+        c[at + 3] = (byte) (v >> 24);
+    }
+}
