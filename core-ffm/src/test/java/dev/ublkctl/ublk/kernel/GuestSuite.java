@@ -2,7 +2,14 @@ package dev.ublkctl.ublk.kernel;
 
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.sys.Libc;
+import dev.ublkctl.engine.Bench;
+import dev.ublkctl.engine.BenchResult;
+import dev.ublkctl.engine.BenchSpec;
 import dev.ublkctl.engine.Device;
+import dev.ublkctl.engine.Pattern;
+import dev.ublkctl.engine.Verifier;
+import dev.ublkctl.engine.VerifyResult;
+import dev.ublkctl.engine.VerifySpec;
 import dev.ublkctl.engine.DeviceConfig;
 import dev.ublkctl.engine.DeviceStats;
 import dev.ublkctl.engine.Engine;
@@ -63,6 +70,7 @@ public final class GuestSuite {
                 new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
+                new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
                 new Case("engine loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
@@ -395,6 +403,47 @@ public final class GuestSuite {
             }
         } finally {
             Files.deleteIfExists(loopFile);
+            Files.deleteIfExists(s0);
+            Files.deleteIfExists(s1);
+        }
+    }
+
+    /** The engine's verifier and bench on a stripe device, through KernelDriver.blockDevice (O_DIRECT io_uring). */
+    static void engineVerifyBench(UblkControl ctl) throws Exception {
+        long size = 8L << 20;
+        Path s0 = sizedFile("ublk-vb-s0", size / 2), s1 = sizedFile("ublk-vb-s1", size / 2);
+        try (Engine engine = Engine.on(KernelDriver.open())) {
+            Device d = engine.add(DeviceConfig.of(new TargetConfig.Stripe(List.of(s0, s1), 16 << 10))
+                    .withQueues(2).withDepth(32).withMaxIoBytes(128 << 10));
+            try {
+                VerifyResult v = Verifier.run(d, new VerifySpec(0, size, 16 << 10, 16, 7), p -> {});
+                check(v.ok(), "verify: " + v.firstMismatch());
+                check(v.bytes() == size, "verified " + v.bytes() + " of " + size + " bytes");
+                DeviceStats before = d.stats();
+                BenchResult b = Bench.run(d, BenchSpec.of(Pattern.RANDREAD).withBlockSize(4096).withIoDepth(16)
+                        .withIoCount(2000).withRuntime(java.time.Duration.ofSeconds(60)), p -> {});
+                check(b.errors() == 0 && b.readIos() == 2000, "bench: " + b);
+                long served = d.stats().minus(before).total().op(IoOp.READ).ios();
+                check(served == 2000, "the server saw " + served + " reads for 2000 submitted");
+                System.out.printf("  verify %d blocks in %d ms; randread 4k qd16: %.0f IOPS in the guest%n",
+                        v.blocks(), v.elapsed().toMillis(), b.iops());
+                // I/O after stop is refused, not hung
+                var blk = d.block();
+                d.stop();
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment buf = a.allocate(4096, 4096);
+                    var f = blk.read(0, buf);
+                    try {
+                        f.get(30, TimeUnit.SECONDS);
+                        throw new AssertionError("read after stop succeeded");
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        check(e.getCause() instanceof dev.ublkctl.ublk.BlockIoException, "fails with BlockIoException: " + e.getCause());
+                    }
+                }
+            } finally {
+                d.delete();
+            }
+        } finally {
             Files.deleteIfExists(s0);
             Files.deleteIfExists(s1);
         }
