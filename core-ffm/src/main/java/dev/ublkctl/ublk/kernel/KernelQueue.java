@@ -155,10 +155,12 @@ public final class KernelQueue implements UblkQueue {
     public boolean processEvents(Handler h, boolean wait) {
         checkOwner();
         if ((aborted() || abandoned) && !h.serverBusy()) return false;
+        // one io_uring_enter per round: it submits the commits and server SQEs the previous
+        // round prepared and waits; what this round prepares goes out with the next call
         boolean block = wait && ring.cqReady() == 0;
         ring.submitAndWait(block ? 1 : 0);
         ring.reap((ud, res, flags) -> complete(h, ud, res, flags));
-        if (ring.pending() > 0) ring.submit();
+        if (!wait && ring.pending() > 0) ring.submit();
         return !((aborted() || abandoned) && !h.serverBusy());
     }
 
