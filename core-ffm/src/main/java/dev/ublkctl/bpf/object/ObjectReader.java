@@ -55,6 +55,7 @@ final class ObjectReader {
         if (elf.section("maps").isPresent()) throw fail("legacy 'maps' section (struct bpf_map_def) is not supported; use BTF-defined maps in .maps");
         readBtfMaps();
         readGlobalData();
+        fixOtherDataSecs();
         readFunctions();
         List<ProgramSpec> programs = new ArrayList<>();
         for (Section s : elf.sections()) {
@@ -174,6 +175,16 @@ final class ObjectReader {
             int flags = MapSpec.F_MMAPABLE | (ro ? MapSpec.F_RDONLY_PROG : 0);
             dataMapBySection.put(s.index(), maps.size());
             maps.add(new MapSpec(s.name(), MapType.ARRAY, 4, (int) s.size(), 1, flags, 0, valueType, s.name(), elf.contents(s)));
+        }
+    }
+
+    /** The DATASECs of .maps, .struct_ops*, license, ... get the same fixups, so the BTF can be loaded into a kernel. */
+    private void fixOtherDataSecs() {
+        if (btf == null) return;
+        for (Section s : elf.sections()) {
+            if (isGlobalData(s) || s.type() == Section.SHT_NULL || s.size() == 0) continue;
+            if (s.type() != Section.SHT_PROGBITS && s.type() != Section.SHT_NOBITS) continue;
+            fixDataSec(s);
         }
     }
 
