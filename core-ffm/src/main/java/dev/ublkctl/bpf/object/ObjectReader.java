@@ -113,11 +113,11 @@ final class ObjectReader {
                 case "value_size" -> valueSize = checkSize(name, "value", valueSize, uintMember(name, m));
                 case "key" -> {
                     keyType = typeMember(name, m);
-                    keySize = checkSize(name, "key", keySize, (int) btf.sizeOf(keyType));
+                    keySize = checkSize(name, "key", keySize, typeSize(name, keyType));
                 }
                 case "value" -> {
                     valueType = typeMember(name, m);
-                    valueSize = checkSize(name, "value", valueSize, (int) btf.sizeOf(valueType));
+                    valueSize = checkSize(name, "value", valueSize, typeSize(name, valueType));
                 }
                 case "pinning", "numa_node", "map_extra" -> uintMember(name, m);
                 case "values" -> throw fail("map " + name + ": initial 'values' are not supported");
@@ -136,6 +136,12 @@ final class ObjectReader {
         if (valueSize == null) valueSize = mt == MapType.RINGBUF ? 0 : -1;
         if (keySize < 0 || valueSize < 0) throw fail("map " + name + ": key and value size must be given (__type or __uint(key_size/value_size))");
         return new MapSpec(name, mt, keySize, valueSize, maxEntries, flags, keyType, valueType, ".maps", null);
+    }
+
+    private int typeSize(String map, int typeId) {
+        long size = btf.sizeOf(typeId);
+        if (size > Integer.MAX_VALUE) throw fail("map " + map + ": type " + btf.typeName(typeId) + " is " + size + " bytes");
+        return (int) size;
     }
 
     private Integer checkSize(String map, String what, Integer old, int size) {
@@ -204,7 +210,7 @@ final class ObjectReader {
                 Optional<Symbol> sym = symbolIn(s, var.name());
                 if (sym.isPresent()) off = (int) sym.get().value();
             }
-            if (off < 0 || (long) off + v.size() > s.size())
+            if (off < 0 || v.size() < 0 || (long) off + v.size() > s.size())
                 throw fail("global variable in " + s.name() + " at offset " + off + " (size " + v.size() + ") lies outside the section (size " + s.size() + ")");
             vars.add(new BtfType.VarSecInfo(v.type(), off, v.size()));
         }
