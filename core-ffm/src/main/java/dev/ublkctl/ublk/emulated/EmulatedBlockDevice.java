@@ -58,6 +58,9 @@ final class EmulatedBlockDevice implements BlockDevice {
         if (op.hasData() && (buf == null || buf.byteSize() < length)) {
             errno[0] = Errno.EINVAL; return "buffer smaller than the length";
         }
+        if (op.hasData() && !dev.queues[0].accessible(buf)) {
+            errno[0] = Errno.EINVAL; return "buffer belongs to a confined arena; use a shared, auto or global arena or a heap segment";
+        }
         return null;
     }
 

@@ -71,9 +71,10 @@ final class EmulatedQueue implements UblkQueue {
     @SuppressWarnings("unused") // via SLEEPING
     private volatile int sleeping;
     private volatile boolean aborted;
+    private volatile Thread servingThread;
     private volatile boolean sealed;
     private boolean wakeArmed;
-    private boolean closed;
+    private volatile boolean closed;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
         this.qid = qid;
@@ -185,6 +186,7 @@ final class EmulatedQueue implements UblkQueue {
 
     @Override
     public boolean processEvents(Handler h, boolean wait) {
+        if (servingThread == null) servingThread = Thread.currentThread();
         if (!wakeArmed) armWake();
         while (true) {
             int n = sealed ? failAll() : deliver(h);
@@ -265,7 +267,18 @@ final class EmulatedQueue implements UblkQueue {
 
     @Override
     public void wake() {
-        Libc.write(eventFd, ONE, 8);
+        if (closed) return;
+        try {
+            Libc.write(eventFd, ONE, 8);
+        } catch (dev.ublkctl.sys.SyscallException e) {
+            if (!closed) throw e; // closed meanwhile: nobody is left to wake
+        }
+    }
+
+    /** Whether the serving thread may touch {@code buf} (a confined arena's memory it may not). */
+    boolean accessible(MemorySegment buf) {
+        Thread t = servingThread;
+        return buf == null || t == null || buf.isAccessibleBy(t);
     }
 
     @Override

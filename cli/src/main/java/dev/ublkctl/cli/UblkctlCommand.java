@@ -1,0 +1,51 @@
+package dev.ublkctl.cli;
+
+import dev.ublkctl.cli.cmd.AddCmd;
+import dev.ublkctl.cli.cmd.AttachCmd;
+import dev.ublkctl.cli.cmd.BenchCmd;
+import dev.ublkctl.cli.cmd.CompleteCmd;
+import dev.ublkctl.cli.cmd.DelCmd;
+import dev.ublkctl.cli.cmd.DetachCmd;
+import dev.ublkctl.cli.cmd.FeaturesCmd;
+import dev.ublkctl.cli.cmd.ListCmd;
+import dev.ublkctl.cli.cmd.MapCmd;
+import dev.ublkctl.cli.cmd.ProgCmd;
+import dev.ublkctl.cli.cmd.ShellCmd;
+import dev.ublkctl.cli.cmd.StatsCmd;
+import dev.ublkctl.cli.cmd.VerifyCmd;
+import picocli.CommandLine.Command;
+
+/** The top of the command tree. */
+@Command(name = "ublkctl",
+        versionProvider = Version.class,
+        synopsisSubcommandLabel = "COMMAND",
+        description = {"Run and watch ublk block devices whose I/O fast path is an eBPF program.",
+                "",
+                "Devices live in a daemon that 'add' starts; every command talks to it over a Unix socket "
+                        + "in the run dir (/run/ublkctl as root, else $XDG_RUNTIME_DIR/ublkctl; $UBLKCTL_RUN_DIR overrides). "
+                        + "Commands may be abbreviated where unambiguous (ublkctl l = list, ublkctl p s = prog show)."},
+        subcommands = {
+                FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, AttachCmd.class, DetachCmd.class,
+                ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
+                TopCommand.class, DemoCommand.class, CompleteCmd.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl features",
+                "  ublkctl add -t loop -f disk.img --bpf loop",
+                "  ublkctl list",
+                "  ublkctl stats -n 0 --watch 1",
+                "  ublkctl map dump -n 0 io_stats",
+                "  ublkctl bench -n 0 --rw randread --runtime 5",
+                "  ublkctl del -a",
+                "  ublkctl top",
+                "  ublkctl demo",
+                "",
+                "Exit codes: 0 ok, 1 failed, 2 bad command line, 3 not found, 4 daemon unreachable or dead, "
+                        + "5 not supported here, 130 interrupted.",
+                "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug)."})
+public final class UblkctlCommand extends Cmd {
+    @Override
+    protected int run() {
+        spec.commandLine().usage(out());
+        return ExitCode.OK;
+    }
+}

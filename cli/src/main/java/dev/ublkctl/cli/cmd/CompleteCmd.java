@@ -1,0 +1,34 @@
+package dev.ublkctl.cli.cmd;
+
+import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Programs;
+import dev.ublkctl.daemon.DeviceRecords;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Hidden: candidates for shell completion scripts. Main answers it before picocli loads;
+ * this class keeps it in the model (and works the same inside the shell).
+ */
+@Command(name = "__complete", hidden = true,
+        description = "Print completion candidates, one per line: devices, programs, targets, backends, patterns.")
+public final class CompleteCmd extends Cmd {
+    @Parameters(paramLabel = "WHAT", description = "devices, programs, targets, backends or patterns")
+    String what;
+
+    @Override
+    protected int run() {
+        java.util.List<String> l = switch (what) {
+            case "devices" -> new DeviceRecords(session().runDir()).ids().stream().map(String::valueOf).toList();
+            case "programs" -> java.util.List.of(Programs.BUNDLED);
+            case "targets" -> java.util.List.of("null", "loop", "stripe");
+            case "backends" -> java.util.List.of("auto", "kernel-bpf", "kernel", "emulated");
+            case "patterns" -> java.util.List.of("randread", "randwrite", "read", "write", "randrw");
+            default -> throw dev.ublkctl.cli.CliException.usage("unknown completion kind '" + what + "'");
+        };
+        for (String s : l) out().println(s);
+        out().flush();
+        return ExitCode.OK;
+    }
+}

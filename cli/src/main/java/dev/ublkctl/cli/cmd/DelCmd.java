@@ -1,0 +1,89 @@
+package dev.ublkctl.cli.cmd;
+
+import dev.ublkctl.cli.CliException;
+import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.DeviceIds;
+import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.daemon.DaemonClient;
+import dev.ublkctl.daemon.DaemonUnavailableException;
+import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.DeviceRecords;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+@Command(name = "del", aliases = "rm",
+        description = {"Delete a device, or all of them.", "Stops its queues, detaches its program and releases its files.",
+                "The daemon exits when its last device is deleted. Records of devices whose daemon died are removed."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl del -n 0", "  ublkctl del -a"})
+public final class DelCmd extends Cmd {
+
+    static final class Which {
+        @Option(names = {"-n", "--number"}, paramLabel = "ID", required = true, completionCandidates = DeviceIds.class,
+                description = "The device to delete.")
+        Integer id;
+
+        @Option(names = {"-a", "--all"}, required = true, description = "Delete every device.")
+        boolean all;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Which which;
+
+    @Override
+    protected int run() {
+        DeviceRecords store = new DeviceRecords(session().runDir());
+        List<Map<String, Object>> done = new ArrayList<>();
+        if (which.all) {
+            try (DaemonClient c = session().connect()) {
+                for (int id : c.deleteAll()) done.add(entry(id, "deleted"));
+            } catch (DaemonUnavailableException e) {
+                // no daemon: only records of dead ones can be left
+            }
+            for (DeviceRecord r : store.readAll()) {
+                if (DeviceRecord.DEAD.equals(r.state())) {
+                    store.delete(r.id());
+                    done.add(entry(r.id(), "removed record (daemon had died)"));
+                }
+            }
+        } else {
+            int id = which.id;
+            Optional<DeviceRecord> rec = store.read(id);
+            if (rec.isPresent() && DeviceRecord.DEAD.equals(rec.get().state())) {
+                store.delete(id);
+                done.add(entry(id, "removed record (daemon had died)"));
+            } else {
+                try (DaemonClient c = session().connect()) {
+                    c.delete(id);
+                    done.add(entry(id, "deleted"));
+                } catch (DaemonUnavailableException e) {
+                    if (rec.isEmpty()) throw new CliException(ExitCode.NOT_FOUND, "no device " + id);
+                    throw e;
+                }
+            }
+        }
+        if (json()) {
+            printJson(done);
+        } else if (done.isEmpty()) {
+            out().println("no devices");
+        } else {
+            for (var e : done) out().println("device " + e.get("id") + ": " + e.get("result"));
+        }
+        out().flush();
+        return ExitCode.OK;
+    }
+
+    private static Map<String, Object> entry(int id, String result) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("result", result);
+        return m;
+    }
+}

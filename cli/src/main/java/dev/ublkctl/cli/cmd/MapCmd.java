@@ -1,0 +1,90 @@
+package dev.ublkctl.cli.cmd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.DeviceId;
+import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.JsonText;
+import dev.ublkctl.daemon.DaemonClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "map",
+        description = "Show, dump and update a device's BPF maps.",
+        subcommands = {MapCmd.Show.class, MapCmd.Dump.class, MapCmd.Update.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl map show -n 0", "  ublkctl map dump -n 0 stats_map", "  ublkctl map update -n 0 cfg 0 1"})
+public final class MapCmd extends Cmd {
+    @Override
+    protected int run() {
+        spec.commandLine().usage(err());
+        return ExitCode.USAGE;
+    }
+
+    /** Candidates for NAME: map names of any device are only known to the daemon, so none here. */
+    @Command(name = "show", aliases = "list",
+            description = "List the maps of a device's program: name, type, key/value sizes, entries.",
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl map show -n 0"})
+    public static final class Show extends Cmd {
+        @Mixin DeviceId dev;
+
+        @Override
+        protected int run() {
+            try (DaemonClient c = connect()) {
+                JsonNode maps = c.maps(dev.id);
+                if (json()) printJson(maps);
+                else JsonText.print(out(), style(), maps);
+            }
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "dump",
+            description = "Dump every entry of a map, formatted with the map's BTF types where known.",
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl map dump -n 0 io_stats", "  ublkctl map dump -n 0 io_stats --pretty"})
+    public static final class Dump extends Cmd {
+        @Mixin DeviceId dev;
+
+        @Parameters(paramLabel = "NAME", description = "Map name (see 'ublkctl map show -n ID').")
+        String name;
+
+        @Override
+        protected int run() {
+            try (DaemonClient c = connect()) {
+                JsonNode d = c.dumpMap(dev.id, name);
+                if (json()) printJson(d);
+                else JsonText.print(out(), style(), d);
+            }
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "update",
+            description = {"Set one entry of a map.",
+                    "KEY and VALUE are integers (decimal or 0x hex, stored little-endian in the key/value size) "
+                            + "or hex bytes like 'hex:01 00 00 00'."},
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl map update -n 0 cfg 0 4096", "  ublkctl map update -n 0 cfg 0 'hex:00 10 00 00'"})
+    public static final class Update extends Cmd {
+        @Mixin DeviceId dev;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Map name.")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "KEY", description = "Key: integer or hex:BYTES.")
+        String key;
+
+        @Parameters(index = "2", paramLabel = "VALUE", description = "Value: integer or hex:BYTES.")
+        String value;
+
+        @Override
+        protected int run() {
+            try (DaemonClient c = connect()) {
+                JsonNode r = c.updateMap(dev.id, name, key, value);
+                if (json()) printJson(r);
+                else JsonText.print(out(), style(), r);
+            }
+            return ExitCode.OK;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.ublkctl.cli.cmd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.DeviceIds;
+import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.JsonText;
+import dev.ublkctl.daemon.DaemonClient;
+import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "prog",
+        description = "Show, dump and run BPF programs.",
+        subcommands = {ProgCmd.Show.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl prog show", "  ublkctl prog show -n 0"})
+public final class ProgCmd extends Cmd {
+    @Override
+    protected int run() {
+        spec.commandLine().usage(err());
+        return ExitCode.USAGE;
+    }
+
+    @Command(name = "show", aliases = "list",
+            description = "The programs attached to devices: name, object, ops, runs and run time.",
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl prog show", "  ublkctl prog show -n 0 --json"})
+    public static final class Show extends Cmd {
+        @Option(names = {"-n", "--number"}, paramLabel = "ID", completionCandidates = DeviceIds.class,
+                description = "Only this device's program.")
+        Integer id;
+
+        @Override
+        protected int run() {
+            try (DaemonClient c = connect()) {
+                JsonNode result;
+                if (id != null) {
+                    result = c.program(id);
+                } else {
+                    ArrayNode all = Json.mapper().createArrayNode();
+                    for (DeviceRecord r : c.listDevices()) {
+                        JsonNode p = c.program(r.id());
+                        if (p != null && !p.isNull()) all.add(p);
+                    }
+                    result = all;
+                }
+                if (json()) printJson(result);
+                else if (result == null || result.isNull()) out().println("device " + id + " has no program");
+                else JsonText.print(out(), style(), result);
+                out().flush();
+            }
+            return ExitCode.OK;
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.ublkctl.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The commands end to end: a real daemon process, real engine devices, output parsed back. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class CommandsEndToEndTest {
+    @TempDir Path tmp;
+    CliHarness cli;
+
+    @BeforeEach
+    void setUp() {
+        cli = new CliHarness(tmp.resolve("run"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        cli.close();
+    }
+
+    Path file(String name, long size) throws Exception {
+        Path p = tmp.resolve(name);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) { f.setLength(size); }
+        return p;
+    }
+
+    static void ok(CliHarness.Result r) {
+        assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
+    }
+
+    @Test
+    void addNullLoopStripeListStatsDeleteAll() throws Exception {
+        assertTrue(CliHarness.daemons().isEmpty());
+        var a = cli.run("add", "-t", "null", "--size", "1G", "-q", "2", "-d", "64", "--json");
+        ok(a);
+        JsonNode rec = a.json();
+        assertEquals(0, rec.get("id").asInt());
+        assertEquals("null", rec.get("target").asText());
+        assertEquals("emulated", rec.get("backend").asText());
+        assertEquals(1L << 30, rec.get("size").asLong());
+        assertEquals(2, rec.get("queues").asInt());
+        assertEquals(64, rec.get("depth").asInt());
+        assertEquals(1, CliHarness.daemons().size(), "add started one daemon");
+
+        Path img = file("disk.img", 32 << 20);
+        var loop = cli.run("add", "-t", "loop", "-f", img.toString(), "--bs", "4k", "--json");
+        ok(loop);
+        assertEquals(1, loop.json().get("id").asInt());
+        assertEquals(32L << 20, loop.json().get("size").asLong());
+        assertEquals(4096, loop.json().get("blockSize").asInt());
+        assertEquals(List.of(img.toAbsolutePath().toString()), List.of(loop.json().get("files").get(0).asText()));
+
+        Path s1 = file("s1.img", 8 << 20), s2 = file("s2.img", 8 << 20);
+        var stripe = cli.run("add", "-t", "stripe", "-f", s1.toString(), "-f", s2.toString(), "--chunk", "64k", "-n", "7", "--json");
+        ok(stripe);
+        assertEquals(7, stripe.json().get("id").asInt());
+        assertEquals(16L << 20, stripe.json().get("size").asLong());
+        assertEquals(1, CliHarness.daemons().size(), "later adds reuse the daemon");
+
+        var list = cli.run("list", "--json");
+        ok(list);
+        JsonNode arr = list.json();
+        assertEquals(3, arr.size());
+        assertEquals(List.of(0, 1, 7), List.of(arr.get(0).get("id").asInt(), arr.get(1).get("id").asInt(), arr.get(2).get("id").asInt()));
+        for (JsonNode d : arr) assertEquals("live", d.get("state").asText());
+
+        var human = cli.run("list", "-v");
+        ok(human);
+        assertTrue(human.out().lines().findFirst().orElseThrow().startsWith("ID  STATE  TARGET"), human.out());
+        assertTrue(human.out().contains("stripe"));
+
+        var stats = cli.run("stats", "-n", "1", "--json");
+        ok(stats);
+        JsonNode st = stats.json();
+        assertEquals(1, st.get("id").asInt());
+        assertEquals(2, st.get("queues").size());
+        assertTrue(st.get("total").has("ios"));
+        assertTrue(st.get("total").get("latency").has("p99Ns"));
+        var statsText = cli.run("stats", "-n", "1");
+        ok(statsText);
+        assertTrue(statsText.out().contains("total"), statsText.out());
+
+        // prefix matching of verbs, like bpftool
+        var abbreviated = cli.run("li", "-n", "7", "--json");
+        ok(abbreviated);
+        assertEquals("stripe", abbreviated.json().get("target").asText());
+
+        List<ProcessHandle> ds = CliHarness.daemons();
+        var del = cli.run("del", "-a", "--json");
+        ok(del);
+        assertEquals(3, del.json().size());
+        assertTrue(CliHarness.waitGone(ds, Duration.ofSeconds(15)), "the daemon exits with its last device");
+        var empty = cli.run("list", "--json");
+        ok(empty);
+        assertEquals(0, empty.json().size());
+    }
+
+    @Test
+    void aKilledDaemonIsReportedDeadNotHung() throws Exception {
+        ok(cli.run("add", "-t", "null"));
+        List<ProcessHandle> ds = CliHarness.daemons();
+        assertEquals(1, ds.size());
+        ds.getFirst().destroyForcibly();
+        assertTrue(CliHarness.waitGone(ds, Duration.ofSeconds(10)));
+
+        var list = cli.run("list", "--json");
+        ok(list);
+        assertEquals("dead", list.json().get(0).get("state").asText());
+        var text = cli.run("list");
+        assertTrue(text.out().contains("dead"), text.out());
+
+        var stats = cli.run("stats", "-n", "0");
+        assertEquals(ExitCode.DAEMON, stats.code(), stats.err());
+        assertEquals(1, stats.errLines().size(), stats.err());
+
+        var del = cli.run("del", "-n", "0");
+        ok(del);
+        assertTrue(del.out().contains("daemon had died"), del.out());
+        assertEquals(0, cli.run("list", "--json").json().size());
+    }
+
+    @Test
+    void badInputGivesOneLineAndADocumentedExitCode() throws Exception {
+        record Case(int code, String[] args, String expect) { }
+        Path missing = tmp.resolve("nope.img");
+        List<Case> cases = List.of(
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "raid5"}, "unknown target"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "loop", "-f", missing.toString()}, "no such file"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--size", "12Q"}, "bad size"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--bs", "1000"}, "512 or 4096"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--bpf", "nosuchprog"}, "unknown BPF program"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "loop", "--bpf", missing + ".o", "-f", missing.toString()}, "no such"),
+                new Case(ExitCode.USAGE, new String[]{"frobnicate"}, "Unmatched argument"),
+                new Case(ExitCode.USAGE, new String[]{"d"}, "not unique"),
+                new Case(ExitCode.DAEMON, new String[]{"stats", "-n", "42"}, "no daemon"),
+                new Case(ExitCode.NOT_FOUND, new String[]{"list", "-n", "42"}, "no device 42"),
+                new Case(ExitCode.NOT_FOUND, new String[]{"del", "-n", "42"}, "no device 42"),
+                new Case(ExitCode.UNSUPPORTED, new String[]{"top"}, "not built yet"));
+        for (Case c : cases) {
+            var r = cli.run(c.args());
+            assertEquals(c.code(), r.code(), () -> String.join(" ", c.args()) + " -> " + r.err());
+            assertTrue(r.err().contains(c.expect()), () -> String.join(" ", c.args()) + " -> " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+        // with a daemon running, a missing device is 'not found'
+        ok(cli.run("add", "-t", "null"));
+        var r = cli.run("stats", "-n", "42");
+        assertEquals(ExitCode.NOT_FOUND, r.code(), r.err());
+        assertEquals(List.of("ublkctl stats: no device 42"), r.errLines());
+        var dbg = cli.run("stats", "-n", "42", "--debug");
+        assertTrue(dbg.err().contains("\tat "), "--debug shows the stack trace");
+        ok(cli.run("del", "-a"));
+    }
+
+    @Test
+    void realProcessExitCodesAndCompletionFastPath() throws Exception {
+        var bad = cli.process("add", "-t", "raid5");
+        assertEquals(ExitCode.USAGE, bad.code());
+        assertEquals(1, bad.errLines().size(), bad.err());
+        var version = cli.process("--version");
+        assertEquals(0, version.code());
+        assertTrue(version.out().startsWith("ublkctl "));
+
+        Files.createDirectories(cli.runDir.resolve("devices"));
+        Files.writeString(cli.runDir.resolve("devices/3.json"), "{}");
+        Files.writeString(cli.runDir.resolve("devices/12.json"), "{}");
+        var comp = cli.process("__complete", "devices");
+        assertEquals(0, comp.code(), comp.err());
+        assertEquals(List.of("3", "12"), comp.out().lines().toList());
+    }
+}

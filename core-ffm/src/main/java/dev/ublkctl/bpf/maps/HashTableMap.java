@@ -1,0 +1,142 @@
+package dev.ublkctl.bpf.maps;
+
+import dev.ublkctl.sys.Errno;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH. Entries live in preallocated slots (like the kernel's
+ * preallocated hash maps): a key index maps keys to slots, freed slots are reused. A value pointer
+ * handed to a program stays valid memory after delete (the slot may be reused, as in the kernel).
+ * LRU variants evict the least recently looked-up/updated entry when full instead of failing with E2BIG.
+ * Iteration ({@link #nextKey}) follows slot order.
+ */
+public final class HashTableMap extends VmMap {
+
+    /** Immutable key bytes with a cached hash. */
+    private static final class Key {
+        final byte[] bytes;
+        final int hash;
+        Key(byte[] bytes) { this.bytes = bytes; this.hash = Arrays.hashCode(bytes); }
+        @Override public int hashCode() { return hash; }
+        @Override public boolean equals(Object o) { return o instanceof Key k && Arrays.equals(bytes, k.bytes); }
+    }
+
+    private final ConcurrentHashMap<Key, Integer> index;
+    private final Key[] slotKeys;        // guarded by this
+    private final int[] freeSlots;       // guarded by this
+    private int freeTop;                 // guarded by this
+    private final boolean lru;
+    private final long[] lastUse;        // racy by design: an approximate LRU clock
+    private final AtomicLong clock = new AtomicLong();
+
+    HashTableMap(MapDef def, int cpus) {
+        super(def, cpus);
+        int max = def.maxEntries();
+        this.index = new ConcurrentHashMap<>(Math.min(max, 1 << 16));
+        this.slotKeys = new Key[max];
+        this.freeSlots = new int[max];
+        for (int i = 0; i < max; i++) freeSlots[i] = max - 1 - i;   // hand out slot 0 first
+        this.freeTop = max;
+        this.lru = def.type() == MapType.LRU_HASH || def.type() == MapType.LRU_PERCPU_HASH;
+        this.lastUse = lru ? new long[max] : null;
+    }
+
+    private Key keyOf(MemorySegment seg, long off) {
+        byte[] b = new byte[def.keySize()];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, b.length);
+        return new Key(b);
+    }
+
+    @Override public int findSlot(MemorySegment keySeg, long keyOff) {
+        Integer slot = index.get(keyOf(keySeg, keyOff));
+        if (slot == null) return -1;
+        if (lru) lastUse[slot] = clock.incrementAndGet();
+        return slot;
+    }
+
+    /** Finds or allocates the slot for {@code key}; negative errno on refusal. Caller holds the lock. */
+    private int slotForUpdate(Key key, long flags) {
+        if (checkFlags(flags) != 0) return -Errno.EINVAL;
+        Integer existing = index.get(key);
+        if (existing != null) {
+            if (flags == BPF_NOEXIST) return -Errno.EEXIST;
+            return existing;
+        }
+        if (flags == BPF_EXIST) return -Errno.ENOENT;
+        if (freeTop == 0) {
+            if (!lru) return -Errno.E2BIG;
+            evictOldest();
+        }
+        int slot = freeSlots[--freeTop];
+        // a fresh entry starts zeroed on every cpu; the caller then writes its value
+        storage.asSlice(valueOffset(slot, 0), (long) stride * cpus).fill((byte) 0);
+        slotKeys[slot] = key;
+        index.put(key, slot);
+        return slot;
+    }
+
+    private void evictOldest() {
+        int victim = -1;
+        long oldest = Long.MAX_VALUE;
+        for (int i = 0; i < slotKeys.length; i++) {
+            if (slotKeys[i] != null && lastUse[i] < oldest) { oldest = lastUse[i]; victim = i; }
+        }
+        removeSlot(victim);
+    }
+
+    private void removeSlot(int slot) {
+        index.remove(slotKeys[slot]);
+        slotKeys[slot] = null;
+        freeSlots[freeTop++] = slot;
+    }
+
+    @Override public synchronized int updateFromVm(MemorySegment keySeg, long keyOff, MemorySegment valSeg, long valOff, long flags, int cpu) {
+        int slot = slotForUpdate(keyOf(keySeg, keyOff), flags);
+        if (slot < 0) return slot;
+        MemorySegment.copy(valSeg, valOff, storage, valueOffset(slot, cpu), def.valueSize());
+        if (lru) lastUse[slot] = clock.incrementAndGet();
+        return 0;
+    }
+
+    @Override public synchronized int deleteFromVm(MemorySegment keySeg, long keyOff) {
+        Integer slot = index.get(keyOf(keySeg, keyOff));
+        if (slot == null) return -Errno.ENOENT;
+        removeSlot(slot);
+        return 0;
+    }
+
+    @Override public synchronized void update(byte[] key, byte[] value, long flags) throws MapException {
+        checkKey(key);
+        checkValue(value);
+        int slot = slotForUpdate(new Key(key.clone()), flags);
+        if (slot < 0) throw new MapException(name(), "update", -slot);
+        storeUserValue(slot, value);
+        if (lru) lastUse[slot] = clock.incrementAndGet();
+    }
+
+    @Override public synchronized void delete(byte[] key) throws MapException {
+        checkKey(key);
+        Integer slot = index.get(new Key(key));
+        if (slot == null) throw new MapException(name(), "delete", Errno.ENOENT);
+        removeSlot(slot);
+    }
+
+    @Override public synchronized byte[] nextKey(byte[] key) {
+        int from = 0;
+        if (key != null) {
+            checkKey(key);
+            Integer slot = index.get(new Key(key));
+            if (slot != null) from = slot + 1;   // an absent key restarts from the first, as the kernel does
+        }
+        for (int i = from; i < slotKeys.length; i++)
+            if (slotKeys[i] != null) return slotKeys[i].bytes.clone();
+        return null;
+    }
+
+    @Override public int count() { return index.size(); }
+}

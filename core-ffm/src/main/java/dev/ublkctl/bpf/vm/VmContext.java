@@ -1,0 +1,311 @@
+package dev.ublkctl.bpf.vm;
+
+import dev.ublkctl.bpf.maps.VmMap;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Per-thread execution state: registers, call frames, the stacks and the region table that maps
+ * VM addresses to memory. Reuse one per thread (a queue thread keeps its own); not thread-safe.
+ *
+ * <h2>Address encoding</h2>
+ * A VM address is {@code (regionId << 32) | offset}: the high 32 bits select a region, the low 32 bits are
+ * the byte offset inside it. Region 0 is never mapped, so NULL and small integers fault. Regions are at
+ * most 2 GiB, so pointer arithmetic that runs off either end of a region lands at an offset ≥ 2^31 (or
+ * in a neighbouring region id at such an offset) and faults. Fixed ids:
+ * <ul>
+ *   <li>1..8: the 512-byte stacks of call frames 0..7 ({@code r10} = region base + 512)</li>
+ *   <li>9: the struct_ops argument array ({@link #setArgs})</li>
+ *   <li>10..265: direct value access of the running program's maps ({@code ld_imm64} src 2)</li>
+ *   <li>266..: regions added by the caller ({@link #addRegion}: ctx, packet data, ublk io objects),
+ *       then regions created during a run (map values returned by lookups, kfunc objects), which
+ *       are dropped when the run ends</li>
+ * </ul>
+ * Map pointers ({@code ld_imm64} src 1) are {@code (0x7f000000 + mapIndex) << 32}: helpers accept them,
+ * loads and stores through them fault.
+ */
+public final class VmContext {
+    public static final int STACK_SIZE = 512, MAX_FRAMES = 8, MAX_ARGS = 12;
+    public static final long DEFAULT_BUDGET = 1_000_000;
+    static final int REGION_STACK0 = 1, REGION_ARGS = 9, REGION_STATIC0 = 10, MAX_STATIC = 256,
+            FIRST_USER = REGION_STATIC0 + MAX_STATIC;
+    static final int MAP_PTR_BASE = 0x7f000000;
+    /** Most regions one context holds (caller regions plus those created in one run). */
+    public static final int MAX_REGIONS = 1 << 20;
+    static final byte WRITABLE = 1, ATOMIC_OK = 2;
+
+    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    // region table (parallel arrays: no object per region)
+    MemorySegment[] seg = new MemorySegment[FIRST_USER + 64];
+    long[] base = new long[seg.length];
+    int[] len = new int[seg.length];
+    byte[] flags = new byte[seg.length];
+    Object[] owner = new Object[seg.length];   // String name or VmMap, for fault messages
+    int count = FIRST_USER;
+
+    final long[] regs = new long[11];
+    final int[] retPc = new int[MAX_FRAMES];
+    final long[] saved = new long[MAX_FRAMES * 5];
+    private final MemorySegment args = MemorySegment.ofArray(new long[MAX_ARGS]);
+
+    VmProgram installed;
+    VmProgram program;
+    private int cpu;
+    private long budget = DEFAULT_BUDGET;
+
+    // lookup results of one run, so repeated lookups of one value reuse its region
+    private static final int CACHE = 64;
+    private final Object[] cacheMap = new Object[CACHE];
+    private final int[] cacheKey = new int[CACHE];
+    private final int[] cacheRid = new int[CACHE];
+    private final int[] cacheGen = new int[CACHE];
+    private int gen = 1;
+
+    public VmContext() { this(0); }
+
+    /** @param cpu the cpu number this thread acts as (per-cpu maps, {@code bpf_get_smp_processor_id}) */
+    public VmContext(int cpu) {
+        this.cpu = cpu;
+        for (int f = 0; f < MAX_FRAMES; f++)
+            setRegion(REGION_STACK0 + f, MemorySegment.ofArray(new long[STACK_SIZE / 8]), 0, STACK_SIZE, true, "stack of frame " + f);
+        setRegion(REGION_ARGS, args, 0, 0, false, "struct_ops arguments");
+    }
+
+    public int cpu() { return cpu; }
+    public void setCpu(int cpu) { this.cpu = cpu; }
+    /** Instructions one run may execute before it faults. */
+    public long budget() { return budget; }
+    public void setBudget(long budget) {
+        if (budget <= 0) throw new IllegalArgumentException("budget must be positive");
+        this.budget = budget;
+    }
+    /** The program running now (or last run). */
+    public VmProgram program() { return program; }
+
+    // ------------------------------------------------------------------ regions
+
+    private void setRegion(int rid, MemorySegment s, long b, int l, boolean writable, Object who) {
+        seg[rid] = s;
+        base[rid] = b;
+        len[rid] = l;
+        boolean atomicOk = s.maxByteAlignment() >= 8 && (s.isNative() ? (s.address() + b) % 8 == 0 : b % 8 == 0);
+        flags[rid] = (byte) ((writable && !s.isReadOnly() ? WRITABLE : 0) | (atomicOk ? ATOMIC_OK : 0));
+        owner[rid] = who;
+    }
+
+    private int newRegion() {
+        if (count == seg.length) {
+            if (count >= MAX_REGIONS)
+                throw new IllegalStateException("too many memory regions (" + MAX_REGIONS + ") in one context");
+            int n = Math.min(MAX_REGIONS, seg.length * 2);
+            seg = Arrays.copyOf(seg, n);
+            base = Arrays.copyOf(base, n);
+            len = Arrays.copyOf(len, n);
+            flags = Arrays.copyOf(flags, n);
+            owner = Arrays.copyOf(owner, n);
+        }
+        return count++;
+    }
+
+    /**
+     * Maps {@code segment} into the VM and returns the address of its first byte. Added before a run,
+     * the region stays until {@link #clearRegions()} or {@link #release}; added during a run (by a kfunc),
+     * it is dropped when the run ends.
+     */
+    public long addRegion(MemorySegment segment, boolean writable, String name) {
+        if (segment.byteSize() > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("region " + name + " is larger than 2 GiB");
+        int rid = newRegion();
+        setRegion(rid, segment, 0, (int) segment.byteSize(), writable, name);
+        return (long) rid << 32;
+    }
+
+    public long addRegion(byte[] data, boolean writable, String name) {
+        return addRegion(MemorySegment.ofArray(data), writable, name);
+    }
+
+    /** Current end of the region table, to {@link #release} back to. */
+    public int mark() { return count; }
+
+    /** Drops every region added after {@code mark}. */
+    public void release(int mark) {
+        if (mark < FIRST_USER || mark > count) throw new IllegalArgumentException("bad region mark " + mark);
+        for (int i = mark; i < count; i++) { seg[i] = null; owner[i] = null; }
+        count = mark;
+        gen++;
+    }
+
+    /** Drops all caller-added regions. */
+    public void clearRegions() { release(FIRST_USER); }
+
+    /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
+    public long mapValuePointer(VmMap map, int slot, int cpu) {
+        int key = slot * map.cpus() + cpu;
+        int h = (System.identityHashCode(map) * 31 + key) & (CACHE - 1);
+        if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
+        int rid = newRegion();
+        setRegion(rid, map.storage(), map.valueOffset(slot, cpu), map.def().valueSize(), true, map);
+        cacheGen[h] = gen;
+        cacheMap[h] = map;
+        cacheKey[h] = key;
+        cacheRid[h] = rid;
+        return (long) rid << 32;
+    }
+
+    /** Sets the struct_ops argument array (u64 each) and returns its address, the {@code r1} of a struct_ops call. */
+    public long setArgs(long... values) {
+        if (values.length > MAX_ARGS) throw new IllegalArgumentException("at most " + MAX_ARGS + " arguments");
+        for (int i = 0; i < values.length; i++) args.setAtIndex(ValueLayout.JAVA_LONG, i, values[i]);
+        len[REGION_ARGS] = values.length * 8;
+        return argsAddress();
+    }
+
+    public long argsAddress() { return (long) REGION_ARGS << 32; }
+
+    /** {@code r10} of call frame {@code frame}: one past the top of its stack. */
+    public static long stackPointer(int frame) { return ((long) (REGION_STACK0 + frame) << 32) + STACK_SIZE; }
+
+    /** Prepares the table for a run of {@code p}; returns the mark to release to afterwards. */
+    int begin(VmProgram p) {
+        program = p;
+        if (installed != p) {
+            int n = p.staticSeg.length;
+            for (int i = 0; i < MAX_STATIC; i++) {
+                if (i < n && p.staticSeg[i] != null)
+                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], true, p.maps[i]);
+                else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
+            }
+            installed = p;
+        }
+        gen++;
+        return count;
+    }
+
+    /** Ends a run: drops regions created during it. */
+    void end(int mark) {
+        if (count != mark) {
+            for (int i = mark; i < count; i++) { seg[i] = null; owner[i] = null; }
+            count = mark;
+        }
+    }
+
+    // ------------------------------------------------------------------ checked access
+
+    /** Region id of {@code [addr, addr+size)} after bounds and permission checks. */
+    int check(long addr, int size, boolean write) throws VmFault {
+        int rid = (int) (addr >>> 32);
+        int off = (int) addr;
+        if (rid > 0 && rid < count && off >= 0 && off <= len[rid] - size && (!write || (flags[rid] & WRITABLE) != 0))
+            return rid;
+        throw accessFault(addr, size, write);
+    }
+
+    VmFault accessFault(long addr, long size, boolean write) {
+        int rid = (int) (addr >>> 32);
+        long off = addr & 0xffffffffL;
+        String what = (write ? "store of " : "load of ") + size + " byte" + (size == 1 ? "" : "s");
+        if (rid >= MAP_PTR_BASE && rid < MAP_PTR_BASE + MAX_STATIC && off == 0)
+            return VmFault.memory(addr, "invalid " + what + ": address is a map pointer, not memory");
+        if (rid <= 0 || rid >= count || seg[rid] == null)
+            return VmFault.memory(addr, "invalid " + what + ": address is not in any memory region"
+                    + (rid == 0 ? " (NULL or a scalar)" : ""));
+        String name = regionName(rid);
+        if (write && (flags[rid] & WRITABLE) == 0 && off + size <= len[rid])
+            return VmFault.memory(addr, "invalid " + what + ": " + name + " is read-only");
+        long signedOff = off >= 0x80000000L ? off - 0x100000000L : off;
+        return VmFault.memory(addr, "invalid " + what + " at offset " + signedOff + " of " + name
+                + " (size " + len[rid] + ")");
+    }
+
+    String regionName(int rid) {
+        Object o = owner[rid];
+        return o instanceof VmMap m ? "value of map " + m.name() : String.valueOf(o);
+    }
+
+    /** Loads {@code size} (1, 2, 4, 8) bytes, zero-extended. */
+    public long load(long addr, int size) throws VmFault {
+        int rid = check(addr, size, false);
+        long p = base[rid] + (int) addr;
+        MemorySegment s = seg[rid];
+        return switch (size) {
+            case 1 -> s.get(U8, p) & 0xffL;
+            case 2 -> s.get(U16, p) & 0xffffL;
+            case 4 -> s.get(U32, p) & 0xffffffffL;
+            case 8 -> s.get(U64, p);
+            default -> throw new IllegalArgumentException("size " + size);
+        };
+    }
+
+    /** Stores the low {@code size} (1, 2, 4, 8) bytes of {@code value}. */
+    public void store(long addr, int size, long value) throws VmFault {
+        int rid = check(addr, size, true);
+        long p = base[rid] + (int) addr;
+        MemorySegment s = seg[rid];
+        switch (size) {
+            case 1 -> s.set(U8, p, (byte) value);
+            case 2 -> s.set(U16, p, (short) value);
+            case 4 -> s.set(U32, p, (int) value);
+            case 8 -> s.set(U64, p, value);
+            default -> throw new IllegalArgumentException("size " + size);
+        }
+    }
+
+    /** A view of {@code [addr, addr+length)} after bounds checks; read-only unless {@code write}. */
+    public MemorySegment segment(long addr, long length, boolean write) throws VmFault {
+        if (length < 0 || length > Integer.MAX_VALUE) throw VmFault.memory(addr, "invalid length " + length);
+        if (length == 0) return MemorySegment.ofArray(new byte[0]);
+        int rid = check(addr, (int) length, write);
+        MemorySegment s = seg[rid].asSlice(base[rid] + (int) addr, length);
+        return write ? s : s.asReadOnly();
+    }
+
+    /** Segment holding {@code addr} and the offset of {@code addr} in it, without allocation: see {@link #offsetOf}. */
+    public MemorySegment segmentOf(long addr, int length, boolean write) throws VmFault {
+        return seg[check(addr, length, write)];
+    }
+
+    /** Offset of {@code addr} inside {@link #segmentOf}; call after segmentOf succeeded. */
+    public long offsetOf(long addr) { return base[(int) (addr >>> 32)] + (int) addr; }
+
+    public byte[] read(long addr, int length) throws VmFault {
+        byte[] out = new byte[length];
+        if (length > 0) MemorySegment.copy(segmentOf(addr, length, false), U8, offsetOf(addr), out, 0, length);
+        return out;
+    }
+
+    public void write(long addr, byte[] data) throws VmFault {
+        if (data.length > 0) MemorySegment.copy(data, 0, segmentOf(addr, data.length, true), U8, offsetOf(addr), data.length);
+    }
+
+    /** A NUL-terminated string of at most {@code max} bytes (the region's end also terminates it). */
+    public String readCString(long addr, int max) throws VmFault {
+        int rid = check(addr, 1, false);
+        int off = (int) addr;
+        int n = Math.min(max, len[rid] - off);
+        MemorySegment s = seg[rid];
+        long p = base[rid] + off;
+        int i = 0;
+        while (i < n && s.get(U8, p + i) != 0) i++;
+        byte[] b = new byte[i];
+        MemorySegment.copy(s, U8, p, b, 0, i);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** The map a map pointer ({@code ld_imm64} src 1) refers to in the running program. */
+    public VmMap map(long mapPointer) throws VmFault {
+        int idx = (int) (mapPointer >>> 32) - MAP_PTR_BASE;
+        if ((int) mapPointer != 0 || program == null || idx < 0 || idx >= program.maps.length)
+            throw VmFault.helper(String.format("0x%x is not a map pointer", mapPointer));
+        return program.maps[idx];
+    }
+
+    static long mapPointer(int index) { return (long) (MAP_PTR_BASE + index) << 32; }
+}

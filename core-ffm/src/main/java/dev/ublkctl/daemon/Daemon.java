@@ -1,0 +1,285 @@
+package dev.ublkctl.daemon;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The process that owns devices. One per run dir (an exclusive lock on {@code daemon.lock}
+ * guarantees it); serves JSON-RPC on {@code ublkctl.sock}; writes a record per device; exits
+ * when its last device is deleted, or when it has had no device for {@link #IDLE_EXIT}.
+ */
+public final class Daemon implements AutoCloseable {
+
+    /** A daemon without devices exits after this long (a failed first add leaves none). */
+    public static final Duration IDLE_EXIT = Duration.ofSeconds(10);
+
+    private final RunDir dir;
+    private final DeviceRecords records;
+    private final Consumer<String> log;
+    private final long pid = ProcessHandle.current().pid();
+    private final long start = Daemons.selfStart();
+    private final Map<Integer, HostedDevice> devices = new TreeMap<>();
+    /** Ids being added: taken, but not yet served. */
+    private final java.util.Set<Integer> reserved = new java.util.HashSet<>();
+    private final HostedDevice.Factory factory;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private FileChannel lockChannel;
+    private FileLock lock;
+    private RpcServer server;
+    private volatile long emptySince = System.nanoTime();
+    private volatile boolean hadDevice;
+
+    public Daemon(RunDir dir, HostedDevice.Factory factory, Consumer<String> log) {
+        this.dir = dir;
+        this.factory = factory;
+        this.records = new DeviceRecords(dir);
+        this.log = log;
+    }
+
+    /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
+    public static Daemon withEngine(RunDir dir, Consumer<String> log) {
+        return new Daemon(dir, new EngineDevices(), log);
+    }
+
+    /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
+    public static void main(String[] args) throws Exception {
+        Sessions.detachFromTerminal();
+        RunDir dir = RunDir.resolve();
+        PrintStream logOut = System.out;
+        Daemon d = withEngine(dir, m -> logOut.println(Instant.now() + " " + m));
+        if (!d.start()) {
+            logOut.println(Instant.now() + " another daemon holds " + dir.lockFile() + "; exiting");
+            System.exit(0);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(d::close, "daemon-shutdown"));
+        d.awaitStop();
+        d.close();
+        System.exit(0);
+    }
+
+    /**
+     * Takes the run dir's lock, cleans records of dead daemons, binds the socket.
+     * @return false if another daemon holds the lock
+     */
+    public boolean start() throws IOException {
+        dir.create();
+        lockChannel = FileChannel.open(dir.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // this JVM already runs a daemon on this dir
+        }
+        if (lock == null) {
+            lockChannel.close();
+            return false;
+        }
+        // Records left by a daemon that died: nothing owns those devices any more.
+        for (DeviceRecord r : records.readAll()) {
+            if (!DeviceRecord.LIVE.equals(r.state())) {
+                log.accept("removing record of device " + r.id() + " (its daemon " + r.daemonPid() + " died)");
+                records.delete(r.id());
+            }
+        }
+        server = new RpcServer(dir.socket(), log);
+        registerMethods();
+        server.start();
+        log.accept("daemon " + pid + " listening on " + dir.socket());
+        Thread.ofPlatform().name("daemon-idle").daemon(true).start(this::idleWatch);
+        return true;
+    }
+
+    public void awaitStop() throws InterruptedException { stopped.await(); }
+
+    public boolean awaitStop(Duration d) throws InterruptedException { return stopped.await(d.toMillis(), TimeUnit.MILLISECONDS); }
+
+    private void idleWatch() {
+        while (stopped.getCount() > 0) {
+            try { Thread.sleep(500); } catch (InterruptedException e) { return; }
+            synchronized (this) {
+                if (devices.isEmpty() && reserved.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
+                    log.accept(hadDevice ? "last device deleted; exiting" : "no device added; exiting");
+                    stopped.countDown();
+                }
+            }
+        }
+    }
+
+    private void registerMethods() {
+        server.method("daemon.info", (p, c) -> info())
+                .method("daemon.shutdown", (p, c) -> { deleteAll(); stopped.countDown(); return Map.of(); })
+                .method("device.list", (p, c) -> list())
+                .method("device.get", (p, c) -> get(id(p)).record())
+                .method("device.add", (p, c) -> add(Json.mapper().treeToValue(p, AddRequest.class)))
+                .method("device.del", (p, c) -> delete(id(p)))
+                .method("device.delAll", (p, c) -> deleteAll())
+                .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
+                .method("device.detach", (p, c) -> detach(id(p)))
+                .method("device.stats", (p, c) -> get(id(p)).stats())
+                .method("prog.show", (p, c) -> get(id(p)).program())
+                .method("prog.dump", (p, c) -> get(id(p)).dumpProgram())
+                .method("map.list", (p, c) -> get(id(p)).maps())
+                .method("map.dump", (p, c) -> get(id(p)).dumpMap(text(p, "name")))
+                .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
+                .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
+                .method("device.verify", (p, c) -> get(id(p)).verify(c));
+    }
+
+    static int id(JsonNode p) {
+        JsonNode n = p.get("id");
+        if (n == null || !n.canConvertToInt()) throw RpcException.invalid("missing integer param 'id'");
+        return n.asInt();
+    }
+
+    static String text(JsonNode p, String name) {
+        JsonNode n = p.get(name);
+        if (n == null || n.isNull()) throw RpcException.invalid("missing param '" + name + "'");
+        return n.asText();
+    }
+
+    public synchronized DaemonInfo info() {
+        return new DaemonInfo(pid, start, Daemon.class.getPackage().getImplementationVersion(),
+                dir.root().toString(), dir.logFile().toString(), new ArrayList<>(devices.keySet()));
+    }
+
+    public synchronized List<DeviceRecord> list() {
+        List<DeviceRecord> out = new ArrayList<>();
+        for (HostedDevice d : devices.values()) out.add(d.record());
+        return out;
+    }
+
+    synchronized HostedDevice get(int id) {
+        HostedDevice d = devices.get(id);
+        if (d == null) throw RpcException.notFound("no device " + id);
+        return d;
+    }
+
+    /** Creates, starts and records a device; the record comes back once it serves I/O. */
+    public DeviceRecord add(AddRequest req) throws Exception {
+        int id;
+        synchronized (this) {
+            if (stopped.getCount() == 0) throw RpcException.failed("daemon is shutting down");
+            id = req.id() >= 0 ? req.id() : lowestFreeId();
+            if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
+            if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
+            reserved.add(id);
+        }
+        DeviceRecord base = new DeviceRecord(id, DeviceRecord.LIVE, req.target(), req.backend(), req.queues(), req.depth(),
+                req.size(), req.blockSize(), req.files(), req.chunk(), null, null, null, pid, start, Instant.now().toString());
+        HostedDevice d;
+        try {
+            d = factory.create(id, req, base);
+        } catch (Exception | Error e) {
+            synchronized (this) {
+                reserved.remove(id);
+                if (devices.isEmpty()) emptySince = System.nanoTime();
+            }
+            throw e;
+        }
+        synchronized (this) {
+            reserved.remove(id);
+            devices.put(id, d);
+            hadDevice = true;
+        }
+        records.write(d.record());
+        log.accept("added device " + id + ": " + d.record());
+        return d.record();
+    }
+
+    private int lowestFreeId() {
+        int id = 0;
+        while (devices.containsKey(id) || reserved.contains(id)) id++;
+        return id;
+    }
+
+    /** Stops a device, releases what it holds and removes its record. */
+    public DeviceRecord delete(int id) {
+        HostedDevice d;
+        synchronized (this) {
+            d = devices.get(id);
+            if (d == null) throw RpcException.notFound("no device " + id);
+            devices.remove(id);
+        }
+        try {
+            d.close();
+        } finally {
+            records.delete(id);
+            log.accept("deleted device " + id);
+            synchronized (this) {
+                if (devices.isEmpty()) {
+                    emptySince = System.nanoTime();
+                    // The daemon exits with its last device, just after this answer is sent.
+                    if (hadDevice) Thread.ofVirtual().start(() -> {
+                        try { Thread.sleep(200); } catch (InterruptedException ignored) { }
+                        synchronized (Daemon.this) { if (devices.isEmpty()) stopped.countDown(); }
+                    });
+                }
+            }
+        }
+        return d.record();
+    }
+
+    public List<Integer> deleteAll() {
+        List<Integer> ids;
+        synchronized (this) { ids = new ArrayList<>(devices.keySet()); }
+        List<Integer> done = new ArrayList<>();
+        for (int id : ids) {
+            try {
+                delete(id);
+                done.add(id);
+            } catch (RpcException e) {
+                if (e.code() != RpcException.NOT_FOUND) throw e;
+            }
+        }
+        return done;
+    }
+
+    public DeviceRecord attach(int id, String program) throws Exception {
+        HostedDevice d = get(id);
+        d.attach(program);
+        records.write(d.record());
+        return d.record();
+    }
+
+    public DeviceRecord detach(int id) throws Exception {
+        HostedDevice d = get(id);
+        d.detach();
+        records.write(d.record());
+        return d.record();
+    }
+
+    /** Stops serving: deletes every device, closes the socket, releases the lock. */
+    @Override
+    public synchronized void close() {
+        if (server == null) return;
+        stopped.countDown();
+        for (HostedDevice d : new ArrayList<>(devices.values())) {
+            try { d.close(); } catch (RuntimeException e) { log.accept("closing device " + d.record().id() + ": " + e); }
+            records.delete(d.record().id());
+        }
+        devices.clear();
+        if (factory instanceof AutoCloseable c) {
+            try { c.close(); } catch (Exception e) { log.accept("closing the engine: " + e); }
+        }
+        server.close();
+        server = null;
+        try {
+            if (lock != null) lock.release();
+            lockChannel.close();
+        } catch (IOException ignored) { }
+        log.accept("daemon " + pid + " stopped");
+    }
+}

@@ -1,0 +1,226 @@
+package dev.ublkctl.daemon;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Typed JSON-RPC client of the ublkctl daemon, for the command line, the shell and the monitor.
+ * One connection; calls are sequential (synchronized). Every call has a timeout after which
+ * the connection is closed and {@link DaemonUnavailableException} thrown, so a hung daemon can
+ * never hang a client. Errors from the daemon come back as {@link RpcException} with its code.
+ * {@link #close()} from another thread cancels a running call (the daemon stops the work).
+ */
+public final class DaemonClient implements AutoCloseable {
+
+    /** Default per-call timeout for quick calls. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
+
+    private final ObjectMapper json = Json.mapper();
+    private final RunDir dir;
+    private final SocketChannel ch;
+    private final BufferedReader in;
+    private final OutputStream out;
+    private final AtomicLong ids = new AtomicLong();
+    private volatile boolean closed;
+
+    private DaemonClient(RunDir dir, SocketChannel ch) {
+        this.dir = dir;
+        this.ch = ch;
+        this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+        this.out = Channels.newOutputStream(ch);
+    }
+
+    /** Connects to the daemon of {@code dir}, or throws {@link DaemonUnavailableException}. */
+    public static DaemonClient connect(RunDir dir) {
+        if (!Files.exists(dir.socket())) {
+            throw new DaemonUnavailableException("no daemon running (no socket at " + dir.socket() + ")");
+        }
+        try {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.connect(UnixDomainSocketAddress.of(dir.socket()));
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+            return new DaemonClient(dir, ch);
+        } catch (IOException e) {
+            throw new DaemonUnavailableException("daemon not answering on " + dir.socket() + ": " + e.getMessage());
+        }
+    }
+
+    /** Connects to the default run dir ({@link RunDir#resolve()}). */
+    public static DaemonClient connect() { return connect(RunDir.resolve()); }
+
+    public RunDir runDir() { return dir; }
+
+    // ---- typed methods ------------------------------------------------------------------
+
+    /** {@code daemon.info}: pid, version, run dir, device ids. */
+    public DaemonInfo info() { return call("daemon.info", Map.of(), DaemonInfo.class); }
+
+    /** {@code device.list}: every device of this daemon, by id. */
+    public List<DeviceRecord> listDevices() {
+        return call("device.list", Map.of(), new TypeReference<List<DeviceRecord>>() { });
+    }
+
+    /** {@code device.get}: one device. */
+    public DeviceRecord device(int id) { return call("device.get", Map.of("id", id), DeviceRecord.class); }
+
+    /** {@code device.add}: creates and starts a device, returns its record once it is ready. */
+    public DeviceRecord add(AddRequest req) { return call("device.add", req, DeviceRecord.class, Duration.ofSeconds(60), null); }
+
+    /** {@code device.del}: stops a device and releases everything it holds. */
+    public DeviceRecord delete(int id) { return call("device.del", Map.of("id", id), DeviceRecord.class, Duration.ofSeconds(60), null); }
+
+    /** {@code device.delAll}: deletes every device; returns the ids deleted. */
+    public List<Integer> deleteAll() {
+        return call("device.delAll", Map.of(), json.getTypeFactory().constructCollectionType(List.class, Integer.class),
+                Duration.ofSeconds(120), null);
+    }
+
+    /** {@code device.attach}: swaps in the program of an object file (or bundled name). */
+    public DeviceRecord attach(int id, String program) {
+        return call("device.attach", Map.of("id", id, "program", program), DeviceRecord.class, Duration.ofSeconds(60), null);
+    }
+
+    /** {@code device.detach}: every I/O goes to the Java target afterwards. */
+    public DeviceRecord detach(int id) {
+        return call("device.detach", Map.of("id", id), DeviceRecord.class, Duration.ofSeconds(60), null);
+    }
+
+    /** {@code device.stats}: a snapshot of the per-queue counters, as the engine gives them. */
+    public JsonNode stats(int id) { return call("device.stats", Map.of("id", id), JsonNode.class); }
+
+    /** {@code prog.show}: the program attached to a device (null result when none). */
+    public JsonNode program(int id) { return call("prog.show", Map.of("id", id), JsonNode.class); }
+
+    /** {@code map.list}: the maps of a device's program. */
+    public JsonNode maps(int id) { return call("map.list", Map.of("id", id), JsonNode.class); }
+
+    /** {@code map.dump}: every entry of one map, BTF-formatted where the types are known. */
+    public JsonNode dumpMap(int id, String name) { return call("map.dump", Map.of("id", id, "name", name), JsonNode.class); }
+
+    /** {@code map.update}: sets one entry; key and value as given on the command line. */
+    public JsonNode updateMap(int id, String name, String key, String value) {
+        return call("map.update", Map.of("id", id, "name", name, "key", key, "value", value), JsonNode.class);
+    }
+
+    /** {@code device.bench}: runs a workload on the device; progress notifications go to {@code progress}. */
+    public JsonNode bench(int id, Map<String, Object> params, Duration timeout, Consumer<JsonNode> progress) {
+        var p = new java.util.LinkedHashMap<String, Object>(params);
+        p.put("id", id);
+        return call("device.bench", p, JsonNode.class, timeout, progress);
+    }
+
+    /** {@code device.verify}: writes, reads back and checks the device's data. */
+    public JsonNode verify(int id, Duration timeout, Consumer<JsonNode> progress) {
+        return call("device.verify", Map.of("id", id), JsonNode.class, timeout, progress);
+    }
+
+    /** {@code daemon.shutdown}: deletes every device and exits. */
+    public void shutdown() { call("daemon.shutdown", Map.of(), JsonNode.class); }
+
+    // ---- generic calls ------------------------------------------------------------------
+
+    public <T> T call(String method, Object params, Class<T> type) {
+        return call(method, params, json.constructType(type), DEFAULT_TIMEOUT, null);
+    }
+
+    public <T> T call(String method, Object params, TypeReference<T> type) {
+        return call(method, params, json.getTypeFactory().constructType(type), DEFAULT_TIMEOUT, null);
+    }
+
+    public <T> T call(String method, Object params, Class<T> type, Duration timeout, Consumer<JsonNode> progress) {
+        return call(method, params, json.constructType(type), timeout, progress);
+    }
+
+    /**
+     * Sends one request and waits for its answer, passing progress notifications on.
+     * @throws RpcException the daemon's error
+     * @throws DaemonUnavailableException the connection broke or the timeout passed
+     */
+    public synchronized <T> T call(String method, Object params, JavaType type, Duration timeout, Consumer<JsonNode> progress) {
+        long id = ids.incrementAndGet();
+        ObjectNode req = json.createObjectNode();
+        req.put("jsonrpc", "2.0");
+        req.put("id", id);
+        req.put("method", method);
+        req.set("params", json.valueToTree(params == null ? Map.of() : params));
+        Thread caller = Thread.currentThread();
+        var timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(timeout);
+                timedOut.set(true);
+                closeQuietly();
+            } catch (InterruptedException ignored) { }
+        });
+        try {
+            out.write((json.writeValueAsString(req) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
+                String line = in.readLine();
+                if (line == null) throw new DaemonUnavailableException("daemon closed the connection during " + method);
+                JsonNode msg = json.readTree(line);
+                if (!msg.has("id") && "progress".equals(msg.path("method").asText())) {
+                    if (progress != null) progress.accept(msg.path("params"));
+                    continue;
+                }
+                if (msg.path("id").asLong(-1) != id) continue;
+                if (msg.has("error")) {
+                    JsonNode e = msg.get("error");
+                    throw new RpcException(e.path("code").asInt(RpcException.FAILED), e.path("message").asText("error"), null);
+                }
+                JsonNode result = msg.get("result");
+                if (type.getRawClass() == JsonNode.class) {
+                    @SuppressWarnings("unchecked") T t = (T) result;
+                    return t;
+                }
+                return json.treeToValue(result, type);
+            }
+        } catch (IOException e) {
+            if (timedOut.get()) {
+                throw new DaemonUnavailableException("daemon did not answer " + method + " within " + timeout.toSeconds() + " s");
+            }
+            if (closed) throw new RpcException(RpcException.CANCELLED, "cancelled");
+            throw new DaemonUnavailableException("lost the daemon during " + method + ": " + e.getMessage());
+        } finally {
+            watchdog.interrupt();
+            if (caller.isInterrupted() && !closed) Thread.interrupted();
+        }
+    }
+
+    private void closeQuietly() {
+        try { ch.close(); } catch (IOException ignored) { }
+    }
+
+    /** False once closed (by {@link #close()}, a timeout or the daemon). */
+    public boolean isOpen() { return ch.isOpen(); }
+
+    /** Closes the connection; a call running on another thread ends with {@code cancelled}. */
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly();
+    }
+}

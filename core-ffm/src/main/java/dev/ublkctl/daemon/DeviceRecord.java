@@ -1,0 +1,53 @@
+package dev.ublkctl.daemon;
+
+import java.util.List;
+
+/**
+ * What the run dir says about one device: written by the daemon that owns it
+ * ({@code devices/ID.json}) and read by {@code list} without asking the daemon, so a daemon
+ * that died is reported with its devices instead of hanging. Field names are stable: they are
+ * the JSON of {@code list --json} and of the RPC methods.
+ *
+ * @param id          device id (the N of /dev/ublkbN on the kernel backends)
+ * @param state       {@code live}, or {@code dead} when the owning daemon is gone
+ * @param target      null, loop or stripe
+ * @param backend     the backend that runs it: kernel-bpf, kernel or emulated
+ * @param queues      number of queues
+ * @param depth       queue depth
+ * @param size        capacity in bytes
+ * @param blockSize   logical block size in bytes
+ * @param files       backing files (loop: one, stripe: several)
+ * @param chunk       stripe chunk size in bytes (0 otherwise)
+ * @param program     name of the attached BPF program (bundled name or file name), or null
+ * @param programPath where the program's object came from (resource or file), or null
+ * @param blockDevice {@code /dev/ublkbN} on the kernel backends, null when emulated
+ * @param daemonPid   pid of the daemon that owns the device
+ * @param daemonStart start time of that daemon (epoch ms), to tell a reused pid from it
+ * @param created     when the device was added (ISO-8601)
+ */
+public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+                           long size, int blockSize, List<String> files, long chunk, String program,
+                           String programPath, String blockDevice, long daemonPid, long daemonStart,
+                           String created) {
+
+    public static final String LIVE = "live", DEAD = "dead";
+
+    public DeviceRecord {
+        files = files == null ? List.of() : List.copyOf(files);
+    }
+
+    public DeviceRecord withState(String s) {
+        return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
+                program, programPath, blockDevice, daemonPid, daemonStart, created);
+    }
+
+    public DeviceRecord withProgram(String name, String path) {
+        return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
+                name, path, blockDevice, daemonPid, daemonStart, created);
+    }
+
+    /** True if the daemon named in this record is still the process running under its pid. */
+    public boolean daemonAlive() {
+        return Daemons.alive(daemonPid, daemonStart);
+    }
+}

@@ -1,0 +1,205 @@
+package dev.ublkctl.daemon;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * JSON-RPC 2.0 over a Unix stream socket, one JSON object per line in each direction.
+ * Each connection gets a virtual thread that reads requests; each request runs on its own
+ * virtual thread so that a long one (bench) can be cancelled when the client goes away
+ * (the handler thread is interrupted) and so that progress notifications can flow meanwhile.
+ */
+public final class RpcServer implements AutoCloseable {
+
+    /** A method: gets its params (an object, maybe empty) and a way to send progress. */
+    @FunctionalInterface
+    public interface Method {
+        Object call(JsonNode params, Call call) throws Exception;
+    }
+
+    /** The running request, as a method sees it. */
+    public interface Call {
+        /** Sends {@code {"method":"progress","params":{"request":ID,...}}} to the caller. */
+        void progress(Object params);
+        /** True once the caller disconnected; long methods stop early. */
+        boolean cancelled();
+    }
+
+    private final ObjectMapper json = Json.mapper();
+    private final Map<String, Method> methods = new ConcurrentHashMap<>();
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final Path socketPath;
+    private final Consumer<String> log;
+    private ServerSocketChannel server;
+    private volatile boolean closed;
+
+    public RpcServer(Path socketPath, Consumer<String> log) {
+        this.socketPath = socketPath;
+        this.log = log;
+    }
+
+    public RpcServer method(String name, Method m) {
+        methods.put(name, m);
+        return this;
+    }
+
+    /** Binds the socket (mode 0600; a stale file is replaced) and accepts on a platform thread. */
+    public void start() throws IOException {
+        Files.deleteIfExists(socketPath);
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
+        Thread.ofPlatform().name("rpc-accept").daemon(true).start(this::acceptLoop);
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                SocketChannel ch = server.accept();
+                clients.add(ch);
+                Thread.ofVirtual().name("rpc-conn").start(() -> serve(ch));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) log.accept("accept failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        Set<Thread> running = ConcurrentHashMap.newKeySet();
+        var cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+        OutputStream out = Channels.newOutputStream(ch);
+        try (var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.isBlank()) continue;
+                String l = line;
+                Thread t = Thread.ofVirtual().name("rpc-call").unstarted(() -> {
+                    try { handle(l, out, cancelled); } finally { running.remove(Thread.currentThread()); }
+                });
+                running.add(t);
+                t.start();
+            }
+        } catch (IOException e) {
+            // the client went away mid-read: same as EOF
+        } finally {
+            cancelled.set(true);
+            running.forEach(Thread::interrupt);
+            for (Thread t : running) {
+                try { t.join(10_000); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            }
+            clients.remove(ch);
+            try { ch.close(); } catch (IOException ignored) { }
+        }
+    }
+
+    private void handle(String line, OutputStream out, java.util.concurrent.atomic.AtomicBoolean cancelled) {
+        JsonNode id = null;
+        try {
+            JsonNode req;
+            try {
+                req = json.readTree(line);
+            } catch (IOException e) {
+                throw new RpcException(RpcException.PARSE_ERROR, "parse error: " + message(e));
+            }
+            if (req == null || !req.isObject() || !"2.0".equals(req.path("jsonrpc").asText())
+                    || !req.path("method").isTextual()) {
+                throw new RpcException(RpcException.INVALID_REQUEST, "not a JSON-RPC 2.0 request");
+            }
+            id = req.get("id");
+            String name = req.get("method").asText();
+            Method m = methods.get(name);
+            if (m == null) throw new RpcException(RpcException.METHOD_NOT_FOUND, "no such method: " + name);
+            JsonNode params = req.has("params") ? req.get("params") : JsonNodeFactory.instance.objectNode();
+            JsonNode reqId = id;
+            Object result = m.call(params, new Call() {
+                @Override public void progress(Object p) {
+                    ObjectNode n = json.createObjectNode();
+                    n.put("jsonrpc", "2.0");
+                    n.put("method", "progress");
+                    ObjectNode ps = json.valueToTree(p);
+                    if (reqId != null) ps.set("request", reqId);
+                    n.set("params", ps);
+                    send(out, n);
+                }
+                @Override public boolean cancelled() { return cancelled.get() || Thread.currentThread().isInterrupted(); }
+            });
+            if (id == null) return; // a notification: no answer
+            ObjectNode resp = json.createObjectNode();
+            resp.put("jsonrpc", "2.0");
+            resp.set("id", id);
+            resp.set("result", json.valueToTree(result));
+            send(out, resp);
+        } catch (Exception e) {
+            RpcException re = e instanceof RpcException r ? r
+                    : e instanceof IllegalArgumentException ? RpcException.invalid(message(e))
+                    : e instanceof InterruptedException ? new RpcException(RpcException.CANCELLED, "cancelled")
+                    : new RpcException(RpcException.FAILED, message(e), e);
+            if (re.code() == RpcException.FAILED || re.code() == RpcException.INTERNAL_ERROR) {
+                log.accept("request failed: " + line + ": " + stack(re.getCause() != null ? re.getCause() : re));
+            }
+            ObjectNode resp = json.createObjectNode();
+            resp.put("jsonrpc", "2.0");
+            resp.set("id", id);
+            ObjectNode err = resp.putObject("error");
+            err.put("code", re.code());
+            err.put("message", re.getMessage() == null ? re.toString() : re.getMessage());
+            send(out, resp);
+        }
+    }
+
+    static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String stack(Throwable t) {
+        var sw = new java.io.StringWriter();
+        t.printStackTrace(new java.io.PrintWriter(sw));
+        return sw.toString();
+    }
+
+    private void send(OutputStream out, JsonNode n) {
+        try {
+            byte[] b = (json.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8);
+            synchronized (out) {
+                out.write(b);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the caller went away; nothing to tell it
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try { if (server != null) server.close(); } catch (IOException ignored) { }
+        for (SocketChannel c : clients) {
+            try { c.close(); } catch (IOException ignored) { }
+        }
+        try { Files.deleteIfExists(socketPath); } catch (IOException ignored) { }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.ublkctl.daemon;
+
+import dev.ublkctl.engine.DeviceStats;
+import dev.ublkctl.engine.LatencySnapshot;
+import dev.ublkctl.engine.OpCount;
+import dev.ublkctl.engine.QueueStats;
+import dev.ublkctl.ublk.IoOp;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON of {@code device.stats} (and {@code ublkctl stats --json}): the engine's
+ * {@link DeviceStats} with flat, stable field names and latency as percentiles instead of the
+ * raw histogram. All counters are totals since the device started; rates are differences
+ * between two snapshots over {@code takenNanos}.
+ *
+ * @param id         device id
+ * @param takenNanos when the snapshot was taken (System.nanoTime of the daemon)
+ * @param total      every queue summed (queue = -1)
+ * @param queues     one entry per queue
+ */
+public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues) {
+
+    /** One queue's counters; {@code errors} maps errno to count. */
+    public record Queue(int queue, long ios, long bytes, long reads, long readBytes, long writes, long writeBytes,
+                        long flushes, long discards, long writeZeroes, long bpfHandled, long redirected,
+                        long splitParts, long aioSubmitted, long aioCompleted, long errors,
+                        Map<String, Long> errorsByErrno, long inFlight, Latency latency, long progRuns,
+                        long progRunNanos) {
+    }
+
+    /** Service time, request fetched → committed, in nanoseconds. */
+    public record Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs) {
+        static Latency of(LatencySnapshot l) {
+            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos());
+        }
+    }
+
+    public static StatsView of(DeviceStats s) {
+        List<Queue> qs = new ArrayList<>();
+        for (QueueStats q : s.queues()) qs.add(queue(q));
+        return new StatsView(s.devId(), s.takenNanos(), queue(s.total()), qs);
+    }
+
+    static Queue queue(QueueStats q) {
+        Map<String, Long> errs = new LinkedHashMap<>();
+        q.errors().forEach((errno, n) -> errs.put(Integer.toString(errno), n));
+        OpCount r = q.op(IoOp.READ), w = q.op(IoOp.WRITE);
+        return new Queue(q.queue(), q.ios(), q.bytes(), r.ios(), r.bytes(), w.ios(), w.bytes(),
+                q.op(IoOp.FLUSH).ios(), q.op(IoOp.DISCARD).ios(), q.op(IoOp.WRITE_ZEROES).ios(),
+                q.bpfHandled(), q.redirected(), q.splitParts(), q.aioSubmitted(), q.aioCompleted(),
+                q.errorCount(), errs, q.inFlight(), Latency.of(q.latency()), q.progRuns(), q.progRunNanos());
+    }
+}

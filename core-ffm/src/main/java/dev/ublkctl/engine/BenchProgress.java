@@ -1,0 +1,6 @@
+package dev.ublkctl.engine;
+
+import java.time.Duration;
+
+/** Live progress of a bench or verify run: totals so far and the rate over the last interval. */
+public record BenchProgress(Duration elapsed, long ios, long bytes, double iops, double mbPerSec) {}

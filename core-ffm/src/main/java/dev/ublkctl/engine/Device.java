@@ -1,0 +1,202 @@
+package dev.ublkctl.engine;
+
+import dev.ublkctl.target.Target;
+import dev.ublkctl.ublk.BlockDevice;
+import dev.ublkctl.ublk.DeviceInfo;
+import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.UblkDriver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One ublk device and its server: the target, one serving thread per queue, the attached
+ * program and the statistics. Lifecycle: {@link Engine#create} (ADD_DEV + SET_PARAMS) →
+ * {@link #start} → I/O → {@link #stop} → {@link #delete}. Thread-safe.
+ */
+public final class Device implements AutoCloseable {
+    /** How long stop waits for the queue threads before reporting them stuck. */
+    static final long STOP_TIMEOUT_MS = 10_000;
+
+    final Engine engine;
+    final UblkDriver driver;
+    final DeviceInfo info;
+    final DeviceParams params;
+    final DeviceConfig config;
+    final Target target;
+    private final QueueWorker[] workers;
+    private final Thread[] threads;
+    private volatile DeviceState state = DeviceState.CREATED;
+    volatile ServerHook serverHook;
+    private volatile Attachment attachment;
+    private volatile Throwable failure;
+
+    Device(Engine engine, UblkDriver driver, DeviceInfo info, DeviceParams params, DeviceConfig config, Target target) {
+        this.engine = engine;
+        this.driver = driver;
+        this.info = info;
+        this.params = params;
+        this.config = config;
+        this.target = target;
+        this.workers = new QueueWorker[info.nrQueues()];
+        this.threads = new Thread[info.nrQueues()];
+        for (int q = 0; q < workers.length; q++) workers[q] = new QueueWorker(this, q, info.queueDepth());
+    }
+
+    public int id() { return info.devId(); }
+    public DeviceConfig config() { return config.withId(info.devId()).withSize(size()); }
+    public long size() { return params.sizeBytes(); }
+    public int logicalBlockSize() { return params.logicalBlockSize(); }
+    public int nrQueues() { return info.nrQueues(); }
+    public int queueDepth() { return info.queueDepth(); }
+    public int maxIoBytes() { return info.maxIoBufBytes(); }
+    public DeviceState state() { return state; }
+    public String targetName() { return target.name(); }
+    public String backend() { return driver.name(); }
+    /** The Java target (for its backing files). */
+    public Target target() { return target; }
+    /** Why a queue thread failed, if one did (the device is then stopped). */
+    public java.util.Optional<Throwable> failure() { return java.util.Optional.ofNullable(failure); }
+
+    /** Starts one thread per queue, then START_DEV. */
+    public synchronized void start() {
+        if (state != DeviceState.CREATED) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not created");
+        for (int q = 0; q < workers.length; q++) {
+            threads[q] = Thread.ofPlatform().name("ublk-d" + id() + "-q" + q).daemon().unstarted(workers[q]);
+            threads[q].start();
+        }
+        Throwable fail = null;
+        for (QueueWorker w : workers) {
+            try {
+                w.ready.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail = e;
+            }
+            if (w.startFailure != null && fail == null) fail = w.startFailure;
+        }
+        if (fail == null) {
+            try {
+                driver.startDevice(id());
+                state = DeviceState.LIVE;
+                Attachment a = attachment;
+                if (a != null) a.onStart(this);
+                return;
+            } catch (RuntimeException e) {
+                fail = e;
+            }
+        }
+        // undo: abort the queues that did open and wait for their threads
+        driver.stopDevice(id());
+        joinThreads();
+        state = DeviceState.STOPPED;
+        throw new IllegalStateException("device " + id() + " failed to start: " + fail.getMessage(), fail);
+    }
+
+    /** STOP_DEV: unfinished I/O fails with ENODEV; returns once the queue threads have ended. */
+    public synchronized void stop() {
+        if (state == DeviceState.STOPPED || state == DeviceState.DELETED) return;
+        boolean wasLive = state == DeviceState.LIVE;
+        state = DeviceState.STOPPED;
+        driver.stopDevice(id());
+        if (wasLive) joinThreads();
+        Attachment a = attachment;
+        if (a != null && wasLive) a.onStop(this);
+    }
+
+    private void joinThreads() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MS);
+        List<String> stuck = new ArrayList<>();
+        for (Thread t : threads) {
+            if (t == null) continue;
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0) t.join(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) stuck.add(t.getName());
+        }
+        if (!stuck.isEmpty())
+            throw new IllegalStateException("device " + id() + ": queue threads did not end within "
+                    + STOP_TIMEOUT_MS + " ms: " + stuck);
+    }
+
+    /** DEL_DEV: frees the device; stops it first if needed. */
+    public synchronized void delete() {
+        if (state == DeviceState.DELETED) return;
+        stop();
+        try {
+            Attachment a = attachment;
+            if (a != null) a.onDelete(this);
+            attachment = null;
+            driver.deleteDevice(id());
+        } finally {
+            target.close();
+            state = DeviceState.DELETED;
+            engine.forget(this);
+        }
+    }
+
+    @Override
+    public void close() { delete(); }
+
+    /** The block side, while live. */
+    public BlockDevice block() {
+        if (state != DeviceState.LIVE) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not live");
+        return driver.blockDevice(id()).orElseThrow(() ->
+                new UnsupportedOperationException("the " + driver.name() + " driver offers no in-process block access"));
+    }
+
+    /** Snapshot of every queue's counters and their sum. */
+    public DeviceStats stats() {
+        List<QueueStats> qs = new ArrayList<>(workers.length);
+        for (QueueWorker w : workers) qs.add(w.stats.snapshot());
+        return DeviceStats.of(id(), qs);
+    }
+
+    /** Sets (or clears, with null) the hook that sees every range served in Java. */
+    public void setServerHook(ServerHook hook) { this.serverHook = hook; }
+
+    // ------------------------------------------------------------------ programs
+
+    /** What the engine needs from an attached program. */
+    interface Attachment {
+        ProgramQueue openQueue(QueueWorker w);
+        default void onStart(Device d) {}
+        default void onStop(Device d) {}
+        default void onDelete(Device d) {}
+    }
+
+    /** Attaches (or, with null, detaches) a program runtime; applies between I/Os on live devices. */
+    synchronized void setAttachment(Attachment a) {
+        if (state == DeviceState.DELETED) throw new IllegalStateException("device " + id() + " is deleted");
+        Attachment old = attachment;
+        attachment = a;
+        if (state == DeviceState.LIVE) {
+            for (QueueWorker w : workers) {
+                try {
+                    w.queue.wake();
+                } catch (RuntimeException ignored) {
+                    // queue already closing; the next request sees the change anyway
+                }
+            }
+        }
+        if (old != null && old != a && state == DeviceState.LIVE) old.onStop(this);
+    }
+
+    Attachment attachment() { return attachment; }
+
+    Object programOwner() { return attachment; }
+
+    ProgramQueue openProgramQueue(QueueWorker w) {
+        Attachment a = attachment;
+        return a == null ? null : a.openQueue(w);
+    }
+
+    void queueFailed(int q, Throwable t) {
+        failure = t;
+        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> driver.stopDevice(id()));
+    }
+}

@@ -1,0 +1,47 @@
+package dev.ublkctl.engine;
+
+import dev.ublkctl.target.TargetConfig;
+import dev.ublkctl.ublk.DeviceInfo;
+
+/**
+ * How to create a device.
+ *
+ * @param id               device id, -1 for the first free one
+ * @param target           what the device serves
+ * @param queues           hardware queues, 1..32 (one serving thread each)
+ * @param depth            tags per queue, 1..4096
+ * @param logicalBlockSize 512, 1024, 2048 or 4096
+ * @param maxIoBytes       largest request a queue sees (bigger I/O is split), multiple of 4096
+ * @param size             device size in bytes, 0 for the target's own size (must not exceed it)
+ */
+public record DeviceConfig(int id, TargetConfig target, int queues, int depth, int logicalBlockSize, int maxIoBytes,
+                           long size) {
+    public static final int DEFAULT_QUEUES = 1, DEFAULT_DEPTH = 128, DEFAULT_LBS = 512;
+
+    public DeviceConfig {
+        if (target == null) throw new IllegalArgumentException("a device needs a target");
+        if (id < -1) throw new IllegalArgumentException("device id must be >= 0 or -1 (auto), got " + id);
+        if (queues < 1 || queues > DeviceInfo.MAX_QUEUES)
+            throw new IllegalArgumentException("queues must be 1.." + DeviceInfo.MAX_QUEUES + ", got " + queues);
+        if (depth < 1 || depth > DeviceInfo.MAX_DEPTH)
+            throw new IllegalArgumentException("depth must be 1.." + DeviceInfo.MAX_DEPTH + ", got " + depth);
+        if (logicalBlockSize < 512 || logicalBlockSize > 4096 || Integer.bitCount(logicalBlockSize) != 1)
+            throw new IllegalArgumentException("logical block size must be 512, 1024, 2048 or 4096, got " + logicalBlockSize);
+        if (maxIoBytes < 4096 || maxIoBytes > DeviceInfo.MAX_IO_LIMIT || maxIoBytes % 4096 != 0)
+            throw new IllegalArgumentException("max I/O size must be a multiple of 4096 in 4 KiB..32 MiB, got " + maxIoBytes);
+        if (size < 0 || size % logicalBlockSize != 0)
+            throw new IllegalArgumentException("size must be 0 (target's) or a multiple of the logical block size, got " + size);
+    }
+
+    public static DeviceConfig of(TargetConfig target) {
+        return new DeviceConfig(-1, target, DEFAULT_QUEUES, DEFAULT_DEPTH, DEFAULT_LBS, DeviceInfo.DEFAULT_MAX_IO, 0);
+    }
+
+    public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size); }
+    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size); }
+    public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size); }
+    public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size); }
+    public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size); }
+    public DeviceConfig withMaxIoBytes(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, v, size); }
+    public DeviceConfig withSize(long v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, v); }
+}

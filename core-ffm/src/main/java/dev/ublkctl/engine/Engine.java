@@ -1,0 +1,94 @@
+package dev.ublkctl.engine;
+
+import dev.ublkctl.target.Target;
+import dev.ublkctl.ublk.DeviceInfo;
+import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.UblkDriver;
+import dev.ublkctl.ublk.emulated.EmulatedDriver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/** Owns a driver and the devices created on it. */
+public final class Engine implements AutoCloseable {
+    private final UblkDriver driver;
+    private final ConcurrentSkipListMap<Integer, Device> devices = new ConcurrentSkipListMap<>();
+    private volatile boolean closed;
+
+    private Engine(UblkDriver driver) { this.driver = driver; }
+
+    /** An engine on a fresh {@link EmulatedDriver}. */
+    public static Engine emulated() { return new Engine(new EmulatedDriver()); }
+
+    /** An engine on the given driver (the engine closes it). */
+    public static Engine on(UblkDriver driver) { return new Engine(driver); }
+
+    public String backend() { return driver.name(); }
+
+    public UblkDriver driver() { return driver; }
+
+    /** ADD_DEV + SET_PARAMS: the device exists, not started. */
+    public Device create(DeviceConfig cfg) {
+        if (closed) throw new IllegalStateException("engine closed");
+        Target target = Target.open(cfg.target());
+        try {
+            long size = cfg.size() == 0 ? target.size() / cfg.logicalBlockSize() * cfg.logicalBlockSize() : cfg.size();
+            if (size > target.size())
+                throw new IllegalArgumentException("size " + size + " exceeds the " + target.name() + " target's " + target.size() + " bytes");
+            if (size == 0) throw new IllegalArgumentException("the " + target.name() + " target is smaller than one block");
+            DeviceInfo info = driver.addDevice(new DeviceInfo(cfg.id(), cfg.queues(), cfg.depth(), cfg.maxIoBytes(), 0));
+            try {
+                int lbShift = Integer.numberOfTrailingZeros(cfg.logicalBlockSize());
+                DeviceParams params = new DeviceParams(lbShift, Math.max(lbShift, 12), size >>> 9,
+                        info.maxIoBufBytes() >>> 9, target.supportsDiscard(), -1);
+                driver.setParams(info.devId(), params);
+                Device d = new Device(this, driver, info, params, cfg, target);
+                devices.put(info.devId(), d);
+                return d;
+            } catch (RuntimeException e) {
+                driver.deleteDevice(info.devId());
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            target.close();
+            throw e;
+        }
+    }
+
+    /** {@link #create} and {@link Device#start}. */
+    public Device add(DeviceConfig cfg) {
+        Device d = create(cfg);
+        try {
+            d.start();
+        } catch (RuntimeException e) {
+            d.delete();
+            throw e;
+        }
+        return d;
+    }
+
+    public Optional<Device> device(int id) { return Optional.ofNullable(devices.get(id)); }
+
+    /** Devices by id. */
+    public List<Device> devices() { return new ArrayList<>(devices.values()); }
+
+    void forget(Device d) { devices.remove(d.id(), d); }
+
+    /** Stops and deletes every device, then closes the driver. */
+    @Override
+    public void close() {
+        closed = true;
+        RuntimeException first = null;
+        for (Device d : devices()) {
+            try {
+                d.delete();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        driver.close();
+        if (first != null) throw first;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.ublkctl.engine;
+
+import dev.ublkctl.ublk.IoOp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The counters of one queue. One writer (the queue thread) updates them with plain reads and
+ * opaque stores — no locks, no atomic read-modify-write; readers take {@link QueueStats}
+ * snapshots at any time.
+ */
+public final class StatsRecorder {
+    private static final VarHandle L = MethodHandles.arrayElementVarHandle(long[].class);
+    static final int OPS = 0, BYTES = 6, BPF = 12, REDIRECT = 13, SPLIT = 14, AIO_SUB = 15, AIO_DONE = 16,
+            INFLIGHT = 17, RUNS = 18, RUN_NS = 19, N = 20;
+    private static final int MAX_ERRNO = 4096;
+
+    private final int queue;
+    private final long[] c = new long[N];
+    private final long[] errors = new long[MAX_ERRNO + 1];
+    private final LatencyRecorder latency = new LatencyRecorder();
+
+    public StatsRecorder(int queue) { this.queue = queue; }
+
+    private void add(int i, long d) { L.setOpaque(c, i, c[i] + d); }
+
+    public void started() { add(INFLIGHT, 1); }
+
+    /** An I/O committed with {@code result} after {@code nanos} of service. */
+    public void completed(int opCode, int bytes, int result, long nanos) {
+        add(INFLIGHT, -1);
+        if (result < 0) {
+            int e = Math.min(-result, MAX_ERRNO);
+            L.setOpaque(errors, e, errors[e] + 1);
+        } else if (opCode >= 0 && opCode < 6) {
+            add(OPS + opCode, 1);
+            add(BYTES + opCode, bytes);
+        }
+        latency.record(nanos);
+    }
+
+    public void bpfHandled() { add(BPF, 1); }
+    public void redirected() { add(REDIRECT, 1); }
+    public void splitPart() { add(SPLIT, 1); }
+    public void aioSubmitted() { add(AIO_SUB, 1); }
+    public void aioCompleted() { add(AIO_DONE, 1); }
+
+    public void progRun(long nanos) {
+        add(RUNS, 1);
+        add(RUN_NS, nanos);
+    }
+
+    public QueueStats snapshot() {
+        long[] v = new long[N];
+        for (int i = 0; i < N; i++) v[i] = (long) L.getOpaque(c, i);
+        Map<IoOp, OpCount> ops = new EnumMap<>(IoOp.class);
+        for (IoOp op : IoOp.values()) ops.put(op, new OpCount(v[OPS + op.code], v[BYTES + op.code]));
+        Map<Integer, Long> errs = new TreeMap<>();
+        for (int e = 1; e <= MAX_ERRNO; e++) {
+            long n = (long) L.getOpaque(errors, e);
+            if (n != 0) errs.put(e, n);
+        }
+        return new QueueStats(queue, ops, v[BPF], v[REDIRECT], v[SPLIT], v[AIO_SUB], v[AIO_DONE], errs,
+                Math.max(0, v[INFLIGHT]), latency.snapshot(), v[RUNS], v[RUN_NS]);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.ublkctl.bpf.maps;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.ublkctl.sys.Errno;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class VmMapTest {
+    static byte[] le32(int v) { return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array(); }
+    static byte[] le64(long v) { return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array(); }
+    static long u64(byte[] b, int off) { return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(off); }
+
+    static int errno(ThrowingRunnable r) {
+        try {
+            r.run();
+        } catch (MapException e) {
+            return e.errno();
+        }
+        fail("expected a MapException");
+        return 0;
+    }
+
+    interface ThrowingRunnable { void run() throws MapException; }
+
+    @Test
+    void arraySemantics() throws MapException {
+        VmMap m = VmMap.create(MapDef.of("a", MapType.ARRAY, 4, 8, 3), 1);
+        assertArrayEquals(le64(0), m.lookup(le32(2)), "array entries exist zeroed");
+        assertNull(m.lookup(le32(3)));
+        m.update(le32(1), le64(11), VmMap.BPF_ANY);
+        m.update(le32(1), le64(12), VmMap.BPF_EXIST);
+        assertEquals(12, u64(m.lookup(le32(1)), 0));
+        assertEquals(Errno.EEXIST, errno(() -> m.update(le32(1), le64(1), VmMap.BPF_NOEXIST)));
+        assertEquals(Errno.E2BIG, errno(() -> m.update(le32(3), le64(1), VmMap.BPF_ANY)));
+        assertEquals(Errno.EINVAL, errno(() -> m.update(le32(0), le64(1), 7)));
+        assertEquals(Errno.EINVAL, errno(() -> m.delete(le32(0))));
+        // get_next_key: null -> 0, i -> i+1, last -> end, out of range -> 0
+        assertArrayEquals(le32(0), m.nextKey(null));
+        assertArrayEquals(le32(2), m.nextKey(le32(1)));
+        assertNull(m.nextKey(le32(2)));
+        assertArrayEquals(le32(0), m.nextKey(le32(99)));
+        assertEquals(3, m.count());
+        assertThrows(IllegalArgumentException.class, () -> m.lookup(new byte[3]));
+        assertThrows(IllegalArgumentException.class, () -> m.update(le32(0), new byte[4], 0));
+    }
+
+    @Test
+    void hashSemantics() throws MapException {
+        VmMap m = VmMap.create(MapDef.of("h", MapType.HASH, 8, 4, 3), 1);
+        assertNull(m.lookup(le64(1)));
+        assertEquals(Errno.ENOENT, errno(() -> m.update(le64(1), le32(1), VmMap.BPF_EXIST)));
+        m.update(le64(1), le32(10), VmMap.BPF_NOEXIST);
+        m.update(le64(2), le32(20), VmMap.BPF_ANY);
+        m.update(le64(3), le32(30), VmMap.BPF_ANY);
+        assertEquals(Errno.EEXIST, errno(() -> m.update(le64(1), le32(1), VmMap.BPF_NOEXIST)));
+        assertEquals(Errno.E2BIG, errno(() -> m.update(le64(4), le32(40), VmMap.BPF_ANY)));
+        m.update(le64(3), le32(33), VmMap.BPF_ANY);   // updating an existing key works when full
+        assertArrayEquals(le32(33), m.lookup(le64(3)));
+        m.delete(le64(2));
+        assertEquals(Errno.ENOENT, errno(() -> m.delete(le64(2))));
+        m.update(le64(4), le32(40), VmMap.BPF_ANY);   // the freed slot is reused
+        Set<Long> keys = new HashSet<>();
+        for (byte[] k = m.nextKey(null); k != null; k = m.nextKey(k)) assertTrue(keys.add(u64(k, 0)));
+        assertEquals(Set.of(1L, 3L, 4L), keys);
+        assertArrayEquals(m.nextKey(null), m.nextKey(le64(999)), "an absent key restarts iteration");
+        assertEquals(3, m.count());
+    }
+
+    @Test
+    void iterationSurvivesDeletingTheCurrentKeyLikeDumpLoops() throws MapException {
+        VmMap m = VmMap.create(MapDef.of("h", MapType.HASH, 4, 4, 64), 1);
+        for (int i = 0; i < 50; i++) m.update(le32(i), le32(i), VmMap.BPF_ANY);
+        List<Integer> seen = new ArrayList<>();
+        byte[] k = m.nextKey(null);
+        while (k != null) {
+            seen.add(ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN).getInt());
+            byte[] next = m.nextKey(k);
+            m.delete(k);
+            k = next;
+        }
+        assertEquals(50, seen.size());
+        assertEquals(0, m.count());
+    }
+
+    @Test
+    void perCpuValuesAreConcatenatedAndPadded() throws MapException {
+        VmMap m = VmMap.create(MapDef.of("p", MapType.PERCPU_HASH, 4, 4, 8), 3);
+        assertEquals(3, m.cpus());
+        assertEquals(24, m.userValueSize());
+        byte[] v = new byte[24];
+        v[0] = 1; v[8] = 2; v[16] = 3;
+        m.update(le32(5), v, VmMap.BPF_ANY);
+        assertArrayEquals(v, m.lookup(le32(5)));
+        VmMap a = VmMap.create(MapDef.of("pa", MapType.PERCPU_ARRAY, 4, 12, 2), 2);
+        assertEquals(32, a.userValueSize());
+        assertEquals(32, a.lookup(le32(1)).length);
+    }
+
+    @Test
+    void lruEvictsTheLeastRecentlyUsed() throws MapException {
+        VmMap m = VmMap.create(MapDef.of("lru", MapType.LRU_HASH, 4, 4, 2), 1);
+        m.update(le32(1), le32(1), VmMap.BPF_ANY);
+        m.update(le32(2), le32(2), VmMap.BPF_ANY);
+        m.findSlot(java.lang.foreign.MemorySegment.ofArray(le32(1)), 0);  // a program touches key 1
+        m.update(le32(3), le32(3), VmMap.BPF_ANY);
+        assertNull(m.lookup(le32(2)), "key 2 was least recently used");
+        assertNotNull(m.lookup(le32(1)));
+        assertNotNull(m.lookup(le32(3)));
+    }
+
+    @Test
+    void badDefinitionsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> MapDef.of("x", MapType.ARRAY, 8, 4, 1));
+        assertThrows(IllegalArgumentException.class, () -> MapDef.of("x", MapType.HASH, 4, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> VmMap.create(MapDef.of("x", MapType.RINGBUF, 4, 4, 4096), 1));
+        assertThrows(IllegalArgumentException.class, () -> VmMap.create(MapDef.of("x", MapType.ARRAY, 4, 1 << 20, 1 << 20), 1));
+    }
+}

@@ -1,0 +1,499 @@
+package dev.ublkctl.ublk.kernel;
+
+import dev.ublkctl.sys.Errno;
+import dev.ublkctl.sys.Libc;
+import dev.ublkctl.ublk.DeviceInfo;
+import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.uapi.DevInfo;
+import dev.ublkctl.ublk.uapi.UblkFeature;
+import dev.ublkctl.ublk.uapi.UblkParams;
+import dev.ublkctl.ublk.uapi.UblkUapi;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The kernel-backend tests, run in ONE JVM inside the QEMU guest by {@code scripts/ublk-vm-test}
+ * (the real ublk driver is needed; the host has none). A plain main, not JUnit: each JVM start
+ * in the TCG guest costs seconds. Prints one {@code ### name: ok|FAILED} line per case and
+ * {@code N passed, M failed}; exits 0 only if every case passed, 77 if there is no ublk here.
+ */
+public final class GuestSuite {
+    private static final long CASE_TIMEOUT_S = 180;
+
+    private record Case(String name, Body body) {}
+
+    @FunctionalInterface
+    private interface Body { void run(UblkControl ctl) throws Exception; }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("--daemon")) {
+            daemon(Path.of(args[1]), Path.of(args[2]));
+            return;
+        }
+        KernelSupport.Report r = KernelSupport.probe();
+        System.out.println("kernel " + r.kernelRelease() + ": control " + r.control().reason() + "; " + r.features().reason()
+                + " " + r.featureNames() + "; rfc: " + r.rfc().reason());
+        if (!r.kernelBackend()) {
+            System.out.println("SKIP: no usable ublk here: " + r.control().reason());
+            System.exit(77);
+        }
+        List<Case> cases = List.of(
+                new Case("features and detection", GuestSuite::features),
+                new Case("control commands round trip", GuestSuite::controlRoundTrip),
+                new Case("bad parameters are rejected with command and errno", GuestSuite::badParameters),
+                new Case("null device: O_DIRECT write/read, counters agree", GuestSuite::nullDevice),
+                new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
+                new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
+                new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
+                new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
+        List<String> only = new ArrayList<>();
+        Path reportDir = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--report") && i + 1 < args.length) reportDir = Path.of(args[++i]);
+            else only.add(args[i]);
+        }
+        List<Result> results = new ArrayList<>();
+        int pass = 0, fail = 0;
+        try (UblkControl ctl = UblkControl.open()) {
+            for (Case c : cases) {
+                if (!only.isEmpty() && only.stream().noneMatch(c.name()::contains)) continue;
+                long t0 = System.nanoTime();
+                Throwable err = runWithTimeout(c, ctl);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                results.add(new Result(c.name(), ms, err));
+                if (err == null) {
+                    pass++;
+                    System.out.println("### " + c.name() + ": ok (" + ms + " ms)");
+                } else {
+                    fail++;
+                    System.out.println("### " + c.name() + ": FAILED (" + ms + " ms): " + err);
+                    err.printStackTrace(System.out);
+                }
+            }
+        }
+        System.out.println(pass + " passed, " + fail + " failed");
+        if (reportDir != null) writeReport(reportDir, results);
+        System.exit(fail == 0 ? 0 : 1);
+    }
+
+    private record Result(String name, long millis, Throwable error) {}
+
+    /** A surefire-style XML report, so the project's test summary counts the guest cases. */
+    private static void writeReport(Path dir, List<Result> results) throws IOException {
+        Files.createDirectories(dir);
+        long failures = results.stream().filter(r -> r.error() != null).count();
+        double total = results.stream().mapToLong(Result::millis).sum() / 1000.0;
+        StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.append(String.format(java.util.Locale.ROOT,
+                "<testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"%.3f\">%n",
+                GuestSuite.class.getName(), results.size(), failures, total));
+        for (Result r : results) {
+            x.append(String.format(java.util.Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\"",
+                    GuestSuite.class.getName(), xml(r.name()), r.millis() / 1000.0));
+            if (r.error() == null) {
+                x.append("/>\n");
+            } else {
+                java.io.StringWriter sw = new java.io.StringWriter();
+                r.error().printStackTrace(new java.io.PrintWriter(sw));
+                x.append(">\n    <failure message=\"").append(xml(String.valueOf(r.error().getMessage())))
+                        .append("\">").append(xml(sw.toString())).append("</failure>\n  </testcase>\n");
+            }
+        }
+        x.append("</testsuite>\n");
+        Files.writeString(dir.resolve("TEST-" + GuestSuite.class.getName() + ".xml"), x);
+    }
+
+    private static String xml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    /** Runs a case on its own thread; a case that hangs (a kernel wait) ends the JVM with a thread dump. */
+    private static Throwable runWithTimeout(Case c, UblkControl ctl) throws InterruptedException {
+        Throwable[] err = new Throwable[1];
+        Thread t = Thread.ofPlatform().name("case").start(() -> {
+            try {
+                c.body().run(ctl);
+            } catch (Throwable e) {
+                err[0] = e;
+            }
+        });
+        t.join(TimeUnit.SECONDS.toMillis(CASE_TIMEOUT_S));
+        if (t.isAlive()) {
+            System.out.println("### " + c.name() + ": FAILED: still running after " + CASE_TIMEOUT_S + " s; threads:");
+            for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                System.out.println("  " + e.getKey().getName());
+                for (StackTraceElement s : e.getValue()) System.out.println("    at " + s);
+            }
+            System.out.flush();
+            Runtime.getRuntime().halt(3);
+        }
+        return err[0];
+    }
+
+    // ------------------------------------------------------------------ cases
+
+    static void features(UblkControl ctl) {
+        check(ctl.featuresKnown(), "GET_FEATURES answered");
+        check(ctl.has(UblkFeature.CMD_IOCTL_ENCODE), "6.4+ kernels report CMD_IOCTL_ENCODE");
+        check(ctl.ioctlEncode(), "commands go out ioctl-encoded");
+        KernelSupport.Report r = KernelSupport.probe();
+        check(r.kernelBackend(), "kernel backend available: " + r.control().reason());
+        check(r.module().ok(), "module: " + r.module().reason());
+        check(r.featureMask() == ctl.features(), "probe and control agree on the mask");
+        check(r.featureNames().contains("USER_RECOVERY"), "names decoded: " + r.featureNames());
+        // Debian's 6.12 is mainline: the RFC type must not be there
+        check(!r.rfc().ok(), "rfc: " + r.rfc().reason());
+        System.out.println("  features 0x" + Long.toHexString(ctl.features()) + " = " + UblkFeature.names(ctl.features()));
+        System.out.println("  rfc: " + r.rfc().reason());
+    }
+
+    static void controlRoundTrip(UblkControl ctl) {
+        DevInfo info = ctl.addDev(DevInfo.request(-1, 1, 16, 64 << 10, 0));
+        try {
+            check(info.devId() >= 0, "kernel picked an id: " + info);
+            check(info.queueDepth() == 16 && info.nrHwQueues() == 1, "negotiated " + info);
+            check(info.state() == UblkUapi.S_DEV_DEAD, "a new device is DEAD, not " + info.stateName());
+            DevInfo again = ctl.getDevInfo(info.devId());
+            check(again.devId() == info.devId() && again.queueDepth() == 16, "GET_DEV_INFO " + again);
+            DevInfo two = ctl.getDevInfo2(info.devId());
+            check(two.equals(again), "GET_DEV_INFO2 " + two + " equals GET_DEV_INFO " + again);
+            UblkParams p = UblkParams.basic(UblkParams.Basic.of(8192, 12, 128))
+                    .withDiscard(new UblkParams.Discard(0, 4096, 8192, 8192, 1));
+            ctl.setParams(info.devId(), p);
+            UblkParams got = ctl.getParams(info.devId());
+            check(got.basic().devSectors() == 8192 && got.basic().logicalBsShift() == 12, "GET_PARAMS basic " + got.basic());
+            check(got.discard() != null && got.discard().maxDiscardSectors() == 8192, "GET_PARAMS discard " + got.discard());
+            check(Files.exists(Path.of(info.charDevPath())), info.charDevPath() + " exists");
+        } finally {
+            ctl.delDev(info.devId());
+        }
+        expectErrno(() -> ctl.getDevInfo(info.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
+        // DEL_DEV_ASYNC (6.9+): returns without waiting for the last reference
+        DevInfo other = ctl.addDev(DevInfo.request(-1, 1, 4, 64 << 10, 0));
+        ctl.delDevAsync(other.devId());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(Path.of(other.charDevPath())) && System.nanoTime() < deadline) Thread.onSpinWait();
+        expectErrno(() -> ctl.getDevInfo(other.devId()), "UBLK_U_CMD_GET_DEV_INFO", Errno.ENODEV);
+    }
+
+    static void badParameters(UblkControl ctl) {
+        expectErrno(() -> ctl.addDev(DevInfo.request(-1, 1, UblkUapi.MAX_QUEUE_DEPTH + 1, 64 << 10, 0)),
+                "UBLK_U_CMD_ADD_DEV", Errno.EINVAL);
+        expectErrno(() -> ctl.delDev(999_999), "UBLK_U_CMD_DEL_DEV", Errno.ENODEV);
+        expectErrno(() -> ctl.stopDev(999_999), "UBLK_U_CMD_STOP_DEV", Errno.ENODEV);
+        DevInfo info = ctl.addDev(DevInfo.request(-1, 1, 8, 64 << 10, 0));
+        try {
+            // logical block larger than a page
+            expectErrno(() -> ctl.setParams(info.devId(), UblkParams.basic(UblkParams.Basic.of(8192, 13, 128))),
+                    "UBLK_U_CMD_SET_PARAMS", Errno.EINVAL);
+            // a server pid of 0 is refused before START_DEV waits for anything
+            expectErrno(() -> ctl.startDev(info.devId(), 0), "UBLK_U_CMD_START_DEV", Errno.EINVAL);
+            // recovery of a device that was not added with USER_RECOVERY
+            expectErrno(() -> ctl.startUserRecovery(info.devId()), "UBLK_U_CMD_START_USER_RECOVERY", Errno.EINVAL);
+            // ADD_DEV with an id that exists
+            expectErrno(() -> ctl.addDev(DevInfo.request(info.devId(), 1, 8, 64 << 10, 0)),
+                    "UBLK_U_CMD_ADD_DEV", Errno.EEXIST);
+        } finally {
+            ctl.delDev(info.devId());
+        }
+    }
+
+    static void nullDevice(UblkControl ctl) throws Exception {
+        long size = 32L << 20;
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 32, 256 << 10, 0));
+            drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 512, false, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.NullTarget());
+            try {
+                srv.start();
+                DevInfo live = ctl.getDevInfo(info.devId());
+                check(live.state() == UblkUapi.S_DEV_LIVE, "LIVE after START_DEV, got " + live.stateName());
+                check(live.serverPid() == Libc.getpid(), "server pid recorded: " + live.serverPid());
+                long w0 = srv.writeBytes.get(), r0 = srv.readBytes.get();
+                int chunk = 64 << 10, n = 64;
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment buf = a.allocate(chunk, 4096);
+                    fill(buf, 7);
+                    int fd = openBlock(drv.blockDevPath(info.devId()));
+                    try {
+                        for (int i = 0; i < n; i++) check(Libc.pwrite(fd, buf, chunk, (long) i * chunk) == chunk, "full write");
+                        long written = srv.writeBytes.get() - w0;
+                        check(written == (long) n * chunk, "server saw " + written + " bytes written, client wrote " + (long) n * chunk);
+                        for (int i = 0; i < n; i++) {
+                            check(Libc.pread(fd, buf, chunk, (long) i * chunk) == chunk, "full read");
+                            check(isZero(buf), "null reads zeros");
+                        }
+                        long read = srv.readBytes.get() - r0;
+                        check(read == (long) n * chunk, "server saw " + read + " bytes read, client read " + (long) n * chunk);
+                    } finally {
+                        Libc.close(fd);
+                    }
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+            drv.deleteDevice(info.devId());
+            check(drv.deviceInfo(info.devId()).isEmpty(), "device gone after deleteDevice");
+        }
+    }
+
+    static void ramDevice(UblkControl ctl, long flags) throws Exception {
+        long size = 16L << 20;
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 2, 16, 128 << 10, flags));
+            if ((flags & UblkFeature.NEED_GET_DATA.mask()) != 0)
+                check(UblkFeature.NEED_GET_DATA.in(info.flags()), "kernel kept NEED_GET_DATA: " + UblkFeature.names(info.flags()));
+            check(info.nrQueues() == 2, "2 queues on a 2-CPU guest: " + info);
+            drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 256, false, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.RamTarget(size));
+            try {
+                srv.start();
+                Random rnd = new Random(42);
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment all = a.allocate(size, 4096);
+                    byte[] pattern = new byte[(int) size];
+                    rnd.nextBytes(pattern);
+                    MemorySegment.copy(pattern, 0, all, ValueLayout.JAVA_BYTE, 0, pattern.length);
+                    int fd = openBlock(drv.blockDevPath(info.devId()));
+                    try {
+                        // sizes from one sector to 1 MiB (split by the kernel into 128 KiB requests)
+                        long off = 0;
+                        while (off < size) {
+                            int len = (int) Math.min(size - off, 512L << rnd.nextInt(12));
+                            check(Libc.pwrite(fd, all.asSlice(off, len), len, off) == len, "write at " + off);
+                            off += len;
+                        }
+                        Libc.fsync(fd);
+                        MemorySegment back = a.allocate(size, 4096);
+                        off = 0;
+                        while (off < size) {
+                            int len = (int) Math.min(size - off, 4096L << rnd.nextInt(8));
+                            check(Libc.pread(fd, back.asSlice(off, len), len, off) == len, "read at " + off);
+                            off += len;
+                        }
+                        long mismatch = all.mismatch(back);
+                        check(mismatch == -1, "data read back differs at byte " + mismatch);
+                    } finally {
+                        Libc.close(fd);
+                    }
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+                check(srv.writeBytes.get() == size, "server wrote " + srv.writeBytes.get() + " bytes for " + size);
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            check(srv.queueErrors().isEmpty(), "no command errors: " + srv.queueErrors());
+            drv.deleteDevice(info.devId());
+        }
+    }
+
+    static void loopExt4(UblkControl ctl) throws Exception {
+        long size = 64L << 20;
+        Path backing = Files.createTempFile("ublk-loop", ".img");
+        Path mnt = Files.createTempDirectory("ublk-mnt");
+        // KernelDriver declares a volatile cache, so the kernel sends FLUSH (fsync of the backing file)
+        try (KernelDriver drv = KernelDriver.open()) {
+            DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 32, 512 << 10, 0));
+            drv.setParams(info.devId(), new DeviceParams(9, 12, size >> 9, 1024, true, -1));
+            GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(),
+                    new GuestServer.LoopTarget(backing.toString(), size));
+            try {
+                srv.start();
+                String bdev = drv.blockDevPath(info.devId());
+                run("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", bdev);
+                run("mount", "-t", "ext4", bdev, mnt.toString());
+                Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+                Random rnd = new Random(7);
+                for (int i = 0; i < 8; i++) {
+                    byte[] b = new byte[4096 * (1 + rnd.nextInt(64)) + rnd.nextInt(4096)];
+                    rnd.nextBytes(b);
+                    files.put("file-" + i + ".bin", b);
+                }
+                files.put("hello.txt", "hello from ublkctl\n".getBytes(StandardCharsets.UTF_8));
+                for (var e : files.entrySet()) Files.write(mnt.resolve(e.getKey()), e.getValue());
+                run("sync");
+                run("umount", mnt.toString());
+                run("fsck.ext4", "-n", "-f", bdev);
+                run("mount", "-t", "ext4", "-o", "ro", bdev, mnt.toString());
+                try {
+                    for (var e : files.entrySet()) {
+                        byte[] got = Files.readAllBytes(mnt.resolve(e.getKey()));
+                        check(java.util.Arrays.equals(got, e.getValue()), e.getKey() + " read back differs");
+                    }
+                } finally {
+                    run("umount", mnt.toString());
+                }
+                check(srv.errors.get() == 0, "no I/O errors");
+                check(srv.flushes.get() > 0, "ext4 sent flushes");
+                System.out.println("  loop: " + srv.reads.get() + " reads, " + srv.writes.get() + " writes, "
+                        + srv.flushes.get() + " flushes, " + srv.discards.get() + " discards");
+            } finally {
+                srv.close();
+            }
+            check(srv.failure() == null, "queue threads ended cleanly: " + srv.failure());
+            drv.deleteDevice(info.devId());
+        } finally {
+            Files.deleteIfExists(backing);
+            Files.deleteIfExists(mnt);
+        }
+    }
+
+    static final long RECOVERY_SIZE = 16L << 20;
+
+    /** The child server of {@link #recovery}: serves a loop device until it is killed. */
+    static void daemon(Path backing, Path ready) throws Exception {
+        KernelDriver drv = KernelDriver.open();
+        long flags = UblkFeature.USER_RECOVERY.mask() | UblkFeature.USER_RECOVERY_REISSUE.mask();
+        DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 16, 128 << 10, flags));
+        drv.setParams(info.devId(), new DeviceParams(9, 9, RECOVERY_SIZE >> 9, 256, false, -1));
+        GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.LoopTarget(backing.toString(), RECOVERY_SIZE));
+        srv.start();
+        Files.writeString(ready, Integer.toString(info.devId()));
+        Thread.sleep(Long.MAX_VALUE);   // serve until SIGKILL
+    }
+
+    static void recovery(UblkControl ctl) throws Exception {
+        check(ctl.has(UblkFeature.USER_RECOVERY) && ctl.has(UblkFeature.USER_RECOVERY_REISSUE), "kernel has USER_RECOVERY(_REISSUE)");
+        Path backing = Files.createTempFile("ublk-recover", ".img");
+        Path ready = Files.createTempFile("ublk-recover", ".id");
+        Files.writeString(ready, "");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), GuestSuite.class.getName(), "--daemon", backing.toString(), ready.toString())
+                .inheritIO().start();
+        int devId = -1;
+        KernelDriver drv = null;
+        GuestServer srv = null;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (Files.readString(ready).isBlank()) {
+                check(child.isAlive(), "the child server died on its own, exit " + (child.isAlive() ? "" : child.exitValue()));
+                check(System.nanoTime() < deadline, "the child server did not start in 120 s");
+                Thread.sleep(50);
+            }
+            devId = Integer.parseInt(Files.readString(ready).trim());
+            int fd = openBlock("/dev/ublkb" + devId);
+            try (Arena a = Arena.ofShared()) {
+                MemorySegment marker = a.allocate(4096, 4096);
+                fill(marker, 99);
+                check(Libc.pwrite(fd, marker, 4096, 0) == 4096, "marker written");
+                Libc.fsync(fd);                           // acknowledged before the kill
+                int blocks = 512;
+                MemorySegment pattern = a.allocate(4096L * blocks, 4096);
+                fill(pattern, 5);
+                long[] done = new long[1];
+                Throwable[] writerErr = new Throwable[1];
+                Thread writer = Thread.ofPlatform().name("writer").start(() -> {
+                    try {
+                        for (int i = 0; i < blocks; i++) {
+                            Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, (1L << 20) + 4096L * i);
+                            done[0] = i + 1;
+                        }
+                        Libc.fsync(fd);
+                    } catch (Throwable t) {
+                        writerErr[0] = t;
+                    }
+                });
+                while (done[0] < 16 && writer.isAlive()) Thread.sleep(5);
+                child.destroyForcibly();
+                check(child.waitFor(60, TimeUnit.SECONDS), "the child server is gone after SIGKILL");
+                long atKill = done[0];
+                System.out.println("  killed the server after " + atKill + " of " + blocks + " writes");
+
+                drv = KernelDriver.open();
+                DeviceInfo info = drv.beginRecovery(devId, 30_000);
+                check(drv.kernelInfo(devId).orElseThrow().state() == UblkUapi.S_DEV_QUIESCED, "QUIESCED during recovery");
+                srv = new GuestServer(drv, devId, info.nrQueues(), new GuestServer.LoopTarget(backing.toString(), RECOVERY_SIZE));
+                drv.endRecovery(devId);
+                srv.adoptStarted();
+                DevInfo live = drv.kernelInfo(devId).orElseThrow();
+                check(live.state() == UblkUapi.S_DEV_LIVE && live.serverPid() == Libc.getpid(), "LIVE again, served by us: " + live);
+
+                writer.join(TimeUnit.SECONDS.toMillis(60));
+                check(!writer.isAlive(), "the writer finished after recovery (no hang)");
+                check(writerErr[0] == null, "no write failed across the kill: " + writerErr[0]);
+                MemorySegment back = a.allocate(4096L * blocks, 4096);
+                check(Libc.pread(fd, back.asSlice(0, 4096), 4096, 0) == 4096, "marker read");
+                check(back.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
+                check(Libc.pread(fd, back, 4096L * blocks, 1L << 20) == 4096L * blocks, "pattern read");
+                check(back.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
+            } finally {
+                Libc.close(fd);
+            }
+            srv.close();
+            srv = null;
+            drv.deleteDevice(devId);
+        } finally {
+            if (child.isAlive()) child.destroyForcibly();
+            if (srv != null) srv.close();
+            if (drv != null) drv.close();
+            else if (devId >= 0) ctl.delDev(devId);    // not recovered: remove what the dead server left
+            Files.deleteIfExists(backing);
+            Files.deleteIfExists(ready);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static int openBlock(String path) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(Path.of(path))) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException(path + " did not appear");
+            Thread.sleep(20);
+        }
+        return Libc.open(path, Libc.O_RDWR | Libc.O_DIRECT | Libc.O_CLOEXEC);
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", cmd) + " did not finish in 120 s");
+        }
+        if (p.exitValue() != 0)
+            throw new AssertionError(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out);
+    }
+
+    private static void expectErrno(Runnable r, String command, int errno) {
+        try {
+            r.run();
+        } catch (UblkCommandException e) {
+            check(e.command().equals(command), "expected " + command + " to fail, but " + e.command() + " did: " + e.getMessage());
+            check(e.errno() == errno, command + ": expected " + Errno.name(errno) + ", got " + e.getMessage());
+            check(e.getMessage().contains(command) && e.getMessage().contains(Errno.name(errno)),
+                    "message names command and errno: " + e.getMessage());
+            System.out.println("  refused as expected: " + e.getMessage());
+            return;
+        }
+        throw new AssertionError(command + " should have failed with " + Errno.name(errno));
+    }
+
+    private static void fill(MemorySegment s, int seed) {
+        for (long i = 0; i < s.byteSize(); i++) s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
+    }
+
+    private static boolean isZero(MemorySegment s) {
+        for (long i = 0; i < s.byteSize(); i += 8) if (s.get(ValueLayout.JAVA_LONG, i) != 0) return false;
+        return true;
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new AssertionError(what);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.ublkctl.tui;
+
+import com.googlecode.lanterna.TerminalSize;
+import com.googlecode.lanterna.screen.TerminalScreen;
+import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
+import com.googlecode.lanterna.terminal.Terminal;
+import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
+import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
+import dev.ublkctl.tui.metrics.MonitorFrame;
+import dev.ublkctl.tui.metrics.RateCalculator;
+import dev.ublkctl.tui.source.MonitorSource;
+import dev.ublkctl.tui.ui.Monitor;
+import dev.ublkctl.tui.ui.Renderer;
+import dev.ublkctl.tui.ui.ViewState;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/** The entry points of {@code ublkctl top}: the full-screen monitor and the one-frame text dump. */
+public final class Top {
+    private Top() {}
+
+    /**
+     * Runs the full-screen monitor on the process's terminal until the user quits; the terminal
+     * is restored on the way out, also when drawing fails.
+     * @throws IllegalStateException when there is no terminal to draw on
+     */
+    public static void interactive(MonitorSource source, Duration interval) throws IOException {
+        if (System.console() == null || !System.console().isTerminal()) {
+            throw new IllegalStateException("top needs a terminal (stdin and stdout a tty); use --once for scripts");
+        }
+        Terminal term = new DefaultTerminalFactory(System.out, System.in, java.nio.charset.StandardCharsets.UTF_8)
+                .setForceTextTerminal(true)
+                .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP)
+                .createTerminal();
+        TerminalScreen screen = new TerminalScreen(term);
+        screen.startScreen();
+        try {
+            new Monitor(source, interval).run(screen);
+        } finally {
+            screen.stopScreen();
+            term.close();
+        }
+    }
+
+    /**
+     * Draws one frame as plain text (the devices table; rates over {@code interval}, so this
+     * takes two snapshots that far apart) and prints it, trailing blanks trimmed.
+     */
+    public static MonitorFrame once(MonitorSource source, Duration interval, int columns, PrintWriter out) throws IOException {
+        MonitorFrame f = sample(source, interval);
+        if (f == null) return null;
+        for (String line : renderText(f, new ViewState(), source.describe(), interval, columns, Math.max(8, f.rows().size() + 4))) {
+            out.println(line);
+        }
+        out.flush();
+        return f;
+    }
+
+    /** Two snapshots {@code interval} apart, as one frame with rates; null if interrupted. */
+    public static MonitorFrame sample(MonitorSource source, Duration interval) {
+        RateCalculator calc = Monitor.calculator(interval);
+        calc.update(source.poll(OptionalInt.empty()));
+        try {
+            Thread.sleep(interval);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        return calc.update(source.poll(OptionalInt.empty()));
+    }
+
+    /** Renders a frame onto a virtual terminal of the given size and returns its lines (trimmed). */
+    public static List<String> renderText(MonitorFrame f, ViewState v, String sourceName, Duration interval, int columns, int rows)
+            throws IOException {
+        DefaultVirtualTerminal vt = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
+        TerminalScreen screen = new TerminalScreen(vt);
+        screen.startScreen();
+        new Renderer(sourceName, interval.toNanos() / 1e9, false).draw(screen.newTextGraphics(), screen.getTerminalSize(), v, f);
+        List<String> lines = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            StringBuilder sb = new StringBuilder();
+            for (int c = 0; c < columns; c++) sb.append(screen.getBackCharacter(c, r).getCharacterString());
+            lines.add(sb.toString().stripTrailing());
+        }
+        screen.stopScreen();
+        while (!lines.isEmpty() && lines.getLast().isEmpty()) lines.removeLast();
+        return lines;
+    }
+}

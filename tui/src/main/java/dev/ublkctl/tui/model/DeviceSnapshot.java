@@ -1,0 +1,30 @@
+package dev.ublkctl.tui.model;
+
+import java.util.List;
+
+/**
+ * One device at one moment: what it is (from its record) and its per-queue counters.
+ *
+ * @param id       device id
+ * @param target   null, loop, stripe
+ * @param backend  kernel-bpf, kernel, emulated
+ * @param state    the daemon's state word (live, ...)
+ * @param queues   number of queues
+ * @param depth    queue depth
+ * @param size     bytes
+ * @param program  attached program name, or null
+ * @param counters per-queue counters (empty if the stats could not be read)
+ * @param maps     the program's maps, only filled for the device the monitor focuses on
+ * @param error    why the stats could not be read, or null
+ */
+public record DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                             String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
+    public DeviceSnapshot {
+        counters = counters == null ? List.of() : List.copyOf(counters);
+        maps = maps == null ? List.of() : List.copyOf(maps);
+    }
+
+    public DeviceSnapshot withMaps(List<MapSnapshot> m) {
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error);
+    }
+}

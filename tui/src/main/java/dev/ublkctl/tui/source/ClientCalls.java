@@ -1,0 +1,56 @@
+package dev.ublkctl.tui.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.daemon.DaemonClient;
+import dev.ublkctl.daemon.DaemonUnavailableException;
+import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.Json;
+import dev.ublkctl.daemon.RunDir;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link DaemonCalls} over the daemon's JSON-RPC client. */
+public final class ClientCalls implements DaemonCalls {
+
+    private final DaemonClient client;
+
+    public ClientCalls(DaemonClient client) { this.client = client; }
+
+    /** A {@link DaemonSource} for the daemon of a run dir; it (re)connects as needed. */
+    public static DaemonSource source(RunDir dir) {
+        return new DaemonSource(() -> {
+            try {
+                return new ClientCalls(DaemonClient.connect(dir));
+            } catch (DaemonUnavailableException e) {
+                throw new Unreachable(e.getMessage());
+            }
+        }, dir.socket().toString());
+    }
+
+    @Override
+    public List<JsonNode> devices() {
+        List<DeviceRecord> recs = guard(client::listDevices);
+        List<JsonNode> out = new ArrayList<>(recs.size());
+        for (DeviceRecord r : recs) out.add(Json.mapper().valueToTree(r));
+        return out;
+    }
+
+    @Override public JsonNode stats(int id) { return guard(() -> client.stats(id)); }
+
+    @Override public JsonNode maps(int id) { return guard(() -> client.maps(id)); }
+
+    @Override public JsonNode dumpMap(int id, String name) { return guard(() -> client.dumpMap(id, name)); }
+
+    @Override public String describe() { return client.runDir().socket().toString(); }
+
+    @Override public void close() { client.close(); }
+
+    private static <T> T guard(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (DaemonUnavailableException e) {
+            throw new Unreachable(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.ublkctl.tui.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.tui.model.DeviceSnapshot;
+import dev.ublkctl.tui.model.MapSnapshot;
+import dev.ublkctl.tui.model.MonitorSnapshot;
+import dev.ublkctl.tui.model.SourceState;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.function.Supplier;
+
+/**
+ * The monitor's numbers over the daemon's RPC only (device list, stats, map list and dumps), so
+ * it sees every device of the run dir whoever created it. Reconnects when the daemon comes back.
+ */
+public final class DaemonSource implements MonitorSource {
+
+    private final Supplier<DaemonCalls> connector;
+    private final String where;
+    private DaemonCalls calls;
+    private boolean everConnected;
+
+    /**
+     * @param connector opens a connection, or throws {@link DaemonCalls.Unreachable}
+     * @param where     what to call the daemon's location before a connection exists
+     */
+    public DaemonSource(Supplier<DaemonCalls> connector, String where) {
+        this.connector = connector;
+        this.where = where;
+    }
+
+    @Override
+    public MonitorSnapshot poll(OptionalInt focus) {
+        try {
+            if (calls == null) calls = connector.get();
+            List<JsonNode> recs = calls.devices();
+            List<DeviceSnapshot> out = new ArrayList<>();
+            for (JsonNode rec : recs) {
+                int id = rec.path("id").asInt();
+                DeviceSnapshot d;
+                try {
+                    d = StatsJson.device(rec, calls.stats(id), null);
+                } catch (DaemonCalls.Unreachable e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // Deleted between list and stats, or a stats error: show the device with the reason.
+                    d = StatsJson.device(rec, null, message(e));
+                }
+                if (focus.isPresent() && focus.getAsInt() == id) d = d.withMaps(maps(id));
+                out.add(d);
+            }
+            everConnected = true;
+            return new MonitorSnapshot(System.nanoTime(), SourceState.CONNECTED, null, out);
+        } catch (DaemonCalls.Unreachable e) {
+            dropConnection();
+            return new MonitorSnapshot(System.nanoTime(), everConnected ? SourceState.LOST : SourceState.NO_DAEMON,
+                    e.getMessage(), List.of());
+        }
+    }
+
+    private List<MapSnapshot> maps(int id) {
+        List<MapSnapshot> out = new ArrayList<>();
+        JsonNode list;
+        try {
+            list = calls.maps(id);
+        } catch (DaemonCalls.Unreachable e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return List.of(new MapSnapshot("(maps)", "-", 0, List.of(), message(e)));
+        }
+        if (list == null || !list.isArray()) return out;
+        for (JsonNode info : list) {
+            String name = info.path("name").asText();
+            try {
+                out.add(StatsJson.map(info, calls.dumpMap(id, name)));
+            } catch (DaemonCalls.Unreachable e) {
+                throw e;
+            } catch (RuntimeException e) {
+                out.add(new MapSnapshot(name, StatsJson.text(info, "type"), info.path("maxEntries").asLong(), List.of(), message(e)));
+            }
+        }
+        return out;
+    }
+
+    private static String message(RuntimeException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private void dropConnection() {
+        if (calls != null) {
+            try { calls.close(); } catch (RuntimeException ignored) { }
+            calls = null;
+        }
+    }
+
+    @Override
+    public String describe() { return calls != null ? calls.describe() : where; }
+
+    @Override
+    public void close() { dropConnection(); }
+}

@@ -1,0 +1,182 @@
+package dev.ublkctl.tui.ui;
+
+import com.googlecode.lanterna.TerminalSize;
+import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
+import com.googlecode.lanterna.screen.Screen;
+import dev.ublkctl.tui.metrics.DeviceRow;
+import dev.ublkctl.tui.metrics.MonitorFrame;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * The monitor's screen: key handling and drawing on a Lanterna {@link Screen}. Everything here
+ * runs on the one GUI thread; frames arrive ready-made from the fetcher.
+ */
+public final class MonitorUi {
+
+    private final Screen screen;
+    private final Renderer renderer;
+    private final ViewState view = new ViewState();
+    private MonitorFrame frame;
+    private volatile int focus = -1;
+
+    public MonitorUi(Screen screen, Renderer renderer) {
+        this.screen = screen;
+        this.renderer = renderer;
+    }
+
+    public ViewState view() { return view; }
+
+    public MonitorFrame frame() { return frame; }
+
+    /** The device whose maps the fetcher should read (the detail view's), read by the fetcher thread. */
+    public OptionalInt focus() {
+        int f = focus;
+        return f < 0 ? OptionalInt.empty() : OptionalInt.of(f);
+    }
+
+    /** Takes a new frame (GUI thread). */
+    public void show(MonitorFrame f) {
+        frame = f;
+        fixSelection();
+    }
+
+    /** Keeps the selection on a visible device (the first one when the selected one is gone). */
+    private void fixSelection() {
+        if (frame == null) return;
+        List<DeviceRow> rows = view.order.apply(frame.rows());
+        if (!rows.isEmpty()) view.selectedId = rows.get(Renderer.selectedIndex(rows, view)).id();
+    }
+
+    /** Redraws if the terminal was resized; returns true if it was. */
+    public boolean checkResize() {
+        TerminalSize s = screen.doResizeIfNecessary();
+        if (s == null) return false;
+        redraw(Screen.RefreshType.COMPLETE);
+        return true;
+    }
+
+    public void redraw() { redraw(Screen.RefreshType.DELTA); }
+
+    private void redraw(Screen.RefreshType type) {
+        renderer.draw(screen.newTextGraphics(), screen.getTerminalSize(), view, frame);
+        screen.setCursorPosition(null);
+        try {
+            screen.refresh(type);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot draw on the terminal", e);
+        }
+    }
+
+    /**
+     * Handles one key. Returns false when the user asked to quit.
+     */
+    public boolean handle(KeyStroke k) {
+        if (k == null) return true;
+        if (k.getKeyType() == KeyType.EOF) return false;
+        if (k.isCtrlDown() && k.getCharacter() != null && k.getCharacter() == 'c') return false;
+        if (view.help) {
+            view.help = false;
+            return true;
+        }
+        if (view.filterDraft != null) {
+            filterKey(k);
+            return true;
+        }
+        Character c = k.getKeyType() == KeyType.Character ? k.getCharacter() : null;
+        if (c != null && (c == 'q' || c == 'Q')) return false;
+        if (c != null && c == '?') {
+            view.help = true;
+            return true;
+        }
+        if (view.mode == ViewState.Mode.DETAIL) detailKey(k, c);
+        else tableKey(k, c);
+        if (view.mode == ViewState.Mode.TABLE) fixSelection();
+        return true;
+    }
+
+    private void tableKey(KeyStroke k, Character c) {
+        List<DeviceRow> rows = frame == null ? List.of() : view.order.apply(frame.rows());
+        int sel = Renderer.selectedIndex(rows, view);
+        switch (k.getKeyType()) {
+            case ArrowDown -> select(rows, sel + 1);
+            case ArrowUp -> select(rows, sel - 1);
+            case PageDown -> select(rows, sel + 10);
+            case PageUp -> select(rows, sel - 10);
+            case Home -> select(rows, 0);
+            case End -> select(rows, rows.size() - 1);
+            case Enter -> {
+                if (!rows.isEmpty()) openDetail(rows.get(Math.clamp(sel, 0, rows.size() - 1)).id());
+            }
+            case Escape -> view.order = view.order.filtered("");
+            case Character -> {
+                switch (c) {
+                    case 'j' -> select(rows, sel + 1);
+                    case 'k' -> select(rows, sel - 1);
+                    case 's' -> view.order = view.order.nextColumn();
+                    case 'r' -> view.order = view.order.reversed();
+                    case 'f', '/' -> view.filterDraft = new StringBuilder(view.order.filter());
+                    default -> { }
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void select(List<DeviceRow> rows, int index) {
+        if (rows.isEmpty()) return;
+        view.selectedId = rows.get(Math.clamp(index, 0, rows.size() - 1)).id();
+    }
+
+    private void openDetail(int id) {
+        view.mode = ViewState.Mode.DETAIL;
+        view.detailId = id;
+        view.mapScroll = 0;
+        focus = id;
+    }
+
+    private void detailKey(KeyStroke k, Character c) {
+        switch (k.getKeyType()) {
+            case Escape, Backspace, ArrowLeft -> {
+                view.mode = ViewState.Mode.TABLE;
+                view.selectedId = view.detailId;
+                focus = -1;
+                fixSelection();
+            }
+            case ArrowDown -> view.mapScroll++;
+            case ArrowUp -> view.mapScroll = Math.max(0, view.mapScroll - 1);
+            case PageDown -> view.mapScroll += 10;
+            case PageUp -> view.mapScroll = Math.max(0, view.mapScroll - 10);
+            case Home -> view.mapScroll = 0;
+            case Character -> {
+                if (c == 'j') view.mapScroll++;
+                else if (c == 'k') view.mapScroll = Math.max(0, view.mapScroll - 1);
+            }
+            default -> { }
+        }
+    }
+
+    private void filterKey(KeyStroke k) {
+        switch (k.getKeyType()) {
+            case Enter -> {
+                view.order = view.order.filtered(view.filterDraft.toString());
+                view.filterDraft = null;
+            }
+            case Escape -> {
+                view.order = view.order.filtered("");
+                view.filterDraft = null;
+            }
+            case Backspace -> {
+                if (!view.filterDraft.isEmpty()) view.filterDraft.setLength(view.filterDraft.length() - 1);
+            }
+            case Character -> {
+                if (view.filterDraft.length() < 60) view.filterDraft.append(k.getCharacter());
+            }
+            default -> { }
+        }
+    }
+}
