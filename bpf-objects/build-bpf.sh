@@ -22,7 +22,7 @@ fi
 
 inc="$module/include"
 newest_header=$(ls -t "$inc"/*.h | head -1)
-cflags=(-target bpf -mcpu=v3 -O2 -g -Wall -Werror -I"$inc")
+cflags=(-target bpf -mcpu=v3 -O2 -g -Wall -I"$inc")
 
 build_dir() {
     local src=$1 dst=$2 c o

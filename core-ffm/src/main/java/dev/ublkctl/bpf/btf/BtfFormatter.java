@@ -44,6 +44,53 @@ public final class BtfFormatter {
         }
     }
 
+    /**
+     * {@code bytes} as type {@code typeId}, or, when the type is unknown (0) or does not fit the
+     * bytes, as bpftool prints raw data: an array of "0x.." strings.
+     */
+    public JsonNode formatOrHex(int typeId, byte[] bytes) {
+        if (typeId > 0 && typeId < btf.typeCount()) {
+            try {
+                if (btf.sizeOf(typeId) == bytes.length) return format(typeId, bytes, 0);
+            } catch (BtfException e) {
+                // a type without size or with a corrupt layout: show the bytes
+            }
+        }
+        return hexArray(bytes, 0, bytes.length);
+    }
+
+    /** One map entry as {@code bpftool map dump} shows it: {"key": ..., "value": ...}. */
+    public ObjectNode entry(int keyTypeId, byte[] key, int valueTypeId, byte[] value) {
+        ObjectNode o = F.objectNode();
+        o.set("key", formatOrHex(keyTypeId, key));
+        o.set("value", formatOrHex(valueTypeId, value));
+        return o;
+    }
+
+    /**
+     * One per-CPU map entry: {"key": ..., "values": [{"cpu": n, "value": ...}, ...]}, where
+     * {@code values} holds the CPUs' values back to back, each {@code stride} bytes apart (the
+     * kernel rounds per-CPU values up to 8 bytes) of which the first {@code valueSize} are the value.
+     */
+    public ObjectNode perCpuEntry(int keyTypeId, byte[] key, int valueTypeId, byte[] values, int valueSize, int stride) {
+        if (valueSize <= 0 || stride < valueSize) throw new IllegalArgumentException("value size " + valueSize + ", stride " + stride);
+        ObjectNode o = F.objectNode();
+        o.set("key", formatOrHex(keyTypeId, key));
+        ArrayNode arr = o.putArray("values");
+        for (int cpu = 0; (long) cpu * stride + valueSize <= values.length; cpu++) {
+            ObjectNode v = arr.addObject();
+            v.put("cpu", cpu);
+            v.set("value", formatOrHex(valueTypeId, java.util.Arrays.copyOfRange(values, cpu * stride, cpu * stride + valueSize)));
+        }
+        return o;
+    }
+
+    private static ArrayNode hexArray(byte[] d, int off, int n) {
+        ArrayNode a = F.arrayNode();
+        for (int k = 0; k < n; k++) a.add(String.format("0x%02x", d[off + k] & 0xff));
+        return a;
+    }
+
     private JsonNode value(int typeId, byte[] d, int off, int depth) {
         if (depth > MAX_DEPTH) throw new BtfException("type " + typeId + " nested too deeply");
         BtfType t = btf.resolved(typeId);
