@@ -37,7 +37,7 @@ final class ObjectReader {
     private final Map<Integer, TreeMap<Long, Fn>> functions = new HashMap<>();
 
     /** One function symbol's code with its relocations by instruction index. */
-    private record Fn(String name, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
+    private record Fn(String name, boolean global, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
 
     ObjectReader(byte[] data, String name) {
         this.objName = name;
@@ -60,8 +60,11 @@ final class ObjectReader {
         List<ProgramSpec> programs = new ArrayList<>();
         for (Section s : elf.sections()) {
             if (!s.isExecutable() || s.size() == 0 || s.name().equals(".text")) continue;
-            for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values())
+            for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values()) {
+                if (!entry.global())
+                    throw fail("program " + entry.name() + " in section '" + s.name() + "' is static; programs must be global functions (as libbpf requires)");
                 programs.add(link(entry, license));
+            }
         }
         List<StructOpsSpec> structOps = readStructOps(programs);
         return new BpfObject(objName, license, programs, maps, structOps, btf, btfExt);
@@ -233,7 +236,7 @@ final class ObjectReader {
                     throw fail("function " + sym.name() + " [" + start + ", +" + size + ") is not a whole number of instructions inside " + s.name() + " (size " + s.size() + ")");
                 if (fns.containsKey(start)) throw fail("functions " + fns.get(start).name() + " and " + sym.name() + " both start at " + start + " in " + s.name());
                 byte[] body = java.util.Arrays.copyOfRange(code, (int) start, (int) (start + size));
-                fns.put(start, new Fn(sym.name(), s, start, (int) (size / 8), body, new HashMap<>()));
+                fns.put(start, new Fn(sym.name(), sym.isGlobal(), s, start, (int) (size / 8), body, new HashMap<>()));
             }
             if (fns.isEmpty()) throw fail("code section " + s.name() + " has no function symbols");
             for (Relocation r : elf.relocations(s)) {
