@@ -363,6 +363,7 @@ final class ObjectReader {
         if (op == OP_LD_IMM64) {
             if (k + 1 >= fn.insnCount()) throw fail(where + ": ld_imm64 without its second slot");
             if (opcode(c, k + 1) != 0) throw fail(where + ": ld_imm64 second slot has opcode 0x" + Integer.toHexString(opcode(c, k + 1)) + ", expected 0");
+            if (fn.relocs().containsKey(k + 1)) throw fail(where + ": relocation on the second slot of ld_imm64");
             if (r == null) {
                 if (src != 0) throw fail(where + ": ld_imm64 with src_reg " + src + " but no relocation");
                 return;
@@ -517,15 +518,22 @@ final class ObjectReader {
         return btf.find(BtfKind.DATASEC, name).map(id -> (BtfType.DataSec) btf.type(id));
     }
 
-    /** The symbol named {@code name} defined in section s (static locals may carry a "func." prefix). */
+    /**
+     * The symbol named {@code name} defined in section s; failing that, the only symbol named
+     * "something.name" (a static local), if exactly one exists.
+     */
     private Optional<Symbol> symbolIn(Section s, String name) {
         Symbol suffixMatch = null;
+        int suffixMatches = 0;
         for (Symbol sym : elf.symbols()) {
             if (sym.shndx() != s.index() || sym.isSection()) continue;
             if (sym.name().equals(name)) return Optional.of(sym);
-            if (sym.name().endsWith("." + name)) suffixMatch = sym;
+            if (sym.name().endsWith("." + name)) {
+                suffixMatch = sym;
+                suffixMatches++;
+            }
         }
-        return Optional.ofNullable(suffixMatch);
+        return suffixMatches == 1 ? Optional.of(suffixMatch) : Optional.empty();
     }
 
     private Section sectionOf(Symbol sym, String where) {
