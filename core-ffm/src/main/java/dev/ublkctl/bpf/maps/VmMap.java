@@ -55,6 +55,12 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     public int cpus() { return cpus; }
     public boolean perCpu() { return def.type().perCpu(); }
 
+    /** BPF_F_RDONLY_PROG: programs may read but not write values (.rodata). */
+    public static final int F_RDONLY_PROG = 1 << 7;
+
+    /** Whether programs may write values through pointers ({@link #F_RDONLY_PROG} not set). */
+    public boolean programWritable() { return (def.flags() & F_RDONLY_PROG) == 0; }
+
     /** Size of a value as Java callers see it: per-cpu maps concatenate all cpus, each rounded to 8 bytes. */
     public int userValueSize() { return perCpu() ? stride * cpus : def.valueSize(); }
 

@@ -152,7 +152,7 @@ public final class VmContext {
         int h = (System.identityHashCode(map) * 31 + key) & (CACHE - 1);
         if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
         int rid = newRegion();
-        setRegion(rid, map.storage(), map.valueOffset(slot, cpu), map.def().valueSize(), true, map);
+        setRegion(rid, map.storage(), map.valueOffset(slot, cpu), map.def().valueSize(), map.programWritable(), map);
         cacheGen[h] = gen;
         cacheMap[h] = map;
         cacheKey[h] = key;
@@ -180,7 +180,7 @@ public final class VmContext {
             int n = p.staticSeg.length;
             for (int i = 0; i < MAX_STATIC; i++) {
                 if (i < n && p.staticSeg[i] != null)
-                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], true, p.maps[i]);
+                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
                 else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
             }
             installed = p;
