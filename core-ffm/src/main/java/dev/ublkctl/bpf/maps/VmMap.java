@@ -26,6 +26,9 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Bytes between consecutive values (value size rounded up to 8). */
     protected final int stride;
     protected final MemorySegment storage;
+    private static final java.util.concurrent.atomic.AtomicInteger IDS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Process-unique number of this map (cheap hashing in the VM's lookup cache). */
+    public final int uid = IDS.incrementAndGet();
 
     protected VmMap(MapDef def, int cpus) {
         this.def = def;
@@ -140,8 +143,10 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         }
     }
 
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     protected static int u32(MemorySegment seg, long off) {
-        return seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), off);
+        return seg.get(U32, off);
     }
 
     @Override public String toString() {

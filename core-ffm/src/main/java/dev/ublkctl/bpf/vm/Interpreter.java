@@ -35,7 +35,7 @@ public final class Interpreter implements ExecutionEngine {
 
     @Override
     public long run(VmProgram p, VmContext ctx, long r1, long r2, long r3, long r4, long r5) throws VmFault {
-        final long[] code = p.code;
+        final long[] code = p.ops;
         final int[] uops = p.uops;
         final int[] targets = p.targets;
         final long[] reg = ctx.regs;
@@ -53,7 +53,7 @@ public final class Interpreter implements ExecutionEngine {
                 if (--budget < 0)
                     throw VmFault.of(VmFault.Kind.BUDGET, "instruction budget of " + ctx.budget() + " exhausted");
                 final long insn = code[pc];
-                switch (uops[pc]) {
+                switch ((int) insn & 0xff) {
                     // ---------------- ALU64
                     case ADD64_K: reg[dst(insn)] += imm(insn); break;
                     case ADD64_X: reg[dst(insn)] += reg[src(insn)]; break;
@@ -215,20 +215,20 @@ public final class Interpreter implements ExecutionEngine {
                     case STX_DW: { long a = reg[dst(insn)] + off(insn); int r = ctx.check(a, 8, true); ctx.seg[r].set(U64, ctx.base[r] + (int) a, reg[src(insn)]); break; }
                     // ---------------- atomics
                     case A32_ADD, A32_OR, A32_AND, A32_XOR, A32_FADD, A32_FOR, A32_FAND, A32_FXOR, A32_XCHG, A32_CMPXCHG:
-                        atomic32(ctx, reg, insn, uops[pc] - A32_ADD);
+                        atomic32(ctx, reg, insn, ((int) insn & 0xff) - A32_ADD);
                         break;
                     case A64_ADD, A64_OR, A64_AND, A64_XOR, A64_FADD, A64_FOR, A64_FAND, A64_FXOR, A64_XCHG, A64_CMPXCHG:
-                        atomic64(ctx, reg, insn, uops[pc] - A64_ADD);
+                        atomic64(ctx, reg, insn, ((int) insn & 0xff) - A64_ADD);
                         break;
                     case LDACQ_B, LDACQ_H, LDACQ_W, LDACQ_DW: {
-                        int size = 1 << (uops[pc] - LDACQ_B);
+                        int size = 1 << (((int) insn & 0xff) - LDACQ_B);
                         long v = ctx.load(reg[src(insn)] + off(insn), size);
                         VarHandle.acquireFence();
                         reg[dst(insn)] = v;
                         break;
                     }
                     case STREL_B, STREL_H, STREL_W, STREL_DW: {
-                        int size = 1 << (uops[pc] - STREL_B);
+                        int size = 1 << (((int) insn & 0xff) - STREL_B);
                         VarHandle.releaseFence();
                         ctx.store(reg[dst(insn)] + off(insn), size, reg[src(insn)]);
                         break;

@@ -149,10 +149,15 @@ public final class VmContext {
     /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
     public long mapValuePointer(VmMap map, int slot, int cpu) {
         int key = slot * map.cpus() + cpu;
-        int h = (System.identityHashCode(map) * 31 + key) & (CACHE - 1);
+        int h = (map.uid * 0x9e3779b1 + key * 31) >>> 26;   // top 6 bits: CACHE == 64
         if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
         int rid = newRegion();
-        setRegion(rid, map.storage(), map.valueOffset(slot, cpu), map.def().valueSize(), map.programWritable(), map);
+        // map storage is a long[] segment and values start 8-byte aligned: hardware atomics always work
+        seg[rid] = map.storage();
+        base[rid] = map.valueOffset(slot, cpu);
+        len[rid] = map.def().valueSize();
+        flags[rid] = (byte) ((map.programWritable() ? WRITABLE : 0) | ATOMIC_OK);
+        owner[rid] = map;
         cacheGen[h] = gen;
         cacheMap[h] = map;
         cacheKey[h] = key;

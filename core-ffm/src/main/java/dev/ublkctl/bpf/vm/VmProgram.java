@@ -24,6 +24,8 @@ public final class VmProgram {
     final long[] code;
     /** Predecoded operation per slot ({@link Uop}), sentinel {@link Uop#END_OF_PROGRAM} at the end. */
     final int[] uops;
+    /** The raw slot with its opcode byte replaced by the uop: one load per dispatch. */
+    final long[] ops;
     /** Absolute target slot of jumps and local calls; -1 elsewhere. */
     final int[] targets;
     /** Resolved 64-bit immediates of ld_imm64 (map pointers and value addresses included), by slot. */
@@ -120,6 +122,8 @@ public final class VmProgram {
             }
             i += insn.slots();
         }
+        ops = new long[n + 1];
+        for (int i = 0; i <= n; i++) ops[i] = (code[i] & ~0xffL) | uops[i];
         for (int[] j : jumps) {
             int t = j[1];
             if (t < 0 || t >= n) throw fault(j[0], "jump target " + t + " is outside the program (0.." + (n - 1) + ")");
