@@ -58,6 +58,39 @@ public final class VmContext {
 
     VmProgram installed;
     VmProgram program;
+    /** Run state shared with helpers: instructions left, current frame, the engine for callbacks. */
+    long remaining;
+    int depth;
+    CallbackRunner callbacks;
+
+    /** How an engine runs a BPF callback function for a helper such as bpf_loop. */
+    interface CallbackRunner {
+        long runCallback(VmProgram p, VmContext ctx, int pc, int depth, long r1, long r2, long r3, long r4, long r5) throws VmFault;
+    }
+
+    static final int FUNC_PTR_BASE = 0x7e000000;
+
+    static long funcPointer(int pc) { return ((long) FUNC_PTR_BASE << 32) | pc; }
+
+    /**
+     * Calls the BPF function at {@code funcPointer} (from {@code ld_imm64} src 4) of the running program as a
+     * new frame, on this run's instruction budget, and returns its r0 (for helpers such as bpf_loop).
+     */
+    public long callFunction(long funcPointer, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        int pc = (int) funcPointer;
+        if ((int) (funcPointer >>> 32) != FUNC_PTR_BASE || program == null || pc < 0 || pc >= program.length()
+                || !program.isFunctionStart(pc))
+            throw VmFault.helper(String.format("0x%x is not a function of program %s", funcPointer,
+                    program == null ? "?" : program.name()));
+        if (depth + 1 >= MAX_FRAMES)
+            throw VmFault.of(VmFault.Kind.CALL_DEPTH, "callback call depth exceeds " + MAX_FRAMES + " frames");
+        int saveDepth = depth;
+        try {
+            return callbacks.runCallback(program, this, pc, depth + 1, r1, r2, r3, r4, r5);
+        } finally {
+            depth = saveDepth;
+        }
+    }
     private int cpu;
     private long budget = DEFAULT_BUDGET;
 

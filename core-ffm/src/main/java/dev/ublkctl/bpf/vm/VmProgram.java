@@ -38,6 +38,8 @@ public final class VmProgram {
     final long[] staticBase;
     final int[] staticLen;
     final List<String> kfuncNames;
+    /** Targets of ld_imm64 src 4: what callbacks may enter. */
+    final boolean[] functionStarts;
     final SourceLines sourceLines;
 
     private VmProgram(Builder b, long[] slots) throws VmFault {
@@ -65,6 +67,7 @@ public final class VmProgram {
 
         boolean[] start = new boolean[n];
         List<int[]> jumps = new ArrayList<>();   // {slot, target}
+        List<int[]> funcRefs = new ArrayList<>();
         for (int i = 0; i < n; ) {
             Instruction insn = Decoder.decode(slots, i);
             start[i] = true;
@@ -103,6 +106,10 @@ public final class VmProgram {
                             checkMap(i, l.mapIndex());
                             yield VmContext.mapPointer(l.mapIndex());
                         }
+                        case FUNC -> {
+                            funcRefs.add(new int[]{i, i + 1 + l.funcOffset()});
+                            yield 0;   // set below, once the target is checked
+                        }
                         case MAP_VALUE -> {
                             int m = l.mapIndex();
                             checkMap(i, m);
@@ -130,6 +137,13 @@ public final class VmProgram {
             if (!start[t]) throw fault(j[0], "jump target " + t + " is inside a 64-bit immediate load");
             targets[j[0]] = t;
         }
+        functionStarts = new boolean[n];
+        for (int[] f : funcRefs) {
+            int t = f[1];
+            if (t < 0 || t >= n || !start[t]) throw fault(f[0], "function address " + t + " is not an instruction of the program");
+            functionStarts[t] = true;
+            imm64[f[0]] = VmContext.funcPointer(t);
+        }
     }
 
     /** Most instructions a program may have (the kernel's limit for privileged programs). */
@@ -155,6 +169,8 @@ public final class VmProgram {
     }
 
     public String name() { return name; }
+    /** Whether {@code pc} is a function the program takes the address of (a valid callback). */
+    public boolean isFunctionStart(int pc) { return pc >= 0 && pc < functionStarts.length && functionStarts[pc]; }
     /** Number of 8-byte slots. */
     public int length() { return code.length - 1; }
     /** The raw slots (a copy). */
