@@ -40,14 +40,22 @@ public final class StandardHelpers {
 
     static long mapLookup(VmContext c, long mapPtr, long key, long r3, long r4, long r5) throws VmFault {
         VmMap m = c.map(mapPtr);
-        return lookupOn(c, m, key, c.cpu());
+        return lookupOn(c, m, key, cpuOf(c, m));
+    }
+
+    private static int cpuOf(VmContext c, VmMap m) throws VmFault {
+        if (!m.perCpu()) return 0;
+        int cpu = c.cpu();
+        if (cpu < 0 || cpu >= m.cpus())
+            throw VmFault.helper("the context's cpu " + cpu + " is outside per-cpu map " + m.name() + " (" + m.cpus() + " cpus)");
+        return cpu;
     }
 
     private static long lookupOn(VmContext c, VmMap m, long key, int cpu) throws VmFault {
         int ks = m.def().keySize();
         MemorySegment s = c.segmentOf(key, ks, false);
         int slot = m.findSlot(s, c.offsetOf(key));
-        return slot < 0 ? 0 : c.mapValuePointer(m, slot, m.perCpu() ? cpu : 0);
+        return slot < 0 ? 0 : c.mapValuePointer(m, slot, cpu);
     }
 
     static long mapLookupPercpu(VmContext c, long mapPtr, long key, long cpu, long r4, long r5) throws VmFault {
@@ -63,7 +71,7 @@ public final class StandardHelpers {
         long ko = c.offsetOf(key);
         MemorySegment vs = c.segmentOf(value, m.def().valueSize(), false);
         long vo = c.offsetOf(value);
-        return m.updateFromVm(ks, ko, vs, vo, flags, m.perCpu() ? c.cpu() : 0);
+        return m.updateFromVm(ks, ko, vs, vo, flags, cpuOf(c, m));
     }
 
     static long mapDelete(VmContext c, long mapPtr, long key, long r3, long r4, long r5) throws VmFault {

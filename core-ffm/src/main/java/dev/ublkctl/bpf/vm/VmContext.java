@@ -64,7 +64,7 @@ public final class VmContext {
     CallbackRunner callbacks;
 
     /** How an engine runs a BPF callback function for a helper such as bpf_loop. */
-    interface CallbackRunner {
+    public interface CallbackRunner {
         long runCallback(VmProgram p, VmContext ctx, int pc, int depth, long r1, long r2, long r3, long r4, long r5) throws VmFault;
     }
 
@@ -181,6 +181,8 @@ public final class VmContext {
 
     /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
     public long mapValuePointer(VmMap map, int slot, int cpu) {
+        if (slot < 0 || slot >= map.def().maxEntries() || cpu < 0 || cpu >= map.cpus())
+            throw new IllegalArgumentException("slot " + slot + " / cpu " + cpu + " outside map " + map.name());
         int key = slot * map.cpus() + cpu;
         int h = (map.uid * 0x9e3779b1 + key * 31) >>> 26;   // top 6 bits: CACHE == 64
         if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
@@ -234,6 +236,35 @@ public final class VmContext {
             count = mark;
         }
     }
+
+    // ------------------------------------------------------------------ engine SPI
+    // For execution engines outside this package (a JIT): the same run protocol the Interpreter follows.
+
+    /** Starts a run of {@code p}: installs its global-data regions; returns the mark for {@link #endRun}. */
+    public int beginRun(VmProgram p, CallbackRunner runner) {
+        int mark = begin(p);
+        remaining = budget;
+        callbacks = runner;
+        return mark;
+    }
+
+    /** Ends a run: drops the regions created during it. */
+    public void endRun(int mark) { end(mark); }
+
+    /** Instructions left in this run; engines store theirs before helper calls and reload after. */
+    public long remainingBudget() { return remaining; }
+    public void setRemainingBudget(long n) { remaining = n; }
+    /** The frame a helper is called from (engines set it before helper calls, for callbacks). */
+    public void setCallDepth(int d) { depth = d; }
+
+    /** Region id of {@code [addr, addr+size)} after bounds and permission checks (the hot path of loads and stores). */
+    public int checkAccess(long addr, int size, boolean write) throws VmFault { return check(addr, size, write); }
+    /** Segment of region {@code rid} (valid after {@link #checkAccess}). */
+    public MemorySegment regionSegment(int rid) { return seg[rid]; }
+    /** Offset of region {@code rid}'s first byte in its segment. */
+    public long regionBase(int rid) { return base[rid]; }
+    /** Whether region {@code rid} takes hardware atomics (else serialize RMW operations). */
+    public boolean regionAtomic(int rid) { return (flags[rid] & ATOMIC_OK) != 0; }
 
     // ------------------------------------------------------------------ checked access
 
