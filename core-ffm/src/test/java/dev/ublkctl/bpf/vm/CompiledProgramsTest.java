@@ -52,6 +52,55 @@ class CompiledProgramsTest {
         }
     }
 
+    /**
+     * The compiled null target's split program entered as struct_ops with Java kfuncs: an io object and
+     * its descriptor live in caller regions, the config map sets the piece size, and the program's
+     * CONTINUE/QUEUED returns, kfunc calls, per-queue stats and .bss counter come out as the C says.
+     */
+    @Test
+    void nullSplitProgramRunsAsStructOpsWithJavaKfuncs() throws Exception {
+        BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("null"), "null");
+        List<VmMap> maps = VmLoader.createMaps(obj, 1);
+        VmContext ctx = new VmContext();
+        MemorySegment iod = MemorySegment.ofArray(new long[3]);            // struct ublksrv_io_desc
+        iod.set(java.lang.foreign.ValueLayout.JAVA_INT, 4, 24);            // nr_sectors: 12 KiB
+        MemorySegment io = MemorySegment.ofArray(new long[8]);             // struct ublk_bpf_io
+        long iodAddr = ctx.addRegion(iod, false, "ublksrv_io_desc");
+        long ioAddr = ctx.addRegion(io, true, "ublk_bpf_io");
+        io.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, iodAddr);
+        List<Long> completed = new ArrayList<>();
+        FunctionRegistry reg = FunctionRegistry.standard();
+        reg.register("ublk_bpf_get_iod", (c, p, a, b, d, e) -> c.load(p, 8));
+        reg.register("ublk_bpf_get_queue_id", (c, p, a, b, d, e) -> 0);
+        reg.register("ublk_bpf_get_io_tag", (c, p, a, b, d, e) -> 5);
+        reg.register("ublk_bpf_get_dev_id", (c, p, a, b, d, e) -> 0);
+        reg.register("ublk_bpf_complete_io", (c, p, res, b, d, e) -> {
+            assertEquals(ioAddr, p, "complete_io gets the io pointer");
+            completed.add((long) (int) res);
+            return 0;
+        });
+        ProgramSpec spec = obj.program("null_queue_io_split").orElseThrow();
+        VmProgram prog = VmLoader.prepare(spec, maps, reg);
+        VmMap cfg = maps.get(obj.mapIndex("null_cfg"));
+        cfg.update(new byte[4], ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(4096).array(), VmMap.BPF_ANY);
+
+        Interpreter vm = new Interpreter();
+        long cont4k = (2L << 60) | 4096;
+        assertEquals(cont4k, vm.runStructOps(prog, ctx, ioAddr, 0));
+        assertEquals(cont4k, vm.runStructOps(prog, ctx, ioAddr, 4096));
+        assertTrue(completed.isEmpty());
+        assertEquals(0, vm.runStructOps(prog, ctx, ioAddr, 8192), "last piece: QUEUED");
+        assertEquals(List.of(12288L), completed);
+
+        ByteBuffer st = ByteBuffer.wrap(maps.get(obj.mapIndex("qstats")).lookup(new byte[4])).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(1, st.getLong(0), "queued");
+        assertEquals(2, st.getLong(16), "split");
+        assertEquals(12288, st.getLong(24), "bytes");
+        MapSpec bss = obj.maps().stream().filter(m -> m.section().equals(".bss")).findFirst().orElseThrow();
+        assertEquals(1, ByteBuffer.wrap(maps.get(obj.mapIndex(bss.name())).lookup(new byte[4])).order(ByteOrder.LITTLE_ENDIAN).getLong(0),
+                "null_total_ios counts the I/O once");
+    }
+
     @Test
     void syscallProgramMatchesTheKernelOnRandomArguments() throws VmFault {
         String why = Bpf.unavailableReason();
