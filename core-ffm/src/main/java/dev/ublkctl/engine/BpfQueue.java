@@ -115,11 +115,16 @@ final class BpfQueue implements ProgramQueue {
 
     // ------------------------------------------------------------------ running programs
 
+    /** The struct_ops argument array, reused: no allocation per run. */
+    private final long[] args = new long[2];
+
     private long run(VmProgram p, long a0, long a1) {
         running++;
         long t0 = System.nanoTime();
         try {
-            return prog.engine.runStructOps(p, ctx, a0, a1);
+            args[0] = a0;
+            args[1] = a1;
+            return prog.engine.run(p, ctx, ctx.setArgs(args), 0, 0, 0, 0);
         } catch (VmFault f) {
             LOG.log(Level.WARNING, "device " + devId + " queue " + qid + ": " + f.getMessage());
             return FAULTED;
