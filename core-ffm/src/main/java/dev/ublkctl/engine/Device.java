@@ -256,6 +256,13 @@ public final class Device implements AutoCloseable {
 
     void queueFailed(int q, Throwable t) {
         failure = t;
-        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> driver.stopDevice(id()));
+        // stop from another thread: stop() joins the queue threads, this one included
+        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> {
+            try {
+                stop();
+            } catch (RuntimeException e) {
+                java.util.logging.Logger.getLogger(Device.class.getName()).warning("stopping device " + id() + ": " + e.getMessage());
+            }
+        });
     }
 }
