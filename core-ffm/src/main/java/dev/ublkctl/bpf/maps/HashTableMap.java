@@ -59,25 +59,31 @@ public final class HashTableMap extends VmMap {
         return slot;
     }
 
-    /** Finds or allocates the slot for {@code key}; negative errno on refusal. Caller holds the lock. */
-    private int slotForUpdate(Key key, long flags) {
+    /** Marks "the key is new" in {@link #existingSlot}. */
+    private static final int NEW = Integer.MIN_VALUE;
+
+    /** The slot to overwrite for {@code key}, {@link #NEW}, or a negative errno. Caller holds the lock. */
+    private int existingSlot(Key key, long flags) {
         if (checkFlags(flags) != 0) return -Errno.EINVAL;
         Integer existing = index.get(key);
-        if (existing != null) {
-            if (flags == BPF_NOEXIST) return -Errno.EEXIST;
-            return existing;
-        }
+        if (existing != null) return flags == BPF_NOEXIST ? -Errno.EEXIST : existing;
         if (flags == BPF_EXIST) return -Errno.ENOENT;
-        if (freeTop == 0) {
-            if (!lru) return -Errno.E2BIG;
-            evictOldest();
-        }
+        if (freeTop == 0 && !lru) return -Errno.E2BIG;
+        return NEW;
+    }
+
+    /** A free slot, zeroed on every cpu (evicting for LRU maps). Caller holds the lock. */
+    private int allocate() {
+        if (freeTop == 0) evictOldest();
         int slot = freeSlots[--freeTop];
-        // a fresh entry starts zeroed on every cpu; the caller then writes its value
         storage.asSlice(valueOffset(slot, 0), (long) stride * cpus).fill((byte) 0);
+        return slot;
+    }
+
+    /** Makes a filled slot visible to lookups (after its value is written, as the kernel links a new element). */
+    private void publish(int slot, Key key) {
         slotKeys[slot] = key;
         index.put(key, slot);
-        return slot;
     }
 
     private void evictOldest() {
@@ -96,9 +102,13 @@ public final class HashTableMap extends VmMap {
     }
 
     @Override public synchronized int updateFromVm(MemorySegment keySeg, long keyOff, MemorySegment valSeg, long valOff, long flags, int cpu) {
-        int slot = slotForUpdate(keyOf(keySeg, keyOff), flags);
-        if (slot < 0) return slot;
+        Key key = keyOf(keySeg, keyOff);
+        int slot = existingSlot(key, flags);
+        if (slot < 0 && slot != NEW) return slot;
+        boolean fresh = slot == NEW;
+        if (fresh) slot = allocate();
         MemorySegment.copy(valSeg, valOff, storage, valueOffset(slot, cpu), def.valueSize());
+        if (fresh) publish(slot, key);
         if (lru) lastUse[slot] = clock.incrementAndGet();
         return 0;
     }
@@ -113,9 +123,13 @@ public final class HashTableMap extends VmMap {
     @Override public synchronized void update(byte[] key, byte[] value, long flags) throws MapException {
         checkKey(key);
         checkValue(value);
-        int slot = slotForUpdate(new Key(key.clone()), flags);
-        if (slot < 0) throw new MapException(name(), "update", -slot);
+        Key k = new Key(key.clone());
+        int slot = existingSlot(k, flags);
+        if (slot < 0 && slot != NEW) throw new MapException(name(), "update", -slot);
+        boolean fresh = slot == NEW;
+        if (fresh) slot = allocate();
         storeUserValue(slot, value);
+        if (fresh) publish(slot, k);
         if (lru) lastUse[slot] = clock.incrementAndGet();
     }
 
@@ -125,6 +139,9 @@ public final class HashTableMap extends VmMap {
         if (slot == null) throw new MapException(name(), "delete", Errno.ENOENT);
         removeSlot(slot);
     }
+
+    /** Java-side lookups copy under the lock, so they never see a slot being reused for another key. */
+    @Override public synchronized byte[] lookup(byte[] key) { return super.lookup(key); }
 
     @Override public synchronized byte[] nextKey(byte[] key) {
         int from = 0;
