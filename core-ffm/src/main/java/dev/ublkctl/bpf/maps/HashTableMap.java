@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH. Entries live in preallocated slots (like the kernel's
  * preallocated hash maps): a key index maps keys to slots, freed slots are reused. A value pointer
  * handed to a program stays valid memory after delete (the slot may be reused, as in the kernel).
- * LRU variants evict the least recently looked-up/updated entry when full instead of failing with E2BIG.
+ * LRU variants evict an old entry when full instead of failing with E2BIG: the least recently
+ * looked-up/updated of the next 128 slots (approximate, like the kernel's LRU).
  * Iteration ({@link #nextKey}) follows slot order.
  */
 public final class HashTableMap extends VmMap {
@@ -26,6 +27,9 @@ public final class HashTableMap extends VmMap {
         @Override public boolean equals(Object o) { return o instanceof Key k && Arrays.equals(bytes, k.bytes); }
     }
 
+    /** Entry limit of hash maps in the VM (each entry costs a key object and bookkeeping on the heap). */
+    public static final int MAX_HASH_ENTRIES = 1 << 24;
+
     private final ConcurrentHashMap<Key, Integer> index;
     private final Key[] slotKeys;        // guarded by this
     private final int[] freeSlots;       // guarded by this
@@ -37,6 +41,8 @@ public final class HashTableMap extends VmMap {
     HashTableMap(MapDef def, int cpus) {
         super(def, cpus);
         int max = def.maxEntries();
+        if (max > MAX_HASH_ENTRIES)
+            throw new IllegalArgumentException("hash map " + def.name() + ": at most " + MAX_HASH_ENTRIES + " entries, not " + max);
         this.index = new ConcurrentHashMap<>(Math.min(max, 1 << 16));
         this.slotKeys = new Key[max];
         this.freeSlots = new int[max];
@@ -86,13 +92,20 @@ public final class HashTableMap extends VmMap {
         index.put(key, slot);
     }
 
+    /** How many slots one LRU eviction looks at (approximate LRU, like the kernel's, and O(1) per insert). */
+    private static final int EVICT_SCAN = 128;
+    private int evictCursor;   // guarded by this
+
     private void evictOldest() {
         int victim = -1;
         long oldest = Long.MAX_VALUE;
-        for (int i = 0; i < slotKeys.length; i++) {
+        int n = slotKeys.length;
+        for (int k = 0; k < Math.min(n, EVICT_SCAN); k++) {
+            int i = evictCursor;
+            evictCursor = (evictCursor + 1) % n;
             if (slotKeys[i] != null && lastUse[i] < oldest) { oldest = lastUse[i]; victim = i; }
         }
-        removeSlot(victim);
+        removeSlot(victim);   // the map is full, so every slot holds a key
     }
 
     private void removeSlot(int slot) {

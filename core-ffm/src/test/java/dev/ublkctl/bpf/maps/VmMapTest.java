@@ -114,6 +114,10 @@ class VmMapTest {
         assertNull(m.lookup(le32(2)), "key 2 was least recently used");
         assertNotNull(m.lookup(le32(1)));
         assertNotNull(m.lookup(le32(3)));
+        VmMap big = VmMap.create(MapDef.of("lru2", MapType.LRU_HASH, 4, 4, 1000), 1);
+        for (int i = 0; i < 5000; i++) big.update(le32(i), le32(i), VmMap.BPF_NOEXIST);
+        assertEquals(1000, big.count(), "full LRU maps evict instead of refusing");
+        assertNotNull(big.lookup(le32(4999)), "the newest entry is present");
     }
 
     @Test
