@@ -78,10 +78,10 @@ public final class Device implements AutoCloseable {
         }
         if (fail == null) {
             try {
+                Attachment a = attachment;
+                if (a != null) a.onStart(this); // attach_dev runs right before the disk appears, as in the RFC
                 driver.startDevice(id());
                 state = DeviceState.LIVE;
-                Attachment a = attachment;
-                if (a != null) a.onStart(this);
                 return;
             } catch (RuntimeException e) {
                 fail = e;
@@ -169,6 +169,65 @@ public final class Device implements AutoCloseable {
         default void onDelete(Device d) {}
     }
 
+    /**
+     * Attaches a program: every I/O goes to its {@code queue_io_cmd} first. On a live device it applies
+     * from the next request on each queue and {@code attach_dev} runs now; otherwise at {@link #start}.
+     * Replaces a program already attached. For loop/stripe devices the program's {@code loop_files} /
+     * {@code stripe_cfg} map gets this device's backing files.
+     *
+     * @throws IllegalStateException if {@code attach_dev} returns non-zero (the program stays detached)
+     */
+    public synchronized void attach(UblkProgram program) {
+        if (state == DeviceState.DELETED) throw new IllegalStateException("device " + id() + " is deleted");
+        if (attachment != null) detach();
+        program.bind(this);
+        BpfAttachment a = new BpfAttachment(program);
+        if (state == DeviceState.LIVE) {
+            try {
+                a.onStart(this);
+            } catch (RuntimeException e) {
+                program.unbind(this);
+                throw e;
+            }
+        }
+        setAttachment(a);
+    }
+
+    /** Detaches the program ({@code detach_dev} runs if the device is live); I/O it holds finishes first. */
+    public synchronized void detach() {
+        Attachment a = attachment;
+        if (a == null) return;
+        setAttachment(null);
+        a.onDelete(this);
+    }
+
+    /** The attached program. */
+    public java.util.Optional<UblkProgram> program() {
+        return attachment instanceof BpfAttachment(UblkProgram p) ? java.util.Optional.of(p) : java.util.Optional.empty();
+    }
+
+    record BpfAttachment(UblkProgram program) implements Attachment {
+        @Override
+        public ProgramQueue openQueue(QueueWorker w) {
+            Device d = w.dev;
+            return new BpfQueue(program, w, d.id(), d.queueDepth(), d.maxIoBytes(), d.target.fds(), w.queue.ring());
+        }
+
+        @Override
+        public void onStart(Device d) {
+            int r = program.runAttach(d.id());
+            if (r != 0)
+                throw new IllegalStateException("attach_dev(" + d.id() + ") of " + program.name() + " returned " + r
+                        + (r < 0 ? " (" + dev.ublkctl.sys.Errno.name(r) + ")" : ""));
+        }
+
+        @Override
+        public void onStop(Device d) { program.runDetach(d.id()); }
+
+        @Override
+        public void onDelete(Device d) { program.unbind(d); }
+    }
+
     /** Attaches (or, with null, detaches) a program runtime; applies between I/Os on live devices. */
     synchronized void setAttachment(Attachment a) {
         if (state == DeviceState.DELETED) throw new IllegalStateException("device " + id() + " is deleted");
@@ -197,6 +256,13 @@ public final class Device implements AutoCloseable {
 
     void queueFailed(int q, Throwable t) {
         failure = t;
-        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> driver.stopDevice(id()));
+        // stop from another thread: stop() joins the queue threads, this one included
+        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> {
+            try {
+                stop();
+            } catch (RuntimeException e) {
+                java.util.logging.Logger.getLogger(Device.class.getName()).warning("stopping device " + id() + ": " + e.getMessage());
+            }
+        });
     }
 }

@@ -93,6 +93,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
         Object owner = dev.programOwner();
         if (owner == programOwner) return;
         if (program != null && program.inFlight() > 0) return; // switch once the old one is idle
+        if (program != null) program.abort();
         programOwner = owner;
         program = owner == null ? null : dev.openProgramQueue(this);
     }

@@ -74,6 +74,12 @@ final class EmulatedQueue implements UblkQueue {
     private volatile Thread servingThread;
     private volatile boolean sealed;
     private boolean wakeArmed;
+    /** CQE router, allocated once (the handler it forwards to is set per call). */
+    private Handler reapTo;
+    private final IoUring.CompletionHandler reaper = (ud, res, fl) -> {
+        if (ud == WAKE_UD) wakeArmed = false;
+        else reapTo.onServerCompletion(ud, res, fl);
+    };
     private volatile boolean closed;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
@@ -191,10 +197,8 @@ final class EmulatedQueue implements UblkQueue {
         while (true) {
             int n = sealed ? failAll() : deliver(h);
             ring.submit();
-            n += ring.reap((ud, res, fl) -> {
-                if (ud == WAKE_UD) wakeArmed = false;
-                else h.onServerCompletion(ud, res, fl);
-            });
+            reapTo = h;
+            n += ring.reap(reaper);
             if (!wakeArmed) armWake();
             if (sealed) {
                 failAll();

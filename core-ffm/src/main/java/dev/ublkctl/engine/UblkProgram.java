@@ -1,0 +1,242 @@
+package dev.ublkctl.engine;
+
+import dev.ublkctl.bpf.maps.MapDef;
+import dev.ublkctl.bpf.maps.MapException;
+import dev.ublkctl.bpf.maps.VmMap;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.bpf.object.MapSpec;
+import dev.ublkctl.bpf.object.ProgramSpec;
+import dev.ublkctl.bpf.object.StructOpsSpec;
+import dev.ublkctl.bpf.vm.ExecutionEngine;
+import dev.ublkctl.bpf.vm.FunctionRegistry;
+import dev.ublkctl.bpf.vm.Interpreter;
+import dev.ublkctl.bpf.vm.TraceLog;
+import dev.ublkctl.bpf.vm.VmContext;
+import dev.ublkctl.bpf.vm.VmFault;
+import dev.ublkctl.bpf.vm.VmProgram;
+import dev.ublkctl.target.FileTarget;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One {@code struct ublk_bpf_ops} of a BPF object (plus the {@code bpf_aio_complete_ops} with the same
+ * id, if the object has one), live in ublkctl's eBPF VM: its maps created, its programs prepared with
+ * the ublk and bpf aio kfuncs. Several devices may attach the same instance; they share its maps, as
+ * devices attached to one registered struct_ops share them in the kernel.
+ */
+public final class UblkProgram {
+    /** Struct_ops types the engine runs. */
+    public static final String OPS_TYPE = "ublk_bpf_ops", AIO_OPS_TYPE = "bpf_aio_complete_ops";
+    /** VM cpus of per-cpu maps: one per possible queue. */
+    static final int VM_CPUS = dev.ublkctl.ublk.DeviceInfo.MAX_QUEUES;
+
+    /** A struct_ops variable found in an object. */
+    public record OpsInfo(String name, String type, long id, Map<String, String> programs) {}
+
+    private final BpfObject object;
+    private final StructOpsSpec ops;
+    private final StructOpsSpec aioOps;
+    private final List<VmMap> maps;
+    private final Map<String, VmMap> mapsByName = new LinkedHashMap<>();
+    private final TraceLog log;
+    final ExecutionEngine engine;
+    final VmProgram queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete;
+
+    private UblkProgram(BpfObject object, StructOpsSpec ops, StructOpsSpec aioOps, ExecutionEngine engine) {
+        this.engine = engine;
+        this.object = object;
+        this.ops = ops;
+        this.aioOps = aioOps;
+        this.log = new TraceLog();
+        FunctionRegistry reg = FunctionRegistry.standard(log);
+        UblkKfuncs.registerAll(reg);
+        List<VmMap> ms = new ArrayList<>();
+        for (MapSpec s : object.maps()) {
+            VmMap m = VmMap.create(new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), s.maxEntries(), s.flags()), VM_CPUS);
+            if (s.initialValue() != null) {
+                try {
+                    m.update(new byte[4], s.initialValue(), VmMap.BPF_ANY);
+                } catch (MapException e) {
+                    throw new IllegalArgumentException(object.name() + ": cannot initialise " + s.name() + ": " + e.getMessage(), e);
+                }
+            }
+            ms.add(m);
+            mapsByName.put(s.name(), m);
+        }
+        this.maps = List.copyOf(ms);
+        queueIoCmd = prepare(ops, "queue_io_cmd", reg);
+        queueIoCmdDaemon = prepare(ops, "queue_io_cmd_daemon", reg);
+        releaseIoCmd = prepare(ops, "release_io_cmd", reg);
+        attachDev = prepare(ops, "attach_dev", reg);
+        detachDev = prepare(ops, "detach_dev", reg);
+        aioComplete = aioOps == null ? null : prepare(aioOps, "bpf_aio_complete_cb", reg);
+    }
+
+    private VmProgram prepare(StructOpsSpec s, String member, FunctionRegistry reg) {
+        Optional<String> name = s.program(member);
+        if (name.isEmpty()) return null;
+        ProgramSpec p = object.program(name.get()).orElseThrow(() -> new IllegalArgumentException(
+                object.name() + ": " + s.name() + "." + member + " names program " + name.get() + ", which the object lacks"));
+        try {
+            return VmProgram.builder(p.name(), p.insns()).maps(maps).kfuncs(p.kfuncs()).registry(reg).prepare();
+        } catch (VmFault f) {
+            throw new IllegalArgumentException(object.name() + ": program " + p.name() + " (" + s.name() + "." + member
+                    + ") cannot run: " + f.getMessage(), f);
+        }
+    }
+
+    /** Loads the {@code ublk_bpf_ops} whose {@code id} is {@code opsId}. */
+    public static UblkProgram load(Path object, int opsId) throws IOException { return load(BpfObject.load(object), opsId); }
+
+    /** Loads the {@code ublk_bpf_ops} variable named {@code opsName} (e.g. "null_ops"). */
+    public static UblkProgram load(Path object, String opsName) throws IOException { return load(BpfObject.load(object), opsName); }
+
+    /** The execution engine new programs run on (the VM's interpreter; a JIT when one is available). */
+    public static ExecutionEngine defaultEngine() { return new Interpreter(); }
+
+    /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
+    public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
+
+    public static UblkProgram load(BpfObject obj, int opsId) {
+        StructOpsSpec s = obj.structOps().stream()
+                .filter(o -> o.typeName().equals(OPS_TYPE) && o.id().isPresent() && o.id().getAsLong() == opsId)
+                .findFirst().orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no " + OPS_TYPE
+                        + " with id " + opsId + " (has " + describe(obj) + ")"));
+        return of(obj, s);
+    }
+
+    public static UblkProgram load(BpfObject obj, String opsName) {
+        StructOpsSpec s = obj.structOps(opsName).orElseThrow(() -> new IllegalArgumentException(
+                obj.name() + " has no struct_ops variable " + opsName + " (has " + describe(obj) + ")"));
+        if (!s.typeName().equals(OPS_TYPE))
+            throw new IllegalArgumentException(obj.name() + ": " + opsName + " is a struct " + s.typeName() + ", not " + OPS_TYPE);
+        return of(obj, s);
+    }
+
+    private static UblkProgram of(BpfObject obj, StructOpsSpec s) {
+        StructOpsSpec aio = null;
+        if (s.id().isPresent()) {
+            long id = s.id().getAsLong();
+            aio = obj.structOps().stream().filter(o -> o.typeName().equals(AIO_OPS_TYPE) && o.id().isPresent()
+                    && o.id().getAsLong() == id).findFirst().orElse(null);
+        }
+        return new UblkProgram(obj, s, aio, defaultEngine());
+    }
+
+    private static String describe(BpfObject obj) {
+        List<String> l = new ArrayList<>();
+        for (StructOpsSpec s : obj.structOps()) l.add(s.name() + " (" + s.typeName() + " id " + (s.id().isPresent() ? s.id().getAsLong() : "-") + ")");
+        return l.isEmpty() ? "no struct_ops" : String.join(", ", l);
+    }
+
+    /** The struct_ops variables of an object. */
+    public static List<OpsInfo> list(Path object) throws IOException {
+        List<OpsInfo> out = new ArrayList<>();
+        for (StructOpsSpec s : BpfObject.load(object).structOps())
+            out.add(new OpsInfo(s.name(), s.typeName(), s.id().orElse(-1), s.programs()));
+        return out;
+    }
+
+    /** The struct_ops variable name, e.g. "loop_ops". */
+    public String name() { return ops.name(); }
+
+    /** The {@code id} member: what a device names in its BPF param. */
+    public int opsId() { return (int) ops.id().orElse(-1); }
+
+    /** The paired {@code bpf_aio_complete_ops} variable, if any. */
+    public Optional<String> aioOpsName() { return Optional.ofNullable(aioOps).map(StructOpsSpec::name); }
+
+    public String objectName() { return object.name(); }
+
+    public BpfObject object() { return object; }
+
+    /** Callback member → program name. */
+    public Map<String, String> callbacks() { return ops.programs(); }
+
+    /** The VM maps (shared by every device this program is attached to). */
+    public List<VmMap> maps() { return maps; }
+
+    public Optional<VmMap> map(String name) { return Optional.ofNullable(mapsByName.get(name)); }
+
+    /** Where {@code bpf_printk} output goes. */
+    public TraceLog traceLog() { return log; }
+
+    /** Which execution engine runs the programs ("interpreter"). */
+    public String engineName() { return engine.name(); }
+
+    // ------------------------------------------------------------------ device binding
+
+    /** Runs {@code attach_dev(devId)}; 0 if the program has none. */
+    int runAttach(int devId) {
+        if (attachDev == null) return 0;
+        try {
+            return (int) engine.runStructOps(attachDev, new VmContext(), devId);
+        } catch (VmFault f) {
+            throw new IllegalStateException("attach_dev(" + devId + ") of " + name() + " faulted: " + f.getMessage(), f);
+        }
+    }
+
+    void runDetach(int devId) {
+        if (detachDev == null) return;
+        try {
+            engine.runStructOps(detachDev, new VmContext(), devId);
+        } catch (VmFault f) {
+            System.getLogger(UblkProgram.class.getName()).log(System.Logger.Level.WARNING,
+                    "detach_dev(" + devId + ") of " + name() + " faulted: " + f.getMessage());
+        }
+    }
+
+    /**
+     * Tells the program about the device's backing files, as the RFC's server does before START_DEV:
+     * {@code loop_files[dev_id] = {fd, 0}} for loop, {@code stripe_cfg[dev_id] = {chunk_shift, nr, fds[4]}}
+     * for stripe, when the object has those maps.
+     */
+    void bind(Device d) {
+        if (!(d.target instanceof FileTarget ft)) return;
+        List<Integer> fds = ft.fds();
+        byte[] key = le(4).putInt(d.id()).array();
+        try {
+            VmMap loop = mapsByName.get("loop_files");
+            if (loop != null && ft.name().equals("loop") && loop.def().keySize() == 4 && loop.def().valueSize() == 8)
+                loop.update(key, le(8).putInt(fds.getFirst()).putInt(0).array(), VmMap.BPF_ANY);
+            VmMap stripe = mapsByName.get("stripe_cfg");
+            if (stripe != null && ft.name().equals("stripe") && stripe.def().keySize() == 4 && stripe.def().valueSize() == 24) {
+                ByteBuffer b = le(24).putInt(Integer.numberOfTrailingZeros(ft.chunkSize())).putInt(fds.size());
+                for (int i = 0; i < 4; i++) b.putInt(i < fds.size() ? fds.get(i) : -1);
+                stripe.update(key, b.array(), VmMap.BPF_ANY);
+            }
+        } catch (MapException e) {
+            throw new IllegalStateException("cannot tell " + name() + " about device " + d.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    void unbind(Device d) {
+        byte[] key = le(4).putInt(d.id()).array();
+        for (String m : List.of("loop_files", "stripe_cfg")) {
+            VmMap map = mapsByName.get(m);
+            if (map == null || map.def().keySize() != 4) continue;
+            try {
+                map.delete(key);
+            } catch (MapException ignored) {
+                // not bound for this device
+            }
+        }
+    }
+
+    private static ByteBuffer le(int n) { return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN); }
+
+    @Override
+    public String toString() {
+        return "UblkProgram[" + object.name() + ":" + name() + " id " + opsId() + aioOpsName().map(a -> " aio " + a).orElse("")
+                + " " + Collections.unmodifiableMap(ops.programs()) + "]";
+    }
+}
