@@ -135,7 +135,7 @@ public final class Daemon implements AutoCloseable {
                 .method("map.dump", (p, c) -> get(id(p)).dumpMap(text(p, "name")))
                 .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
                 .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
-                .method("device.verify", (p, c) -> get(id(p)).verify(c));
+                .method("device.verify", (p, c) -> get(id(p)).verify(Json.mapper().treeToValue(p, VerifyRequest.class), c));
     }
 
     static int id(JsonNode p) {

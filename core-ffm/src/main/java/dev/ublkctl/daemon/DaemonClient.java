@@ -133,8 +133,13 @@ public final class DaemonClient implements AutoCloseable {
     }
 
     /** {@code device.verify}: writes, reads back and checks the device's data. */
-    public JsonNode verify(int id, Duration timeout, Consumer<JsonNode> progress) {
-        return call("device.verify", Map.of("id", id), JsonNode.class, timeout, progress);
+    public JsonNode verify(int id, VerifyRequest req, Duration timeout, Consumer<JsonNode> progress) {
+        var p = new java.util.LinkedHashMap<String, Object>();
+        p.put("id", id);
+        p.put("offset", req.offset());
+        p.put("length", req.length());
+        p.put("bs", req.bs());
+        return call("device.verify", p, JsonNode.class, timeout, progress);
     }
 
     /** {@code daemon.shutdown}: deletes every device and exits. */

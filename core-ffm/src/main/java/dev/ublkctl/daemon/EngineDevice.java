@@ -1,47 +1,254 @@
 package dev.ublkctl.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.ublkctl.bpf.btf.BtfFormatter;
+import dev.ublkctl.bpf.insn.Disassembler;
+import dev.ublkctl.bpf.insn.SourceLines;
+import dev.ublkctl.bpf.maps.MapException;
+import dev.ublkctl.bpf.maps.VmMap;
+import dev.ublkctl.bpf.object.MapSpec;
+import dev.ublkctl.bpf.object.ProgramSpec;
+import dev.ublkctl.engine.Bench;
+import dev.ublkctl.engine.BenchResult;
+import dev.ublkctl.engine.BenchSpec;
 import dev.ublkctl.engine.Device;
+import dev.ublkctl.engine.Pattern;
+import dev.ublkctl.engine.UblkProgram;
+import dev.ublkctl.engine.Verifier;
+import dev.ublkctl.engine.VerifyResult;
+import dev.ublkctl.engine.VerifySpec;
 
-/** A live engine device as the daemon hosts it. */
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A live engine device as the daemon hosts it, with its program and maps. */
 final class EngineDevice implements HostedDevice {
     private final Device dev;
     private volatile DeviceRecord rec;
+    private volatile Programs.Loaded loaded;
 
-    EngineDevice(Device dev, DeviceRecord rec) {
+    EngineDevice(Device dev, DeviceRecord rec, Programs.Loaded loaded) {
         this.dev = dev;
         this.rec = rec;
+        this.loaded = loaded;
     }
 
     @Override public DeviceRecord record() { return rec; }
 
     @Override public Object stats() { return StatsView.of(dev.stats()); }
 
-    @Override public Object program() { return null; }
+    /** What {@code prog show} prints for an attached program. */
+    public record ProgramView(int device, String name, String object, String source, int opsId, String aioOps,
+                              Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos) { }
 
-    @Override public Object dumpProgram() { throw RpcException.notFound("device " + dev.id() + " has no program"); }
-
-    @Override public Object maps() { return java.util.List.of(); }
-
-    @Override public Object dumpMap(String name) {
-        throw RpcException.notFound("device " + dev.id() + " has no map '" + name + "' (no program attached)");
+    private UblkProgram program0() {
+        Programs.Loaded l = loaded;
+        if (l == null) throw RpcException.notFound("device " + dev.id() + " has no program");
+        return l.program();
     }
 
-    @Override public Object updateMap(String name, String key, String value) { return dumpMap(name); }
+    @Override public Object program() {
+        Programs.Loaded l = loaded;
+        if (l == null) return null;
+        UblkProgram p = l.program();
+        var total = dev.stats().total();
+        return new ProgramView(dev.id(), p.name(), p.objectName(), l.source(), p.opsId(), p.aioOpsName().orElse(null),
+                p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos());
+    }
+
+    @Override public Object dumpProgram() {
+        UblkProgram p = program0();
+        List<String> mapNames = p.object().maps().stream().map(MapSpec::name).toList();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var cb : p.callbacks().entrySet()) {
+            ProgramSpec ps = p.object().program(cb.getValue()).orElse(null);
+            if (ps == null) continue;
+            SourceLines lines = i -> ps.lineAt(i).filter(l -> l.insn() == i).map(l -> l.sourceLine().strip())
+                    .filter(s -> !s.isEmpty()).orElse(null);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("callback", cb.getKey());
+            m.put("name", ps.name());
+            m.put("section", ps.section());
+            m.put("insns", ps.insnCount());
+            m.put("lines", new Disassembler(lines, ps.kfuncs(), mapNames).dump(ps.insns()).lines().toList());
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** One map as {@code map show} lists it. */
+    public record MapView(String name, String type, int keySize, int valueSize, int maxEntries, int entries, boolean perCpu) { }
+
+    @Override public Object maps() {
+        Programs.Loaded l = loaded;
+        if (l == null) return List.of();
+        List<MapView> out = new ArrayList<>();
+        for (VmMap m : l.program().maps()) {
+            out.add(new MapView(m.name(), m.def().type().name().toLowerCase(java.util.Locale.ROOT), m.def().keySize(),
+                    m.def().valueSize(), m.def().maxEntries(), m.count(), m.perCpu()));
+        }
+        return out;
+    }
+
+    private VmMap map(String name) {
+        UblkProgram p = program0();
+        return p.map(name).orElseThrow(() -> RpcException.notFound("device " + dev.id() + " has no map '" + name
+                + "' (maps: " + String.join(", ", p.maps().stream().map(VmMap::name).toList()) + ")"));
+    }
+
+    private MapSpec spec(String name) {
+        return program0().object().map(name).orElse(null);
+    }
+
+    /** Every entry, like {@code bpftool map dump}: BTF-formatted key and value where the types are known. */
+    @Override public Object dumpMap(String name) {
+        VmMap m = map(name);
+        MapSpec s = spec(name);
+        var btf = program0().object().btf();
+        BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
+        List<Map<String, Object>> out = new ArrayList<>();
+        byte[] key = null;
+        int guard = 0;
+        while ((key = m.nextKey(key)) != null && guard++ <= m.def().maxEntries()) {
+            byte[] val = m.lookup(key);
+            if (val == null) continue;
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("key", format(fmt, s == null ? 0 : s.keyTypeId(), key));
+            if (m.perCpu()) {
+                int stride = (m.def().valueSize() + 7) / 8 * 8;
+                List<Map<String, Object>> per = new ArrayList<>();
+                for (int cpu = 0; cpu < Math.min(m.cpus(), dev.nrQueues()); cpu++) {
+                    byte[] v = java.util.Arrays.copyOfRange(val, cpu * stride, cpu * stride + m.def().valueSize());
+                    per.add(Map.of("cpu", cpu, "value", format(fmt, s == null ? 0 : s.valueTypeId(), v)));
+                }
+                e.put("values", per);
+            } else {
+                e.put("value", format(fmt, s == null ? 0 : s.valueTypeId(), val));
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static JsonNode format(BtfFormatter fmt, int typeId, byte[] data) {
+        if (fmt != null && typeId != 0) {
+            try {
+                return fmt.format(typeId, data);
+            } catch (RuntimeException e) {
+                // fall back to bytes when the BTF does not describe these bytes
+            }
+        }
+        return TextNode.valueOf("hex:" + HexFormat.ofDelimiter(" ").formatHex(data));
+    }
+
+    /** Sets one entry; KEY and VALUE are integers (little-endian in the key/value size) or {@code hex:BYTES}. */
+    @Override public Object updateMap(String name, String key, String value) {
+        VmMap m = map(name);
+        byte[] k = bytes("key", key, m.def().keySize());
+        byte[] v1 = bytes("value", value, m.def().valueSize());
+        byte[] v = v1;
+        if (m.perCpu()) {
+            int stride = (m.def().valueSize() + 7) / 8 * 8;
+            v = new byte[m.userValueSize()];
+            for (int cpu = 0; cpu < m.cpus(); cpu++) System.arraycopy(v1, 0, v, cpu * stride, v1.length);
+        }
+        try {
+            m.update(k, v, VmMap.BPF_ANY);
+        } catch (MapException e) {
+            throw RpcException.failed("map " + name + ": " + e.getMessage());
+        }
+        MapSpec s = spec(name);
+        var btf = program0().object().btf();
+        BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("map", name);
+        out.put("key", format(fmt, s == null ? 0 : s.keyTypeId(), k));
+        out.put("value", format(fmt, s == null ? 0 : s.valueTypeId(), v1));
+        return out;
+    }
+
+    static byte[] bytes(String what, String text, int size) {
+        String t = text.strip();
+        byte[] b;
+        if (t.startsWith("hex:")) {
+            try {
+                b = HexFormat.of().parseHex(t.substring(4).replace(" ", ""));
+            } catch (IllegalArgumentException e) {
+                throw RpcException.invalid("bad hex " + what + " '" + text + "'");
+            }
+            if (b.length != size) throw RpcException.invalid(what + " must be " + size + " bytes, got " + b.length);
+            return b;
+        }
+        BigInteger n;
+        try {
+            n = t.startsWith("0x") || t.startsWith("0X") ? new BigInteger(t.substring(2), 16) : new BigInteger(t);
+        } catch (NumberFormatException e) {
+            throw RpcException.invalid("bad " + what + " '" + text + "': an integer or hex:BYTES");
+        }
+        if (n.bitLength() > size * 8 || n.bitLength() == size * 8 && n.signum() < 0) {
+            throw RpcException.invalid(what + " " + text + " does not fit in " + size + " bytes");
+        }
+        b = new byte[size];
+        byte[] be = n.toByteArray();
+        for (int i = 0; i < size; i++) {
+            int src = be.length - 1 - i;
+            b[i] = src >= 0 ? be[src] : (byte) (n.signum() < 0 ? 0xff : 0);
+        }
+        return b;
+    }
 
     @Override public void attach(String program) {
-        throw RpcException.unsupported("BPF programs need ublkctl's eBPF VM, which this build does not have yet");
+        Programs.Loaded l = Programs.load(program);
+        try {
+            dev.attach(l.program());
+        } catch (IllegalStateException e) {
+            throw RpcException.failed("attach failed: " + e.getMessage());
+        }
+        loaded = l;
+        rec = rec.withProgram(l.program().name(), l.source());
     }
 
     @Override public void detach() {
-        throw RpcException.notFound("device " + dev.id() + " has no program");
+        if (loaded == null) throw RpcException.notFound("device " + dev.id() + " has no program");
+        dev.detach();
+        loaded = null;
+        rec = rec.withProgram(null, null);
     }
 
     @Override public Object bench(BenchRequest req, RpcServer.Call call) {
-        throw RpcException.unsupported("bench needs the engine's workload runner, not in this build yet");
+        Pattern p = Pattern.parse(req.rw());
+        if (req.bs() <= 0 || req.bs() > Integer.MAX_VALUE) throw RpcException.invalid("bad block size " + req.bs());
+        BenchSpec spec = BenchSpec.of(p).withBlockSize((int) req.bs()).withIoDepth(req.iodepth())
+                .withNumJobs(req.numjobs()).withRuntime(Duration.ofNanos((long) (req.runtime() * 1e9)));
+        BenchResult r = Bench.run(dev, spec, pr -> call.progress(new BenchView.Progress(
+                pr.elapsed().toNanos() / 1e9, pr.ios(), pr.bytes(), pr.iops(), pr.mbPerSec())));
+        return BenchView.of(dev.id(), r, call.cancelled());
     }
 
-    @Override public Object verify(RpcServer.Call call) {
-        throw RpcException.unsupported("verify needs the engine's verifier, not in this build yet");
+    @Override public Object verify(VerifyRequest req, RpcServer.Call call) {
+        long size = dev.size();
+        int bs = req.bs() > 0 ? req.bs() : 4096;
+        if (bs % dev.logicalBlockSize() != 0) {
+            throw RpcException.invalid("--bs " + bs + " is not a multiple of the device's block size " + dev.logicalBlockSize());
+        }
+        long off = req.offset();
+        long len = req.length() > 0 ? req.length() : Math.min(size - off, VerifyRequest.DEFAULT_LENGTH);
+        len -= len % bs;
+        if (off < 0 || off % dev.logicalBlockSize() != 0 || off + len > size || len < bs) {
+            throw RpcException.invalid("verify region [" + off + ", +" + len + ") does not fit the device (" + size + " bytes)");
+        }
+        VerifySpec spec = new VerifySpec(off, len, bs, 16, System.currentTimeMillis());
+        VerifyResult r = Verifier.run(dev, spec, pr -> call.progress(new BenchView.Progress(
+                pr.elapsed().toNanos() / 1e9, pr.ios(), pr.bytes(), pr.iops(), pr.mbPerSec())));
+        return VerifyView.of(dev.id(), off, bs, r);
     }
 
     @Override public void close() { dev.close(); }

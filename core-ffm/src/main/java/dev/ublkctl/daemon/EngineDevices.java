@@ -23,15 +23,22 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         Engine engine = engineFor(req.backend());
         DeviceConfig cfg = DeviceConfig.of(target(req)).withId(id).withQueues(req.queues()).withDepth(req.depth())
                 .withLogicalBlockSize(req.blockSize()).withSize(req.size());
-        if (req.bpf() != null) {
-            throw RpcException.unsupported("BPF programs need ublkctl's eBPF VM, which this build does not have yet");
-        }
-        Device dev = engine.add(cfg);
+        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf());
+        Device dev;
         try {
+            dev = engine.create(cfg);
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+        try {
+            // attach before start: attach_dev runs right before the device goes live, as in the RFC
+            if (prog != null) dev.attach(prog.program());
+            dev.start();
             DeviceRecord rec = new DeviceRecord(dev.id(), DeviceRecord.LIVE, dev.targetName(), dev.backend(),
                     dev.nrQueues(), dev.queueDepth(), dev.size(), dev.logicalBlockSize(), base.files(), base.chunk(),
-                    null, null, null, base.daemonPid(), base.daemonStart(), base.created());
-            return new EngineDevice(dev, rec);
+                    prog == null ? null : prog.program().name(), prog == null ? null : prog.source(), null,
+                    base.daemonPid(), base.daemonStart(), base.created());
+            return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();
             throw e;

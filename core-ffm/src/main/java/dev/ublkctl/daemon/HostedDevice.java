@@ -46,7 +46,7 @@ public interface HostedDevice extends AutoCloseable {
     Object bench(BenchRequest req, RpcServer.Call call) throws Exception;
 
     /** {@code device.verify}. */
-    Object verify(RpcServer.Call call) throws Exception;
+    Object verify(VerifyRequest req, RpcServer.Call call) throws Exception;
 
     /** Stops the device and releases everything it holds. */
     @Override

@@ -63,7 +63,7 @@ class DaemonRpcTest {
             benchCancelled.set(true);
             return Map.of();
         }
-        @Override public Object verify(RpcServer.Call call) { return Map.of("ok", true); }
+        @Override public Object verify(VerifyRequest req, RpcServer.Call call) { return Map.of("ok", true); }
         @Override public void close() { closed.set(true); }
     }
 

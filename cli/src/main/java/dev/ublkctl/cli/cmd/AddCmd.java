@@ -4,6 +4,7 @@ import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DaemonLauncher;
 import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Objects;
 import dev.ublkctl.cli.Programs;
 import dev.ublkctl.cli.Records;
 import dev.ublkctl.cli.Sizes;
@@ -75,6 +76,10 @@ public final class AddCmd extends Cmd {
             description = "BPF program for the fast path: bundled name (null, loop, stripe) or an object file.")
     String bpf;
 
+    @Option(names = "--ops", paramLabel = "NAME|ID",
+            description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
+    String ops;
+
     @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", completionCandidates = Backends.class,
             description = "auto, kernel-bpf, kernel or emulated (default ${DEFAULT-VALUE}: the first that works here).")
     String backend;
@@ -132,6 +137,11 @@ public final class AddCmd extends Cmd {
             ch = chunk;
         }
         String prog = bpf == null ? null : Programs.resolve(bpf);
+        if (prog != null) Objects.requireUblkOps(Objects.load(prog), bpf);
+        if (ops != null) {
+            if (prog == null) throw CliException.usage("--ops needs --bpf");
+            prog = prog + ":" + ops;
+        }
         return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
                 abs, ch, prog, b);
     }

@@ -3,6 +3,7 @@ package dev.ublkctl.cli.cmd;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
 import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Objects;
 import dev.ublkctl.cli.Programs;
 import dev.ublkctl.cli.Records;
 import dev.ublkctl.daemon.DaemonClient;
@@ -23,9 +24,15 @@ public final class AttachCmd extends Cmd {
     @Parameters(paramLabel = "OBJECT.o", description = "Object file with a struct ublk_bpf_ops, or a bundled name.")
     String program;
 
+    @picocli.CommandLine.Option(names = "--ops", paramLabel = "NAME|ID",
+            description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
+    String ops;
+
     @Override
     protected int run() {
         String p = Programs.resolve(program);
+        Objects.requireUblkOps(Objects.load(p), program);
+        if (ops != null) p = p + ":" + ops;
         try (DaemonClient c = connect()) {
             DeviceRecord r = c.attach(dev.id, p);
             if (json()) printJson(r);

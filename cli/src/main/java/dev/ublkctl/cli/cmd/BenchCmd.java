@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
+import dev.ublkctl.cli.Durations;
 import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.JsonText;
 import dev.ublkctl.cli.Sizes;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
@@ -70,8 +70,28 @@ public final class BenchCmd extends Cmd {
             JsonNode r = c.bench(dev.id, p, Duration.ofMillis((long) (runtime * 1000) + 60_000), pr::show);
             pr.done();
             if (json()) printJson(r);
-            else JsonText.print(out(), style(), r);
+            else summary(r);
         }
         return ExitCode.OK;
+    }
+
+    private void summary(JsonNode r) {
+        var o = out();
+        var st = style();
+        JsonNode l = r.path("clat");
+        o.printf(java.util.Locale.ROOT, "%s: bs=%s iodepth=%d numjobs=%d, ran %.1f s%s%n", st.bold(r.path("rw").asText()),
+                Sizes.format(r.path("bs").asLong()), r.path("iodepth").asInt(), r.path("numjobs").asInt(),
+                r.path("elapsedSec").asDouble(), r.path("cancelled").asBoolean() ? " (cancelled)" : "");
+        o.printf(java.util.Locale.ROOT, "  iops: %s  bw: %.1f MB/s  ios: %d (read %d, write %d)%n",
+                st.bold(String.format(java.util.Locale.ROOT, "%.0f", r.path("iops").asDouble())), r.path("mbPerSec").asDouble(),
+                r.path("ios").asLong(), r.path("readIos").asLong(), r.path("writeIos").asLong());
+        o.printf("  clat: min %s  mean %s  p50 %s  p99 %s  p99.9 %s  max %s%n",
+                Durations.ns(l.path("minNs").asLong()), Durations.ns(l.path("meanNs").asLong()),
+                Durations.ns(l.path("p50Ns").asLong()), Durations.ns(l.path("p99Ns").asLong()),
+                Durations.ns(l.path("p999Ns").asLong()), Durations.ns(l.path("maxNs").asLong()));
+        o.printf("  in BPF: %d  redirected: %d  split: %d  errors: %s%n", r.path("bpfHandled").asLong(),
+                r.path("redirected").asLong(), r.path("splitParts").asLong(),
+                r.path("errors").asLong() == 0 ? "0" : st.red(r.path("errors").asText()));
+        o.flush();
     }
 }

@@ -22,7 +22,7 @@ public final class ShellCmd extends Cmd {
 
     @Override
     protected int run() throws Exception {
-        try (Terminal t = TerminalBuilder.builder().name("ublkctl").system(true).nativeSignals(true)
+        try (Terminal t = TerminalBuilder.builder().name("ublkctl").system(true).dumb(true).nativeSignals(true)
                 .signalHandler(Terminal.SignalHandler.SIG_IGN).build()) {
             return new Shell(t, session(), history != null ? history : Shell.defaultHistory()).run();
         }

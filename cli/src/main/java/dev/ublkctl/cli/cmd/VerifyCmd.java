@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
 import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.JsonText;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import dev.ublkctl.cli.CliException;
+import dev.ublkctl.cli.Sizes;
+import dev.ublkctl.daemon.VerifyRequest;
 
 import java.time.Duration;
 
@@ -16,18 +19,45 @@ import java.time.Duration;
                 "Writes patterns through the device (and its program), reads them back and compares. "
                         + "Exit 1 if any block differs."},
         footerHeading = "%nExamples:%n",
-        footer = {"  ublkctl verify -n 0", "  ublkctl verify -n 0 --json"})
+        footer = {"  ublkctl verify -n 0", "  ublkctl verify -n 0 --offset 1G --length 64M --json"})
 public final class VerifyCmd extends Cmd {
     @Mixin DeviceId dev;
+
+    @Option(names = "--offset", paramLabel = "SIZE", defaultValue = "0", converter = Sizes.Converter.class,
+            description = "Where to start (default 0).")
+    long offset;
+
+    @Option(names = "--length", paramLabel = "SIZE", defaultValue = "0", converter = Sizes.Converter.class,
+            description = "How much to check (default: 256M or up to the end).")
+    long length;
+
+    @Option(names = "--bs", paramLabel = "SIZE", defaultValue = "4k", converter = Sizes.Converter.class,
+            description = "Verify block size (default ${DEFAULT-VALUE}).")
+    long bs;
 
     @Override
     protected int run() {
         Progress pr = new Progress(err(), style());
         try (DaemonClient c = connect()) {
-            JsonNode r = c.verify(dev.id, Duration.ofMinutes(10), pr::show);
+            if (bs < 512 || bs > (1 << 20)) throw CliException.usage("--bs must be 512..1M");
+            JsonNode r = c.verify(dev.id, new VerifyRequest(offset, length, (int) bs), Duration.ofMinutes(10), pr::show);
             pr.done();
             if (json()) printJson(r);
-            else JsonText.print(out(), style(), r);
+            else {
+                var st = style();
+                boolean ok = r.path("ok").asBoolean();
+                out().printf(java.util.Locale.ROOT, "%s: %d blocks of %s (%s from offset %d) in %.2f s%n",
+                        ok ? st.green("ok") : st.red("MISMATCH"), r.path("blocks").asLong(),
+                        Sizes.format(r.path("blockSize").asLong()), Sizes.format(r.path("blocks").asLong() * r.path("blockSize").asLong()),
+                        r.path("offset").asLong(), r.path("elapsedSec").asDouble());
+                JsonNode m = r.path("mismatch");
+                if (!ok && m.isObject()) {
+                    out().printf("  first mismatch at device offset %d (byte %d of the block at %d): expected 0x%02x, got 0x%02x: %s%n",
+                            m.path("deviceOffset").asLong(), m.path("byteInBlock").asInt(), m.path("blockOffset").asLong(),
+                            m.path("expected").asInt(), m.path("actual").asInt(), m.path("reason").asText());
+                }
+                out().flush();
+            }
             return r.path("ok").asBoolean(true) ? ExitCode.OK : ExitCode.ERROR;
         }
     }

@@ -26,6 +26,9 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Bytes between consecutive values (value size rounded up to 8). */
     protected final int stride;
     protected final MemorySegment storage;
+    private static final java.util.concurrent.atomic.AtomicInteger IDS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Process-unique number of this map (cheap hashing in the VM's lookup cache). */
+    public final int uid = IDS.incrementAndGet();
 
     protected VmMap(MapDef def, int cpus) {
         this.def = def;
@@ -54,6 +57,12 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Number of value copies per entry (1 unless per-cpu). */
     public int cpus() { return cpus; }
     public boolean perCpu() { return def.type().perCpu(); }
+
+    /** BPF_F_RDONLY_PROG: programs may read but not write values (.rodata). */
+    public static final int F_RDONLY_PROG = 1 << 7;
+
+    /** Whether programs may write values through pointers ({@link #F_RDONLY_PROG} not set). */
+    public boolean programWritable() { return (def.flags() & F_RDONLY_PROG) == 0; }
 
     /** Size of a value as Java callers see it: per-cpu maps concatenate all cpus, each rounded to 8 bytes. */
     public int userValueSize() { return perCpu() ? stride * cpus : def.valueSize(); }
@@ -134,8 +143,10 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         }
     }
 
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     protected static int u32(MemorySegment seg, long off) {
-        return seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), off);
+        return seg.get(U32, off);
     }
 
     @Override public String toString() {

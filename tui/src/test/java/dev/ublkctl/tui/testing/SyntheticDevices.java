@@ -81,7 +81,7 @@ public final class SyntheticDevices implements HostedDevice.Factory {
         @Override public void attach(String program) { throw RpcException.unsupported("fixed program"); }
         @Override public void detach() { throw RpcException.unsupported("fixed program"); }
         @Override public Object bench(BenchRequest req, RpcServer.Call call) { throw RpcException.unsupported("no bench"); }
-        @Override public Object verify(RpcServer.Call call) { throw RpcException.unsupported("no verify"); }
+        @Override public Object verify(dev.ublkctl.daemon.VerifyRequest req, RpcServer.Call call) { throw RpcException.unsupported("no verify"); }
         @Override public void close() { }
     }
 }
