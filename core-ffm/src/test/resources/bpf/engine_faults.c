@@ -134,3 +134,25 @@ struct ublk_bpf_ops counting_ops = {
 	.attach_dev = (void *)counting_attach,
 	.detach_dev = (void *)counting_detach,
 };
+
+/* id 110: checks the ublk_bpf_io the program sees: PREP set, ref 2, res 0, iod pointing at the descriptor */
+SEC("struct_ops/ublk_bpf_queue_io_cmd")
+ublk_bpf_return_t BPF_PROG(layout_check, struct ublk_bpf_io *io, unsigned int off)
+{
+	const struct ublksrv_io_desc *iod = io->iod;
+	int ok = (io->flags & (1UL << UBLK_BPF_IO_PREP)) && !(io->flags & (1UL << UBLK_BPF_IO_COMPLETED)) &&
+		 io->ref.refs == 2 && io->res == 0 && iod == ublk_bpf_get_iod(io) &&
+		 ublksrv_get_op(iod) == UBLK_IO_OP_READ;
+
+	ublk_bpf_complete_io(io, ok ? (int)(iod->nr_sectors << 9) : -ERANGE);
+	/* after completing: COMPLETED set, res stored, one reference less */
+	if (!(io->flags & (1UL << UBLK_BPF_IO_COMPLETED)) || io->ref.refs != 1 || io->res != (int)(iod->nr_sectors << 9))
+		ublk_bpf_complete_io(io, -E2BIG);
+	return UBLK_BPF_RET_QUEUED();
+}
+
+SEC(".struct_ops.link")
+struct ublk_bpf_ops layout_check_ops = {
+	.id = 110,
+	.queue_io_cmd = (void *)layout_check,
+};

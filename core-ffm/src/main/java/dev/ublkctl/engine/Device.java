@@ -97,6 +97,9 @@ public final class Device implements AutoCloseable {
     /** STOP_DEV: unfinished I/O fails with ENODEV; returns once the queue threads have ended. */
     public synchronized void stop() {
         if (state == DeviceState.STOPPED || state == DeviceState.DELETED) return;
+        for (Thread t : threads)
+            if (t == Thread.currentThread())
+                throw new IllegalStateException("device " + id() + " cannot be stopped from its own queue thread (an I/O callback or hook)");
         boolean wasLive = state == DeviceState.LIVE;
         state = DeviceState.STOPPED;
         driver.stopDevice(id());

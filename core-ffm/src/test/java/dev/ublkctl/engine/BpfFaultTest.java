@@ -121,4 +121,18 @@ class BpfFaultTest {
             assertEquals(2, bss(p, 1), "detach_dev when the device stops");
         }
     }
+
+    @Test
+    void programsSeeTheRfcLayoutOfUblkBpfIo() throws Exception {
+        UblkProgram p = UblkProgram.load(obj, 110);
+        try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withQueues(2));
+            d.attach(p);
+            d.start();
+            MemorySegment buf = a.allocate(8192, 4096);
+            // ERANGE: prep state wrong; E2BIG: state after ublk_bpf_complete_io wrong
+            for (int i = 0; i < 8; i++) assertEquals(8192, d.block().read(i * 8192L, buf).join());
+            assertEquals(8, d.stats().total().bpfHandled());
+        }
+    }
 }

@@ -41,6 +41,9 @@ final class EmulatedQueue implements UblkQueue {
     private static final long WAKE_UD = 0x7eed_0000_0000_0001L;
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
+    /** Spin iterations before sleeping (0 turns spinning off: -Dublkctl.emulated.spin=0). */
+    static final int SPIN = Integer.getInteger("ublkctl.emulated.spin", 200);
+
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
     private final int qid, depth, maxIo;
@@ -205,6 +208,9 @@ final class EmulatedQueue implements UblkQueue {
                 if (!h.serverBusy()) return false;
             }
             if (n > 0 || !wait) return true;
+            // a short spin catches the next submission without the eventfd/io_uring_enter round trip
+            for (int i = 0; i < SPIN && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
+            if (pendingHead.get() != -1 || ring.cqReady() > 0) continue;
             SLEEPING.setVolatile(this, 1);
             if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
             SLEEPING.setVolatile(this, 0);
