@@ -70,6 +70,7 @@ public final class GuestSuite {
                 new Case("null device: O_DIRECT write/read, counters agree", GuestSuite::nullDevice),
                 new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
+                new Case("ram device with USER_COPY (pread/pwrite on the char device): verify", c -> ramDevice(c, UblkFeature.USER_COPY.mask())),
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
                 new Case("engine + BPF programs on the kernel driver: null (BPF only, mixed), loop and stripe via bpf aio", GuestSuite::engineBpf),
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
@@ -282,8 +283,8 @@ public final class GuestSuite {
         long size = 16L << 20;
         try (KernelDriver drv = KernelDriver.open()) {
             DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 2, 16, 128 << 10, flags));
-            if ((flags & UblkFeature.NEED_GET_DATA.mask()) != 0)
-                check(UblkFeature.NEED_GET_DATA.in(info.flags()), "kernel kept NEED_GET_DATA: " + UblkFeature.names(info.flags()));
+            if (flags != 0)
+                check((info.flags() & flags) == flags, "kernel kept " + UblkFeature.names(flags) + ": " + UblkFeature.names(info.flags()));
             check(info.nrQueues() == 2, "2 queues on a 2-CPU guest: " + info);
             drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 256, false, -1));
             GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.RamTarget(size));
