@@ -121,6 +121,26 @@ class KernelLoadTest {
         }
     }
 
+    @Test
+    void fixedUpBtfIsAcceptedByTheKernel() {
+        // DATASEC sizes/offsets fixed by the loader are enough for objects without kfuncs ...
+        for (String name : List.of("test/sockfilter", "test/xdp", "test/syscall")) {
+            BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes(name), name);
+            int fd = Bpf.loadBtf(obj.btf().encode());
+            assertTrue(fd > 0, name);
+            dev.ublkctl.sys.Libc.close(fd);
+        }
+        // ... objects calling kfuncs need their extern FUNCs and .ksyms sanitized
+        for (String name : List.of("null", "loop", "stripe")) {
+            BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes(name), name);
+            var e = assertThrows(dev.ublkctl.bpf.kernel.BpfException.class, () -> Bpf.loadBtf(obj.btf().encode()));
+            assertTrue(e.getMessage().contains("Invalid func linkage"), e::getMessage);
+            int fd = Bpf.loadBtf(obj.btf().sanitizedForKernel().encode());
+            assertTrue(fd > 0, name);
+            dev.ublkctl.sys.Libc.close(fd);
+        }
+    }
+
     /** The C of syscall.c, in Java. */
     static long[] calc(long a, long b, int n) {
         long[] out = new long[6];
