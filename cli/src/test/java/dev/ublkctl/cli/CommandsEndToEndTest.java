@@ -2,6 +2,7 @@ package dev.ublkctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -110,6 +111,78 @@ class CommandsEndToEndTest {
     }
 
     @Test
+    void devicesWithBpfProgramsStatsMapsBenchVerifyAttachDetach() throws Exception {
+        Path img = file("loop.img", 16 << 20);
+        Path s1 = file("a.img", 4 << 20), s2 = file("b.img", 4 << 20);
+        ok(cli.run("add", "-t", "null", "--size", "64M", "--bpf", "null"));
+        ok(cli.run("add", "-t", "loop", "-f", img.toString(), "--bpf", "loop"));
+        var st = cli.run("add", "-t", "stripe", "-f", s1.toString(), "-f", s2.toString(), "--bpf", "stripe", "--json");
+        ok(st);
+        assertEquals("stripe_ops", st.json().get("program").asText(), st.out());
+        JsonNode list = cli.run("list", "--json").json();
+        assertEquals("null_ops", list.get(0).get("program").asText());
+        assertEquals("bundled:loop", list.get(1).get("programPath").asText());
+
+        // bench briefly through the program: every I/O handled in BPF
+        var bench = cli.run("bench", "-n", "0", "--runtime", "0.5", "--iodepth", "4", "--json");
+        ok(bench);
+        JsonNode b = bench.json();
+        assertTrue(b.get("iops").asDouble() > 0, bench.out());
+        assertTrue(b.get("ios").asLong() > 0);
+        assertEquals(b.get("ios").asLong(), b.get("bpfHandled").asLong(), bench.out());
+        var benchText = cli.run("bench", "-n", "2", "--runtime", "0.3", "--rw", "randwrite");
+        ok(benchText);
+        assertTrue(benchText.out().contains("iops:"), benchText.out());
+
+        JsonNode stats = cli.run("stats", "-n", "0", "--json").json();
+        assertTrue(stats.get("total").get("bpfHandled").asLong() > 0, stats.toString());
+        assertTrue(stats.get("total").get("progRuns").asLong() > 0);
+
+        // verify the loop device's data path through its program
+        var verify = cli.run("verify", "-n", "1", "--length", "4M", "--json");
+        ok(verify);
+        assertTrue(verify.json().get("ok").asBoolean(), verify.out());
+        assertEquals(1024, verify.json().get("blocks").asLong());
+        ok(cli.run("verify", "-n", "2", "--length", "2M"));
+
+        // maps: listed, dumped with BTF field names, updated
+        JsonNode maps = cli.run("map", "show", "-n", "0", "--json").json();
+        assertTrue(maps.findValuesAsText("name").contains("qstats"), maps.toString());
+        var dump = cli.run("map", "dump", "-n", "0", "qstats", "--json");
+        ok(dump);
+        JsonNode q0 = dump.json().get(0);
+        assertEquals(0, q0.get("key").asInt());
+        assertTrue(q0.get("value").get("queued").asLong() > 0, q0.toString());
+        var upd = cli.run("map", "update", "-n", "0", "null_cfg", "0", "hex:" + "00".repeat(16), "--json");
+        ok(upd);
+        assertEquals("null_cfg", upd.json().get("map").asText());
+        var badMap = cli.run("map", "dump", "-n", "0", "nosuchmap");
+        assertEquals(ExitCode.NOT_FOUND, badMap.code(), badMap.err());
+
+        // programs: show, dump, swap, detach
+        JsonNode progs = cli.run("prog", "show", "--json").json();
+        assertEquals(3, progs.size());
+        JsonNode pd = cli.run("prog", "dump", "-n", "0", "--json").json();
+        assertEquals("queue_io_cmd", pd.get(0).get("callback").asText());
+        var att = cli.run("attach", "-n", "0", "null", "--ops", "null_redirect_ops", "--json");
+        ok(att);
+        assertEquals("null_redirect_ops", att.json().get("program").asText());
+        assertEquals("null_redirect_ops", cli.run("list", "-n", "0", "--json").json().get("program").asText());
+        var det = cli.run("detach", "-n", "0", "--json");
+        ok(det);
+        assertTrue(det.json().get("program").isNull());
+        assertEquals(ExitCode.NOT_FOUND, cli.run("detach", "-n", "0").code());
+
+        // dumps of object files need no daemon
+        var objDump = cli.run("prog", "dump", "stripe", "--source");
+        ok(objDump);
+        assertTrue(objDump.out().contains("struct ublk_bpf_ops"), objDump.out());
+        assertTrue(objDump.out().contains("exit"), objDump.out());
+
+        ok(cli.run("del", "-a"));
+    }
+
+    @Test
     void aKilledDaemonIsReportedDeadNotHung() throws Exception {
         ok(cli.run("add", "-t", "null"));
         List<ProcessHandle> ds = CliHarness.daemons();
@@ -148,14 +221,23 @@ class CommandsEndToEndTest {
                 new Case(ExitCode.USAGE, new String[]{"d"}, "not unique"),
                 new Case(ExitCode.DAEMON, new String[]{"stats", "-n", "42"}, "no daemon"),
                 new Case(ExitCode.NOT_FOUND, new String[]{"list", "-n", "42"}, "no device 42"),
-                new Case(ExitCode.NOT_FOUND, new String[]{"del", "-n", "42"}, "no device 42"),
-                new Case(ExitCode.UNSUPPORTED, new String[]{"top"}, "not built yet"));
+                new Case(ExitCode.NOT_FOUND, new String[]{"del", "-n", "42"}, "no device 42"));
         for (Case c : cases) {
             var r = cli.run(c.args());
             assertEquals(c.code(), r.code(), () -> String.join(" ", c.args()) + " -> " + r.err());
             assertTrue(r.err().contains(c.expect()), () -> String.join(" ", c.args()) + " -> " + r.err());
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
         }
+        // an object file without struct ublk_bpf_ops
+        Path xdp = tmp.resolve("xdp.o");
+        try (var in = getClass().getResourceAsStream("/bpf/test/xdp.o")) {
+            Assumptions.assumeTrue(in != null, "bpf-objects test programs were not built");
+            Files.write(xdp, in.readAllBytes());
+        }
+        var noOps = cli.run("add", "-t", "null", "--bpf", xdp.toString());
+        assertEquals(ExitCode.USAGE, noOps.code(), noOps.err());
+        assertEquals(1, noOps.errLines().size(), noOps.err());
+        assertTrue(noOps.err().contains("has no struct ublk_bpf_ops"), noOps.err());
         // with a daemon running, a missing device is 'not found'
         ok(cli.run("add", "-t", "null"));
         var r = cli.run("stats", "-n", "42");
