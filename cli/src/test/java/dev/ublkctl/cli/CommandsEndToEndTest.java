@@ -257,11 +257,30 @@ class CommandsEndToEndTest {
         assertEquals(0, version.code());
         assertTrue(version.out().startsWith("ublkctl "));
 
-        Files.createDirectories(cli.runDir.resolve("devices"));
-        Files.writeString(cli.runDir.resolve("devices/3.json"), "{}");
-        Files.writeString(cli.runDir.resolve("devices/12.json"), "{}");
+        // records of a daemon that is gone (pid of an exited process)
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        var store = new dev.ublkctl.daemon.DeviceRecords(new dev.ublkctl.daemon.RunDir(cli.runDir, true));
+        for (int id : new int[]{3, 12}) {
+            store.write(new dev.ublkctl.daemon.DeviceRecord(id, "live", "loop", "emulated", 2, 64, 8L << 20, 512,
+                    List.of("/tmp/x" + id + ".img"), 0, "loop_ops", "bundled:loop", null, gone.pid(), 1, "2026-11-25T00:00:00Z"));
+        }
         var comp = cli.process("__complete", "devices");
         assertEquals(0, comp.code(), comp.err());
         assertEquals(List.of("3", "12"), comp.out().lines().toList());
+
+        // Main answers plain 'list' without picocli: the same output as the full command
+        for (String[] args : List.of(new String[]{"list"}, new String[]{"list", "-v"}, new String[]{"ls", "--json"},
+                new String[]{"list", "-n", "12", "--pretty"}, new String[]{"list", "--no-color", "-n12"})) {
+            var fast = cli.process(args);
+            var full = cli.run(args);
+            assertEquals(0, fast.code(), fast.err());
+            assertEquals(full.out(), fast.out(), String.join(" ", args));
+            assertEquals(full.err(), fast.err(), String.join(" ", args));
+        }
+        assertEquals("dead", cli.run("list", "-n", "3", "--json").json().get("state").asText());
+        var missing = cli.process("list", "-n", "4");
+        assertEquals(ExitCode.NOT_FOUND, missing.code());
+        assertEquals(List.of("ublkctl list: no device 4"), missing.errLines());
     }
 }
