@@ -80,7 +80,7 @@ public final class Cli {
             }
         }
         if (ex instanceof RpcException r && r.code() == RpcException.CANCELLED) code = ExitCode.INTERRUPTED;
-        err.println("ublkctl " + cl.getCommandName() + ": " + msg);
+        err.println(cl.getCommandSpec().qualifiedName(" ") + ": " + msg);
         if (debug(cl)) ex.printStackTrace(err);
         err.flush();
         return code;

@@ -173,6 +173,19 @@ class CommandsEndToEndTest {
         assertTrue(det.json().get("program").isNull());
         assertEquals(ExitCode.NOT_FOUND, cli.run("detach", "-n", "0").code());
 
+        // one I/O through a program, in-process, timed
+        var run = cli.run("prog", "run", "null", "--op", "read", "--sectors", "8", "--repeat", "20", "--json");
+        ok(run);
+        assertEquals(4096, run.json().get("result").asInt(), run.out());
+        assertEquals(20, run.json().get("bpfHandled").asLong());
+        assertTrue(run.json().get("nsPerRun").asLong() > 0);
+        var split = cli.run("prog", "run", "null", "--ops", "null_split_ops", "--op", "write", "--sectors", "64", "--json");
+        ok(split);
+        assertTrue(split.json().get("splitParts").asLong() > 0, split.out());
+        var refused = cli.run("prog", "run", "loop", "--op", "read");
+        assertEquals(ExitCode.ERROR, refused.code());
+        assertTrue(refused.err().startsWith("ublkctl prog run: "), refused.err());
+
         // dumps of object files need no daemon
         var objDump = cli.run("prog", "dump", "stripe", "--source");
         ok(objDump);
