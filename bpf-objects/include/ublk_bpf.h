@@ -376,7 +376,7 @@ struct bpf_aio {
 
 typedef void (*bpf_aio_complete_t)(struct bpf_aio *io, long ret);
 
-/* struct_ops "bpf_aio_complete_ops": completion callback of bpf aio, keyed by .id */
+/* struct_ops "bpf_aio_complete_ops": completion callback of bpf aio, keyed by .id (kernel-private tail omitted) */
 struct bpf_aio_complete_ops {
 	unsigned int id;
 	bpf_aio_complete_t bpf_aio_complete_cb;
@@ -416,7 +416,10 @@ typedef void (*release_io_cmd_t)(struct ublk_bpf_io *io);
 typedef int (*attach_dev_t)(int dev_id);
 typedef void (*detach_dev_t)(int dev_id);
 
-/* struct_ops "ublk_bpf_ops"; a device attaches the ops whose .id it names */
+/*
+ * struct_ops "ublk_bpf_ops"; a device attaches the ops whose .id it names. The kernel struct
+ * ends with a private "provider" member, left out here: struct_ops loaders match members by name.
+ */
 struct ublk_bpf_ops {
 	unsigned id;
 	queue_io_cmd_t queue_io_cmd;        /* blk-mq context, not sleepable */

@@ -114,7 +114,7 @@ public final class DemoCommand extends Cmd {
                 }
                 created.add(d.id());
                 out.add(d);
-                note("demo: device " + d.id() + ": " + d.target() + " with BPF program " + d.program() + " on backend " + d.backend());
+                note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }
         return out;

@@ -234,7 +234,8 @@ class CommandsEndToEndTest {
                 new Case(ExitCode.USAGE, new String[]{"d"}, "not unique"),
                 new Case(ExitCode.DAEMON, new String[]{"stats", "-n", "42"}, "no daemon"),
                 new Case(ExitCode.NOT_FOUND, new String[]{"list", "-n", "42"}, "no device 42"),
-                new Case(ExitCode.NOT_FOUND, new String[]{"del", "-n", "42"}, "no device 42"));
+                new Case(ExitCode.NOT_FOUND, new String[]{"del", "-n", "42"}, "no device 42"),
+                new Case(ExitCode.USAGE, new String[]{"top"}, "needs a terminal"));
         for (Case c : cases) {
             var r = cli.run(c.args());
             assertEquals(c.code(), r.code(), () -> String.join(" ", c.args()) + " -> " + r.err());

@@ -47,7 +47,7 @@ final class BpfQueue implements ProgramQueue {
     private final MemorySegment ios, aios;
     private final long iosAddr, descAddr, aiosAddr;
     private final int iosRid, aiosRid;
-    private final List<Integer> allowedFds;
+    private final int[] allowedFds;
     private final IoUring ring;
 
     // per tag
@@ -77,7 +77,7 @@ final class BpfQueue implements ProgramQueue {
         this.devId = devId;
         this.depth = depth;
         this.ring = ring;
-        this.allowedFds = List.copyOf(fds);
+        this.allowedFds = fds.stream().mapToInt(Integer::intValue).toArray();
         ctx = new VmContext(qid);
         ios = arena.allocate(IO_SIZE * depth, 8);
         MemorySegment descs = w.descriptors();
@@ -115,11 +115,16 @@ final class BpfQueue implements ProgramQueue {
 
     // ------------------------------------------------------------------ running programs
 
+    /** The struct_ops argument array, reused: no allocation per run. */
+    private final long[] args = new long[2];
+
     private long run(VmProgram p, long a0, long a1) {
         running++;
         long t0 = System.nanoTime();
         try {
-            return prog.engine.runStructOps(p, ctx, a0, a1);
+            args[0] = a0;
+            args[1] = a1;
+            return prog.engine.run(p, ctx, ctx.setArgs(args), 0, 0, 0, 0);
         } catch (VmFault f) {
             LOG.log(Level.WARNING, "device " + devId + " queue " + qid + ": " + f.getMessage());
             return FAULTED;
@@ -341,7 +346,10 @@ final class BpfQueue implements ProgramQueue {
     }
 
     void detachAio(long aio) throws VmFault {
-        detach(slotOf(aio, "ublk_bpf_dettach_and_complete_aio"));
+        int s = slotOf(aio, "ublk_bpf_dettach_and_complete_aio");
+        // the I/O's buffer is still in use by the transfer: completing the I/O now would hand it back early
+        if (aState[s] == A_SUBMITTED) throw VmFault.helper("ublk_bpf_dettach_and_complete_aio: the aio is still in flight");
+        detach(s);
     }
 
     private void detach(int s) {
@@ -379,7 +387,7 @@ final class BpfQueue implements ProgramQueue {
         if (aTag[s] < 0) return -Errno.EINVAL; // aio->ops not set: never attached
         int op = aOp[s];
         if ((op == AIO_READ || op == AIO_WRITE) && Integer.compareUnsigned(bytes, aSize[s]) > 0) return -Errno.EINVAL;
-        if (!allowedFds.contains(fd)) return -Errno.EBADF; // only the device's backing files
+        if (!allowed(fd)) return -Errno.EBADF; // only the device's backing files
         if (pos < 0) return -Errno.EINVAL;
         aState[s] = A_SUBMITTED;
         aFd[s] = fd;
@@ -393,6 +401,11 @@ final class BpfQueue implements ProgramQueue {
         aioInFlight++;
         w.stats.aioSubmitted();
         return 0;
+    }
+
+    private boolean allowed(int fd) {
+        for (int f : allowedFds) if (f == fd) return true;
+        return false;
     }
 
     private long bufAddr(int s) { return w.queue.ioBuffer(aTag[s]).address() + aOff[s]; }

@@ -97,6 +97,9 @@ public final class Device implements AutoCloseable {
     /** STOP_DEV: unfinished I/O fails with ENODEV; returns once the queue threads have ended. */
     public synchronized void stop() {
         if (state == DeviceState.STOPPED || state == DeviceState.DELETED) return;
+        for (Thread t : threads)
+            if (t == Thread.currentThread())
+                throw new IllegalStateException("device " + id() + " cannot be stopped from its own queue thread (an I/O callback or hook)");
         boolean wasLive = state == DeviceState.LIVE;
         state = DeviceState.STOPPED;
         driver.stopDevice(id());
@@ -256,6 +259,13 @@ public final class Device implements AutoCloseable {
 
     void queueFailed(int q, Throwable t) {
         failure = t;
-        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> driver.stopDevice(id()));
+        // stop from another thread: stop() joins the queue threads, this one included
+        Thread.ofPlatform().daemon().name("ublk-d" + id() + "-abort").start(() -> {
+            try {
+                stop();
+            } catch (RuntimeException e) {
+                java.util.logging.Logger.getLogger(Device.class.getName()).warning("stopping device " + id() + ": " + e.getMessage());
+            }
+        });
     }
 }

@@ -48,10 +48,11 @@ public final class UblkProgram {
     private final List<VmMap> maps;
     private final Map<String, VmMap> mapsByName = new LinkedHashMap<>();
     private final TraceLog log;
-    final ExecutionEngine engine = new Interpreter();
+    final ExecutionEngine engine;
     final VmProgram queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete;
 
-    private UblkProgram(BpfObject object, StructOpsSpec ops, StructOpsSpec aioOps) {
+    private UblkProgram(BpfObject object, StructOpsSpec ops, StructOpsSpec aioOps, ExecutionEngine engine) {
+        this.engine = engine;
         this.object = object;
         this.ops = ops;
         this.aioOps = aioOps;
@@ -99,6 +100,12 @@ public final class UblkProgram {
     /** Loads the {@code ublk_bpf_ops} variable named {@code opsName} (e.g. "null_ops"). */
     public static UblkProgram load(Path object, String opsName) throws IOException { return load(BpfObject.load(object), opsName); }
 
+    /** The execution engine new programs run on (the VM's interpreter; a JIT when one is available). */
+    public static ExecutionEngine defaultEngine() { return new Interpreter(); }
+
+    /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
+    public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
+
     public static UblkProgram load(BpfObject obj, int opsId) {
         StructOpsSpec s = obj.structOps().stream()
                 .filter(o -> o.typeName().equals(OPS_TYPE) && o.id().isPresent() && o.id().getAsLong() == opsId)
@@ -122,7 +129,7 @@ public final class UblkProgram {
             aio = obj.structOps().stream().filter(o -> o.typeName().equals(AIO_OPS_TYPE) && o.id().isPresent()
                     && o.id().getAsLong() == id).findFirst().orElse(null);
         }
-        return new UblkProgram(obj, s, aio);
+        return new UblkProgram(obj, s, aio, defaultEngine());
     }
 
     private static String describe(BpfObject obj) {

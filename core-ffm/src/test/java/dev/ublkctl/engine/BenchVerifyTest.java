@@ -82,4 +82,25 @@ class BenchVerifyTest {
             assertTrue(stale.firstMismatch().get().reason().contains("generation 42"));
         }
     }
+
+    @Test
+    void stoppingTheDeviceEndsABenchWithoutHanging() throws Exception {
+        java.nio.file.Path f = dir.resolve("b.img");
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) { raf.setLength(8 << 20); }
+        try (Engine e = Engine.emulated()) {
+            Device d = e.add(DeviceConfig.of(new TargetConfig.Loop(f)).withQueues(2).withDepth(16));
+            java.util.concurrent.atomic.AtomicReference<BenchResult> res = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread t = Thread.ofPlatform().start(() -> res.set(Bench.run(d,
+                    BenchSpec.of(Pattern.RANDWRITE).withNumJobs(2).withIoDepth(16).withRuntime(Duration.ofSeconds(30)), null)));
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (d.stats().total().ios() < 500 && System.nanoTime() < until) Thread.sleep(5);
+            d.stop();
+            t.join(20_000);
+            assertFalse(t.isAlive(), "bench must end when its device stops");
+            BenchResult r = res.get();
+            assertNotNull(r);
+            assertTrue(r.errors() > 0, "I/O refused or aborted by the stop counts as errors");
+            assertTrue(r.writeIos() >= 500);
+        }
+    }
 }

@@ -86,4 +86,53 @@ class BpfFaultTest {
             assertEquals(0, s.bpfHandled());
         }
     }
+
+    private static long bss(UblkProgram p, int index) {
+        byte[] v = p.map(".bss").orElseThrow().lookup(new byte[4]);
+        return java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(index * 8);
+    }
+
+    @Test
+    void lifecycleCallbacksRunWhenTheRfcRunsThem() throws Exception {
+        UblkProgram p = UblkProgram.load(obj, 109);
+        try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withId(3));
+            d.attach(p);
+            assertEquals(0, bss(p, 0), "attach_dev waits for START_DEV");
+            d.start();
+            assertEquals(1, bss(p, 0));
+            assertEquals(3, bss(p, 3), "attach_dev got the device id");
+            MemorySegment buf = a.allocate(4096, 4096);
+            for (int i = 0; i < 10; i++) d.block().read(0, buf).join();
+            assertEquals(10, bss(p, 2), "release_io_cmd once per I/O, when its reference drops to zero");
+            assertEquals(10, d.stats().total().bpfHandled());
+            // detach on a live device: detach_dev now, I/O goes to the Java target
+            d.detach();
+            assertEquals(1, bss(p, 1));
+            for (int i = 0; i < 5; i++) d.block().read(0, buf).join();
+            assertEquals(10, d.stats().total().bpfHandled());
+            assertEquals(15, d.stats().total().ios());
+            // attach again while live: attach_dev now, I/O goes to BPF again
+            d.attach(p);
+            assertEquals(2, bss(p, 0));
+            for (int i = 0; i < 5; i++) d.block().read(0, buf).join();
+            assertEquals(15, d.stats().total().bpfHandled());
+            d.stop();
+            assertEquals(2, bss(p, 1), "detach_dev when the device stops");
+        }
+    }
+
+    @Test
+    void programsSeeTheRfcLayoutOfUblkBpfIo() throws Exception {
+        UblkProgram p = UblkProgram.load(obj, 110);
+        try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withQueues(2));
+            d.attach(p);
+            d.start();
+            MemorySegment buf = a.allocate(8192, 4096);
+            // ERANGE: prep state wrong; E2BIG: state after ublk_bpf_complete_io wrong
+            for (int i = 0; i < 8; i++) assertEquals(8192, d.block().read(i * 8192L, buf).join());
+            assertEquals(8, d.stats().total().bpfHandled());
+        }
+    }
 }

@@ -28,12 +28,19 @@ class StopTest {
     @TempDir Path dir;
 
     @Test
-    void stopWithWritesInFlightLosesNoAcknowledgedWrite() throws Exception {
+    void stopWithWritesInFlightLosesNoAcknowledgedWrite() throws Exception { stopWithWritesInFlight(false); }
+
+    @Test
+    void stopWithBpfAioInFlightLosesNoAcknowledgedWrite() throws Exception { stopWithWritesInFlight(true); }
+
+    private void stopWithWritesInFlight(boolean bpf) throws Exception {
         Path f = dir.resolve("stop.img");
         int blocks = 4096;
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) { raf.setLength(blocks * 4096L); }
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
-            Device d = e.add(DeviceConfig.of(new TargetConfig.Loop(f)).withQueues(2).withDepth(8));
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Loop(f)).withQueues(2).withDepth(8));
+            if (bpf) d.attach(UblkProgram.load(BpfFixtures.bundled("loop"), 16));
+            d.start();
             BlockDevice b = d.block();
             List<CompletableFuture<Integer>> fs = new CopyOnWriteArrayList<>();
             MemorySegment[] bufs = new MemorySegment[blocks];
@@ -70,6 +77,7 @@ class StopTest {
             assertTrue(ok >= 200, "acknowledged " + ok);
             assertEquals(fs.size(), ok + stopped);
             assertEquals(0, d.stats().total().inFlight(), "every fetched request was committed before the threads ended");
+            if (bpf) assertEquals(d.stats().total().aioSubmitted(), d.stats().total().aioCompleted());
             d.delete();
         }
     }

@@ -1,11 +1,9 @@
 package dev.ublkctl.tui;
 
-import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
 import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
-import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.RateCalculator;
 import dev.ublkctl.tui.source.MonitorSource;
@@ -74,20 +72,10 @@ public final class Top {
         return calc.update(source.poll(OptionalInt.empty()));
     }
 
-    /** Renders a frame onto a virtual terminal of the given size and returns its lines (trimmed). */
-    public static List<String> renderText(MonitorFrame f, ViewState v, String sourceName, Duration interval, int columns, int rows)
-            throws IOException {
-        DefaultVirtualTerminal vt = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
-        TerminalScreen screen = new TerminalScreen(vt);
-        screen.startScreen();
-        new Renderer(sourceName, interval.toNanos() / 1e9, false).draw(screen.newTextGraphics(), screen.getTerminalSize(), v, f);
+    /** Renders a frame as text lines of the given size, trailing blanks and blank last lines trimmed. */
+    public static List<String> renderText(MonitorFrame f, ViewState v, String sourceName, Duration interval, int columns, int rows) {
         List<String> lines = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            StringBuilder sb = new StringBuilder();
-            for (int c = 0; c < columns; c++) sb.append(screen.getBackCharacter(c, r).getCharacterString());
-            lines.add(sb.toString().stripTrailing());
-        }
-        screen.stopScreen();
+        for (String l : new Renderer(sourceName, interval.toNanos() / 1e9, false).text(columns, rows, v, f)) lines.add(l.stripTrailing());
         while (!lines.isEmpty() && lines.getLast().isEmpty()) lines.removeLast();
         return lines;
     }

@@ -155,6 +155,45 @@ public final class Btf {
         return btf;
     }
 
+    /**
+     * A copy the kernel's BPF_BTF_LOAD accepts for an object that calls kfuncs: extern FUNCs (which
+     * the kernel rejects) become global, and the entries of the {@code .ksyms} DATASEC are replaced
+     * by a dummy int variable, one 4-byte slot each (as libbpf and aya do before loading); unnamed
+     * parameters of functions' prototypes (clang emits them for extern declarations) get names.
+     */
+    public Btf sanitizedForKernel() {
+        List<BtfType> copy = new ArrayList<>(types);
+        int dummy = -1;
+        for (int id = 1; id < copy.size(); id++) {
+            BtfType t = copy.get(id);
+            if (t instanceof Func f) {
+                if (f.linkage() == 2) copy.set(id, new Func(f.name(), f.proto(), 1));
+                if (copy.get(f.proto()) instanceof FuncProto fp && fp.params().stream().anyMatch(p -> p.name().isEmpty())) {
+                    List<Param> named = new ArrayList<>();
+                    for (int k = 0; k < fp.params().size(); k++) {
+                        Param p = fp.params().get(k);
+                        named.add(p.name().isEmpty() ? new Param("arg" + k, p.type()) : p);
+                    }
+                    copy.set(f.proto(), new FuncProto(fp.returnType(), List.copyOf(named)));
+                }
+            }
+            if (t instanceof DataSec ds && ds.name().equals(".ksyms") && !ds.vars().isEmpty()) {
+                if (dummy < 0) {
+                    int intId = copy.size();
+                    copy.add(new Int("int", 4, Int.SIGNED, 0, 32));
+                    dummy = copy.size();
+                    copy.add(new Var("dummy_ksym", intId, 1));
+                }
+                List<VarSecInfo> vars = new ArrayList<>();
+                for (int k = 0; k < ds.vars().size(); k++) vars.add(new VarSecInfo(dummy, 4 * k, 4));
+                copy.set(id, new DataSec(ds.name(), 4 * vars.size(), List.copyOf(vars)));
+            }
+        }
+        Btf btf = new Btf(Collections.unmodifiableList(copy), strings, stringOffsets);
+        btf.validate();
+        return btf;
+    }
+
     /** Encodes this BTF back into the raw format (e.g. to load it with bpf(2) after fixups). */
     public byte[] encode() {
         ByteArrayOutputStream extra = new ByteArrayOutputStream();

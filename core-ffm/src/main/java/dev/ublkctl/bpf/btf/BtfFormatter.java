@@ -44,6 +44,53 @@ public final class BtfFormatter {
         }
     }
 
+    /**
+     * {@code bytes} as type {@code typeId}, or, when the type is unknown (0) or does not fit the
+     * bytes, as bpftool prints raw data: an array of "0x.." strings.
+     */
+    public JsonNode formatOrHex(int typeId, byte[] bytes) {
+        if (typeId > 0 && typeId < btf.typeCount()) {
+            try {
+                if (btf.sizeOf(typeId) == bytes.length) return format(typeId, bytes, 0);
+            } catch (BtfException e) {
+                // a type without size or with a corrupt layout: show the bytes
+            }
+        }
+        return hexArray(bytes, 0, bytes.length);
+    }
+
+    /** One map entry as {@code bpftool map dump} shows it: {"key": ..., "value": ...}. */
+    public ObjectNode entry(int keyTypeId, byte[] key, int valueTypeId, byte[] value) {
+        ObjectNode o = F.objectNode();
+        o.set("key", formatOrHex(keyTypeId, key));
+        o.set("value", formatOrHex(valueTypeId, value));
+        return o;
+    }
+
+    /**
+     * One per-CPU map entry: {"key": ..., "values": [{"cpu": n, "value": ...}, ...]}, where
+     * {@code values} holds the CPUs' values back to back, each {@code stride} bytes apart (the
+     * kernel rounds per-CPU values up to 8 bytes) of which the first {@code valueSize} are the value.
+     */
+    public ObjectNode perCpuEntry(int keyTypeId, byte[] key, int valueTypeId, byte[] values, int valueSize, int stride) {
+        if (valueSize <= 0 || stride < valueSize) throw new IllegalArgumentException("value size " + valueSize + ", stride " + stride);
+        ObjectNode o = F.objectNode();
+        o.set("key", formatOrHex(keyTypeId, key));
+        ArrayNode arr = o.putArray("values");
+        for (int cpu = 0; (long) cpu * stride + valueSize <= values.length; cpu++) {
+            ObjectNode v = arr.addObject();
+            v.put("cpu", cpu);
+            v.set("value", formatOrHex(valueTypeId, java.util.Arrays.copyOfRange(values, cpu * stride, cpu * stride + valueSize)));
+        }
+        return o;
+    }
+
+    private static ArrayNode hexArray(byte[] d, int off, int n) {
+        ArrayNode a = F.arrayNode();
+        for (int k = 0; k < n; k++) a.add(String.format("0x%02x", d[off + k] & 0xff));
+        return a;
+    }
+
     private JsonNode value(int typeId, byte[] d, int off, int depth) {
         if (depth > MAX_DEPTH) throw new BtfException("type " + typeId + " nested too deeply");
         BtfType t = btf.resolved(typeId);
@@ -98,6 +145,7 @@ public final class BtfFormatter {
             if (s != null) return F.textNode(s);
         }
         long esz = btf.sizeOf(a.elementType());
+        if (esz == 0 && n > 4096) throw new BtfException("array of " + n + " zero-sized elements");
         ArrayNode arr = F.arrayNode();
         for (long k = 0; k < n; k++) arr.add(value(a.elementType(), d, (int) (off + k * esz), depth + 1));
         return arr;
@@ -105,6 +153,7 @@ public final class BtfFormatter {
 
     /** The array as a string if it is printable ASCII up to its first NUL (then only NULs), else null. */
     private static String printable(byte[] d, int off, int n) {
+        need(d, off, n);
         int end = 0;
         while (end < n && d[off + end] != 0) {
             int c = d[off + end] & 0xff;
@@ -140,6 +189,7 @@ public final class BtfFormatter {
     /** Bits [bitOff, bitOff+bits) of the little-endian 64-bit word (or less, within bounds) at off. */
     private static long bitfield(byte[] d, int off, int bitOff, int bits, boolean signed) {
         int bytes = Math.min(8, Math.max(1, (bitOff + bits + 7) / 8));
+        need(d, off, 1);
         bytes = Math.min(bytes, d.length - off);
         long word = le(d, off, bytes);
         long v = (word >>> bitOff) & mask(bits);
@@ -148,13 +198,21 @@ public final class BtfFormatter {
 
     private static long mask(int bits) { return bits >= 64 ? -1L : (1L << bits) - 1; }
 
+    /** Corrupt BTF can place members outside the value: every read is checked. */
+    private static void need(byte[] d, int off, int size) {
+        if (off < 0 || size < 0 || off > d.length - size)
+            throw new BtfException("BTF layout reads bytes [" + off + ", +" + size + ") outside the " + d.length + "-byte value");
+    }
+
     static long le(byte[] d, int off, int size) {
+        need(d, off, Math.min(size, 8));
         long v = 0;
         for (int k = Math.min(size, 8) - 1; k >= 0; k--) v = v << 8 | (d[off + k] & 0xff);
         return v;
     }
 
     private static String hex(byte[] d, int off, int size) {
+        need(d, off, size);
         StringBuilder sb = new StringBuilder();
         for (int k = size - 1; k >= 0; k--) sb.append(String.format("%02x", d[off + k]));
         return sb.toString();

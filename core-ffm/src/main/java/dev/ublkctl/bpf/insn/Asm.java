@@ -84,6 +84,12 @@ public final class Asm {
         return lddw(dst, PSEUDO_MAP_IDX_VALUE, (mapIndex & 0xffffffffL) | ((long) off << 32));
     }
 
+    /** {@code dst = &function} (ld_imm64 src 4) for callbacks such as bpf_loop's. */
+    public Asm ldFunc(int dst, String label) {
+        fixups.add(new Fixup(n, label, true));
+        return lddw(dst, PSEUDO_FUNC, 0);
+    }
+
     // ---- memory
     /** {@code dst = *(size *)(src + off)}. */
     public Asm ldx(Size size, int dst, int src, int off) { return raw(LDX | MEM | size.field(), dst, src, off, 0); }

@@ -157,6 +157,7 @@ public final class Decoder {
             case 0 -> ImmKind.VALUE;
             case PSEUDO_MAP_IDX -> ImmKind.MAP;
             case PSEUDO_MAP_IDX_VALUE -> ImmKind.MAP_VALUE;
+            case PSEUDO_FUNC -> ImmKind.FUNC;
             default -> null;
         };
         if (kind == null) return new Unknown(raw, "unsupported 64-bit immediate kind (src " + src + ")");

@@ -91,6 +91,7 @@ public final class Disassembler {
                 case VALUE -> String.format("0x%x", l.imm());
                 case MAP -> "map[" + mapName(l.mapIndex()) + "]";
                 case MAP_VALUE -> "map[" + mapName(l.mapIndex()) + "][0]+" + l.valueOffset();
+                case FUNC -> "func pc" + signed(l.funcOffset());
             };
             case Load l -> "r" + l.dst() + " = *(" + (l.signExtend() ? "s" + l.size().bytes * 8 : l.size().cType)
                     + " *)(r" + l.src() + " " + signed(l.off()) + ")";

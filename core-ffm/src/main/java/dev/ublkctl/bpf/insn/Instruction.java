@@ -73,7 +73,8 @@ public sealed interface Instruction {
     enum ImmKind {
         /** src 0: a plain 64-bit constant. */ VALUE,
         /** src 1: pointer to the map with index imm. */ MAP,
-        /** src 2: pointer into the value of map imm (first slot), plus the second slot's imm. */ MAP_VALUE
+        /** src 2: pointer into the value of map imm (first slot), plus the second slot's imm. */ MAP_VALUE,
+        /** src 4: address of the function at pc + imm + 1 (callbacks for bpf_loop and friends). */ FUNC
     }
 
     /** ALU / ALU64 arithmetic, including signed div/mod and movsx (the sign-extension width is {@code off}). */
@@ -94,6 +95,8 @@ public sealed interface Instruction {
         @Override public int slots() { return 2; }
         public int mapIndex() { return (int) imm; }
         public int valueOffset() { return (int) (imm >>> 32); }
+        /** For FUNC: the pc-relative offset of the function (target = this slot + offset + 1). */
+        public int funcOffset() { return (int) imm; }
     }
 
     /** LDX MEM / MEMSX: {@code dst = *(size *)(src + off)}. */

@@ -33,7 +33,7 @@ public final class Opcodes {
             LOAD_ACQ = 0x100, STORE_REL = 0x110;
 
     // src_reg of LD_IMM64 and CALL
-    public static final int PSEUDO_MAP_IDX = 1, PSEUDO_MAP_IDX_VALUE = 2;
+    public static final int PSEUDO_MAP_IDX = 1, PSEUDO_MAP_IDX_VALUE = 2, PSEUDO_FUNC = 4;
     public static final int PSEUDO_CALL = 1, PSEUDO_KFUNC_CALL = 2;
 
     public static final int LDDW = LD | IMM | DW;

@@ -30,6 +30,9 @@ public final class Bpf {
     /** Update flags for map elements. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
 
+    /** prog_flags: the program may sleep (required for BPF_PROG_TYPE_SYSCALL). */
+    public static final int BPF_F_SLEEPABLE = 1 << 4;
+
     private static final String[] NAMES = new String[33];
     static {
         NAMES[MAP_CREATE] = "BPF_MAP_CREATE"; NAMES[MAP_LOOKUP_ELEM] = "BPF_MAP_LOOKUP_ELEM";
@@ -117,14 +120,19 @@ public final class Bpf {
 
     /** What to load: the program's type, instructions (8-byte slots), license and name. */
     public record ProgramLoad(ProgramType type, byte[] insns, String license, String name, int expectedAttachType,
-                              int logLevel) {
+                              int logLevel, int progFlags) {
         public ProgramLoad {
             if (insns.length == 0 || insns.length % 8 != 0)
                 throw new IllegalArgumentException("instructions must be a non-empty multiple of 8 bytes, got " + insns.length);
         }
 
         public ProgramLoad(ProgramType type, byte[] insns, String license, String name) {
-            this(type, insns, license, name, 0, 0);
+            this(type, insns, license, name, 0, 0, 0);
+        }
+
+        /** The same load with {@code prog_flags} (e.g. {@link Bpf#BPF_F_SLEEPABLE}). */
+        public ProgramLoad withFlags(int flags) {
+            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags | flags);
         }
     }
 
@@ -164,6 +172,7 @@ public final class Bpf {
         putLong(attr, l, "insns", insns.address());
         putLong(attr, l, "license", license.address());
         putInt(attr, l, "expected_attach_type", p.expectedAttachType());
+        putInt(attr, l, "prog_flags", p.progFlags());
         putName(attr, l, "prog_name", p.name());
         if (logSize > 0) {
             putInt(attr, l, "log_level", logLevel);

@@ -46,8 +46,13 @@ public final class KernelProgram implements AutoCloseable {
     /** Output of BPF_PROG_TEST_RUN: r0, data and context written back, mean ns per run. */
     public record TestRunResult(long retval, byte[] dataOut, byte[] ctxOut, long durationNs) {}
 
-    /** Runs the program in the kernel on the given input (BPF_PROG_TEST_RUN). */
+    /**
+     * Runs the program in the kernel on the given input (BPF_PROG_TEST_RUN). SYSCALL programs
+     * run once and write their context back in place (the kernel refuses ctx_out and repeat for
+     * them); the result's {@code ctxOut} is that context.
+     */
     public TestRunResult testRun(TestRunInput in) {
+        if (type == ProgramType.SYSCALL) return testRunSyscall(in);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = attr(a);
             StructLayout l = BpfAttr.TEST_RUN;
@@ -77,6 +82,25 @@ public final class KernelProgram implements AutoCloseable {
             byte[] data = in.dataOutSize() > 0 ? dataOut.asSlice(0, getInt(attr, l, "data_size_out")).toArray(ValueLayout.JAVA_BYTE) : null;
             byte[] ctx = in.ctxOutSize() > 0 ? ctxOut.asSlice(0, getInt(attr, l, "ctx_size_out")).toArray(ValueLayout.JAVA_BYTE) : null;
             return new TestRunResult(retval, data, ctx, Integer.toUnsignedLong(getInt(attr, l, "duration")));
+        }
+    }
+
+    private TestRunResult testRunSyscall(TestRunInput in) {
+        if (in.dataIn() != null) throw new IllegalArgumentException("SYSCALL programs take a context, not packet data");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = attr(a);
+            StructLayout l = BpfAttr.TEST_RUN;
+            putInt(attr, l, "prog_fd", fd);
+            MemorySegment ctx = in.ctxIn() == null ? MemorySegment.NULL : a.allocateFrom(ValueLayout.JAVA_BYTE, in.ctxIn());
+            if (in.ctxIn() != null) {
+                putInt(attr, l, "ctx_size_in", in.ctxIn().length);
+                putLong(attr, l, "ctx_in", ctx.address());
+            }
+            long t0 = System.nanoTime();
+            check(PROG_TEST_RUN, attr, "program \"" + name + "\" fd " + fd);
+            long ns = System.nanoTime() - t0;
+            long retval = Integer.toUnsignedLong(getInt(attr, l, "retval"));
+            return new TestRunResult(retval, null, in.ctxIn() == null ? null : ctx.toArray(ValueLayout.JAVA_BYTE), ns);
         }
     }
 

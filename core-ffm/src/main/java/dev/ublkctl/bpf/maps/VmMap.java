@@ -10,7 +10,9 @@ import java.lang.foreign.ValueLayout;
  * (8-byte aligned, so programs can run atomics on them); each value starts at an 8-byte aligned
  * offset ({@link #valueOffset(int, int)}). Programs get pointers into this storage, so a store
  * through a looked-up pointer updates the map in place, as in the kernel.
- * <p>Thread safety: lookups are lock-free; updates and deletes of hash maps take the map's lock.
+ * <p>Thread safety: program lookups are lock-free; updates, deletes and Java-side lookups of hash maps
+ * take the map's lock, and a new entry becomes visible only after its value is written. A value pointer
+ * a program holds may see its slot reused after a delete, as with the kernel's preallocated maps.
  * Value bytes are not copied atomically (like the kernel without {@code BPF_F_LOCK}).
  * <p>Two faces: byte arrays for Java callers ({@link #lookup}, {@link #update}, {@link #delete},
  * {@link #nextKey}), segment+offset for the VM's helpers (no copies of values).
@@ -26,6 +28,9 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Bytes between consecutive values (value size rounded up to 8). */
     protected final int stride;
     protected final MemorySegment storage;
+    private static final java.util.concurrent.atomic.AtomicInteger IDS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Process-unique number of this map (cheap hashing in the VM's lookup cache). */
+    public final int uid = IDS.incrementAndGet();
 
     protected VmMap(MapDef def, int cpus) {
         this.def = def;
@@ -54,6 +59,12 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Number of value copies per entry (1 unless per-cpu). */
     public int cpus() { return cpus; }
     public boolean perCpu() { return def.type().perCpu(); }
+
+    /** BPF_F_RDONLY_PROG: programs may read but not write values (.rodata). */
+    public static final int F_RDONLY_PROG = 1 << 7;
+
+    /** Whether programs may write values through pointers ({@link #F_RDONLY_PROG} not set). */
+    public boolean programWritable() { return (def.flags() & F_RDONLY_PROG) == 0; }
 
     /** Size of a value as Java callers see it: per-cpu maps concatenate all cpus, each rounded to 8 bytes. */
     public int userValueSize() { return perCpu() ? stride * cpus : def.valueSize(); }
@@ -134,8 +145,10 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         }
     }
 
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     protected static int u32(MemorySegment seg, long off) {
-        return seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), off);
+        return seg.get(U32, off);
     }
 
     @Override public String toString() {

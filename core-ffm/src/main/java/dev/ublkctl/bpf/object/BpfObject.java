@@ -41,6 +41,29 @@ public record BpfObject(String name, String license, List<ProgramSpec> programs,
         return parse(Files.readAllBytes(path), file.endsWith(".o") ? file.substring(0, file.length() - 2) : file);
     }
 
+    /** Where the bpf-objects module puts its programs on the class path ("/bpf/null.o", ...). */
+    public static final String RESOURCE_DIR = "/bpf/";
+
+    /**
+     * A program bundled with ublkctl ("null", "loop", "stripe", "test/xdp", ...), read from the class
+     * path resource {@code /bpf/<name>.o} through {@code loader}; empty if there is no such resource.
+     */
+    public static Optional<BpfObject> bundled(String name, ClassLoader loader) throws IOException {
+        if (name.isEmpty() || name.contains("..") || name.startsWith("/"))
+            throw new IllegalArgumentException("bad bundled program name \"" + name + "\"");
+        try (var in = loader.getResourceAsStream(RESOURCE_DIR.substring(1) + name + ".o")) {
+            if (in == null) return Optional.empty();
+            byte[] data = in.readNBytes((int) MAX_FILE_SIZE + 1);
+            if (data.length > MAX_FILE_SIZE) throw new ObjectException(name + ": larger than the " + MAX_FILE_SIZE + " byte limit");
+            return Optional.of(parse(data, name));
+        }
+    }
+
+    /** {@link #bundled(String, ClassLoader)} with this class's loader. */
+    public static Optional<BpfObject> bundled(String name) throws IOException {
+        return bundled(name, BpfObject.class.getClassLoader());
+    }
+
     /** Parses object bytes; {@code name} is used in messages and as the object's name. */
     public static BpfObject parse(byte[] data, String name) {
         try {

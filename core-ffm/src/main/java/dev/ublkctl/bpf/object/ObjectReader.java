@@ -37,7 +37,7 @@ final class ObjectReader {
     private final Map<Integer, TreeMap<Long, Fn>> functions = new HashMap<>();
 
     /** One function symbol's code with its relocations by instruction index. */
-    private record Fn(String name, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
+    private record Fn(String name, boolean global, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
 
     ObjectReader(byte[] data, String name) {
         this.objName = name;
@@ -55,12 +55,16 @@ final class ObjectReader {
         if (elf.section("maps").isPresent()) throw fail("legacy 'maps' section (struct bpf_map_def) is not supported; use BTF-defined maps in .maps");
         readBtfMaps();
         readGlobalData();
+        fixOtherDataSecs();
         readFunctions();
         List<ProgramSpec> programs = new ArrayList<>();
         for (Section s : elf.sections()) {
             if (!s.isExecutable() || s.size() == 0 || s.name().equals(".text")) continue;
-            for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values())
+            for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values()) {
+                if (!entry.global())
+                    throw fail("program " + entry.name() + " in section '" + s.name() + "' is static; programs must be global functions (as libbpf requires)");
                 programs.add(link(entry, license));
+            }
         }
         List<StructOpsSpec> structOps = readStructOps(programs);
         return new BpfObject(objName, license, programs, maps, structOps, btf, btfExt);
@@ -112,11 +116,11 @@ final class ObjectReader {
                 case "value_size" -> valueSize = checkSize(name, "value", valueSize, uintMember(name, m));
                 case "key" -> {
                     keyType = typeMember(name, m);
-                    keySize = checkSize(name, "key", keySize, (int) btf.sizeOf(keyType));
+                    keySize = checkSize(name, "key", keySize, typeSize(name, keyType));
                 }
                 case "value" -> {
                     valueType = typeMember(name, m);
-                    valueSize = checkSize(name, "value", valueSize, (int) btf.sizeOf(valueType));
+                    valueSize = checkSize(name, "value", valueSize, typeSize(name, valueType));
                 }
                 case "pinning", "numa_node", "map_extra" -> uintMember(name, m);
                 case "values" -> throw fail("map " + name + ": initial 'values' are not supported");
@@ -135,6 +139,12 @@ final class ObjectReader {
         if (valueSize == null) valueSize = mt == MapType.RINGBUF ? 0 : -1;
         if (keySize < 0 || valueSize < 0) throw fail("map " + name + ": key and value size must be given (__type or __uint(key_size/value_size))");
         return new MapSpec(name, mt, keySize, valueSize, maxEntries, flags, keyType, valueType, ".maps", null);
+    }
+
+    private int typeSize(String map, int typeId) {
+        long size = btf.sizeOf(typeId);
+        if (size > Integer.MAX_VALUE) throw fail("map " + map + ": type " + btf.typeName(typeId) + " is " + size + " bytes");
+        return (int) size;
     }
 
     private Integer checkSize(String map, String what, Integer old, int size) {
@@ -177,6 +187,16 @@ final class ObjectReader {
         }
     }
 
+    /** The DATASECs of .maps, .struct_ops*, license, ... get the same fixups, so the BTF can be loaded into a kernel. */
+    private void fixOtherDataSecs() {
+        if (btf == null) return;
+        for (Section s : elf.sections()) {
+            if (isGlobalData(s) || s.type() == Section.SHT_NULL || s.size() == 0) continue;
+            if (s.type() != Section.SHT_PROGBITS && s.type() != Section.SHT_NOBITS) continue;
+            fixDataSec(s);
+        }
+    }
+
     /**
      * clang leaves DATASEC sizes and variable offsets at 0; set them from the section size and the
      * symbols (as libbpf does) so the BTF describes the global data map's value. Returns the DATASEC id or 0.
@@ -193,7 +213,7 @@ final class ObjectReader {
                 Optional<Symbol> sym = symbolIn(s, var.name());
                 if (sym.isPresent()) off = (int) sym.get().value();
             }
-            if (off < 0 || (long) off + v.size() > s.size())
+            if (off < 0 || v.size() < 0 || (long) off + v.size() > s.size())
                 throw fail("global variable in " + s.name() + " at offset " + off + " (size " + v.size() + ") lies outside the section (size " + s.size() + ")");
             vars.add(new BtfType.VarSecInfo(v.type(), off, v.size()));
         }
@@ -216,7 +236,7 @@ final class ObjectReader {
                     throw fail("function " + sym.name() + " [" + start + ", +" + size + ") is not a whole number of instructions inside " + s.name() + " (size " + s.size() + ")");
                 if (fns.containsKey(start)) throw fail("functions " + fns.get(start).name() + " and " + sym.name() + " both start at " + start + " in " + s.name());
                 byte[] body = java.util.Arrays.copyOfRange(code, (int) start, (int) (start + size));
-                fns.put(start, new Fn(sym.name(), s, start, (int) (size / 8), body, new HashMap<>()));
+                fns.put(start, new Fn(sym.name(), sym.isGlobal(), s, start, (int) (size / 8), body, new HashMap<>()));
             }
             if (fns.isEmpty()) throw fail("code section " + s.name() + " has no function symbols");
             for (Relocation r : elf.relocations(s)) {
@@ -343,6 +363,7 @@ final class ObjectReader {
         if (op == OP_LD_IMM64) {
             if (k + 1 >= fn.insnCount()) throw fail(where + ": ld_imm64 without its second slot");
             if (opcode(c, k + 1) != 0) throw fail(where + ": ld_imm64 second slot has opcode 0x" + Integer.toHexString(opcode(c, k + 1)) + ", expected 0");
+            if (fn.relocs().containsKey(k + 1)) throw fail(where + ": relocation on the second slot of ld_imm64");
             if (r == null) {
                 if (src != 0) throw fail(where + ": ld_imm64 with src_reg " + src + " but no relocation");
                 return;
@@ -497,15 +518,22 @@ final class ObjectReader {
         return btf.find(BtfKind.DATASEC, name).map(id -> (BtfType.DataSec) btf.type(id));
     }
 
-    /** The symbol named {@code name} defined in section s (static locals may carry a "func." prefix). */
+    /**
+     * The symbol named {@code name} defined in section s; failing that, the only symbol named
+     * "something.name" (a static local), if exactly one exists.
+     */
     private Optional<Symbol> symbolIn(Section s, String name) {
         Symbol suffixMatch = null;
+        int suffixMatches = 0;
         for (Symbol sym : elf.symbols()) {
             if (sym.shndx() != s.index() || sym.isSection()) continue;
             if (sym.name().equals(name)) return Optional.of(sym);
-            if (sym.name().endsWith("." + name)) suffixMatch = sym;
+            if (sym.name().endsWith("." + name)) {
+                suffixMatch = sym;
+                suffixMatches++;
+            }
         }
-        return Optional.ofNullable(suffixMatch);
+        return suffixMatches == 1 ? Optional.of(suffixMatch) : Optional.empty();
     }
 
     private Section sectionOf(Symbol sym, String where) {

@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * {@code INT_MIN / -1} gives INT_MIN, shift counts are masked to the width, 32-bit results are
  * zero-extended into the 64-bit register. Every load and store is bounds-checked against its region.
  */
-public final class Interpreter implements ExecutionEngine {
+public final class Interpreter implements ExecutionEngine, VmContext.CallbackRunner {
 
     private static final long MASK32 = 0xffffffffL;
     private static final VarHandle A32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
@@ -35,25 +35,47 @@ public final class Interpreter implements ExecutionEngine {
 
     @Override
     public long run(VmProgram p, VmContext ctx, long r1, long r2, long r3, long r4, long r5) throws VmFault {
-        final long[] code = p.code;
+        int mark = ctx.begin(p);
+        ctx.remaining = ctx.budget();
+        ctx.callbacks = this;
+        try {
+            return exec(p, ctx, 0, 0, r1, r2, r3, r4, r5);
+        } finally {
+            ctx.end(mark);
+        }
+
+    }
+
+    /** Runs a callback (bpf_loop) as a new frame above {@code depth}; r6-r10 of the caller are kept. */
+    @Override
+    public long runCallback(VmProgram p, VmContext ctx, int pc, int depth, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        long[] reg = ctx.regs;
+        long s6 = reg[6], s7 = reg[7], s8 = reg[8], s9 = reg[9], s10 = reg[10];
+        long r0 = exec(p, ctx, pc, depth, r1, r2, r3, r4, r5);
+        reg[6] = s6; reg[7] = s7; reg[8] = s8; reg[9] = s9; reg[10] = s10;
+        return r0;
+    }
+
+    /** The dispatch loop from {@code startPc} in frame {@code baseDepth}, until that frame exits. */
+    private long exec(VmProgram p, VmContext ctx, int startPc, int baseDepth, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        final long[] code = p.ops;
         final int[] uops = p.uops;
         final int[] targets = p.targets;
         final long[] reg = ctx.regs;
         final int[] retPc = ctx.retPc;
         final long[] saved = ctx.saved;
-        int mark = ctx.begin(p);
         reg[0] = 0; reg[1] = r1; reg[2] = r2; reg[3] = r3; reg[4] = r4; reg[5] = r5;
         reg[6] = 0; reg[7] = 0; reg[8] = 0; reg[9] = 0;
-        reg[10] = VmContext.stackPointer(0);
-        long budget = ctx.budget();
-        int depth = 0;
-        int pc = 0;
+        reg[10] = VmContext.stackPointer(baseDepth);
+        long budget = ctx.remaining;
+        int depth = baseDepth;
+        int pc = startPc;
         try {
             for (;;) {
                 if (--budget < 0)
                     throw VmFault.of(VmFault.Kind.BUDGET, "instruction budget of " + ctx.budget() + " exhausted");
                 final long insn = code[pc];
-                switch (uops[pc]) {
+                switch ((int) insn & 0xff) {
                     // ---------------- ALU64
                     case ADD64_K: reg[dst(insn)] += imm(insn); break;
                     case ADD64_X: reg[dst(insn)] += reg[src(insn)]; break;
@@ -173,7 +195,10 @@ public final class Interpreter implements ExecutionEngine {
                     case JSLE32_X: pc = (int) reg[dst(insn)] <= (int) reg[src(insn)] ? targets[pc] : pc + 1; continue;
                     case JA: pc = targets[pc]; continue;
                     case CALL_NATIVE:
+                        ctx.remaining = budget;     // a helper may run callbacks (bpf_loop) on the same budget
+                        ctx.depth = depth;
                         reg[0] = p.natives[pc].call(ctx, reg[1], reg[2], reg[3], reg[4], reg[5]);
+                        budget = ctx.remaining;
                         break;
                     case CALL_LOCAL: {
                         if (depth == VmContext.MAX_FRAMES - 1)
@@ -187,7 +212,10 @@ public final class Interpreter implements ExecutionEngine {
                         continue;
                     }
                     case EXIT: {
-                        if (depth == 0) return reg[0];
+                        if (depth == baseDepth) {
+                            ctx.remaining = budget;
+                            return reg[0];
+                        }
                         depth--;
                         int sb = depth * 5;
                         reg[6] = saved[sb]; reg[7] = saved[sb + 1]; reg[8] = saved[sb + 2]; reg[9] = saved[sb + 3];
@@ -215,20 +243,20 @@ public final class Interpreter implements ExecutionEngine {
                     case STX_DW: { long a = reg[dst(insn)] + off(insn); int r = ctx.check(a, 8, true); ctx.seg[r].set(U64, ctx.base[r] + (int) a, reg[src(insn)]); break; }
                     // ---------------- atomics
                     case A32_ADD, A32_OR, A32_AND, A32_XOR, A32_FADD, A32_FOR, A32_FAND, A32_FXOR, A32_XCHG, A32_CMPXCHG:
-                        atomic32(ctx, reg, insn, uops[pc] - A32_ADD);
+                        atomic32(ctx, reg, insn, ((int) insn & 0xff) - A32_ADD);
                         break;
                     case A64_ADD, A64_OR, A64_AND, A64_XOR, A64_FADD, A64_FOR, A64_FAND, A64_FXOR, A64_XCHG, A64_CMPXCHG:
-                        atomic64(ctx, reg, insn, uops[pc] - A64_ADD);
+                        atomic64(ctx, reg, insn, ((int) insn & 0xff) - A64_ADD);
                         break;
                     case LDACQ_B, LDACQ_H, LDACQ_W, LDACQ_DW: {
-                        int size = 1 << (uops[pc] - LDACQ_B);
+                        int size = 1 << (((int) insn & 0xff) - LDACQ_B);
                         long v = ctx.load(reg[src(insn)] + off(insn), size);
                         VarHandle.acquireFence();
                         reg[dst(insn)] = v;
                         break;
                     }
                     case STREL_B, STREL_H, STREL_W, STREL_DW: {
-                        int size = 1 << (uops[pc] - STREL_B);
+                        int size = 1 << (((int) insn & 0xff) - STREL_B);
                         VarHandle.releaseFence();
                         ctx.store(reg[dst(insn)] + off(insn), size, reg[src(insn)]);
                         break;
@@ -241,14 +269,13 @@ public final class Interpreter implements ExecutionEngine {
                 pc++;
             }
         } catch (VmFault f) {
+            ctx.remaining = Math.max(budget, 0);
             throw f.at(p.name, pc, p.sourceLines.lineFor(pc));
         } catch (RuntimeException | StackOverflowError e) {
             String what = pc >= 0 && pc < uops.length && uops[pc] == CALL_NATIVE
                     ? p.nativeNames[pc] + " failed: " + e : "internal error: " + e;
             throw VmFault.wrap(uops[pc] == CALL_NATIVE ? VmFault.Kind.HELPER : VmFault.Kind.INTERNAL, what, e)
                     .at(p.name, pc, p.sourceLines.lineFor(pc));
-        } finally {
-            ctx.end(mark);
         }
     }
 

@@ -19,7 +19,9 @@ public final class StandardHelpers {
 
     public static final int MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, KTIME_GET_NS = 5,
             TRACE_PRINTK = 6, GET_PRANDOM_U32 = 7, GET_SMP_PROCESSOR_ID = 8, PROBE_READ_KERNEL = 113,
-            KTIME_GET_BOOT_NS = 125, MAP_LOOKUP_PERCPU_ELEM = 195;
+            KTIME_GET_BOOT_NS = 125, LOOP = 181, MAP_LOOKUP_PERCPU_ELEM = 195;
+    /** bpf_loop's limit on iterations (BPF_MAX_LOOPS). */
+    public static final long MAX_LOOPS = 1 << 23;
 
     static void registerAll(FunctionRegistry r) {
         r.registerHelper(MAP_LOOKUP_ELEM, "bpf_map_lookup_elem", StandardHelpers::mapLookup);
@@ -32,19 +34,28 @@ public final class StandardHelpers {
         r.registerHelper(GET_SMP_PROCESSOR_ID, "bpf_get_smp_processor_id", (c, a, b, d, e, f) -> c.cpu());
         r.registerHelper(PROBE_READ_KERNEL, "bpf_probe_read_kernel", StandardHelpers::probeRead);
         r.registerHelper(KTIME_GET_BOOT_NS, "bpf_ktime_get_boot_ns", (c, a, b, d, e, f) -> bootNs());
+        r.registerHelper(LOOP, "bpf_loop", StandardHelpers::loop);
         r.registerHelper(MAP_LOOKUP_PERCPU_ELEM, "bpf_map_lookup_percpu_elem", StandardHelpers::mapLookupPercpu);
     }
 
     static long mapLookup(VmContext c, long mapPtr, long key, long r3, long r4, long r5) throws VmFault {
         VmMap m = c.map(mapPtr);
-        return lookupOn(c, m, key, c.cpu());
+        return lookupOn(c, m, key, cpuOf(c, m));
+    }
+
+    private static int cpuOf(VmContext c, VmMap m) throws VmFault {
+        if (!m.perCpu()) return 0;
+        int cpu = c.cpu();
+        if (cpu < 0 || cpu >= m.cpus())
+            throw VmFault.helper("the context's cpu " + cpu + " is outside per-cpu map " + m.name() + " (" + m.cpus() + " cpus)");
+        return cpu;
     }
 
     private static long lookupOn(VmContext c, VmMap m, long key, int cpu) throws VmFault {
         int ks = m.def().keySize();
         MemorySegment s = c.segmentOf(key, ks, false);
         int slot = m.findSlot(s, c.offsetOf(key));
-        return slot < 0 ? 0 : c.mapValuePointer(m, slot, m.perCpu() ? cpu : 0);
+        return slot < 0 ? 0 : c.mapValuePointer(m, slot, cpu);
     }
 
     static long mapLookupPercpu(VmContext c, long mapPtr, long key, long cpu, long r4, long r5) throws VmFault {
@@ -60,7 +71,7 @@ public final class StandardHelpers {
         long ko = c.offsetOf(key);
         MemorySegment vs = c.segmentOf(value, m.def().valueSize(), false);
         long vo = c.offsetOf(value);
-        return m.updateFromVm(ks, ko, vs, vo, flags, m.perCpu() ? c.cpu() : 0);
+        return m.updateFromVm(ks, ko, vs, vo, flags, cpuOf(c, m));
     }
 
     static long mapDelete(VmContext c, long mapPtr, long key, long r3, long r4, long r5) throws VmFault {
@@ -82,6 +93,17 @@ public final class StandardHelpers {
         }
         MemorySegment.copy(s, 0, d, 0, size);
         return 0;
+    }
+
+    /** bpf_loop(nr, callback, ctx, flags): callback(i, ctx) for i &lt; nr until it returns non-zero; returns the count. */
+    static long loop(VmContext c, long nr, long fn, long cbCtx, long flags, long r5) throws VmFault {
+        if (flags != 0) return -Errno.EINVAL;
+        if (Long.compareUnsigned(nr, MAX_LOOPS) > 0) return -Errno.E2BIG;
+        long i = 0;
+        for (; i < nr; i++) {
+            if (c.callFunction(fn, i, cbCtx, 0, 0, 0) != 0) return i + 1;
+        }
+        return i;
     }
 
     /** CLOCK_BOOTTIME: CLOCK_MONOTONIC plus time spent suspended, from clock_gettime(2). */

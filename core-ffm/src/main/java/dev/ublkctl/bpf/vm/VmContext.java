@@ -58,6 +58,39 @@ public final class VmContext {
 
     VmProgram installed;
     VmProgram program;
+    /** Run state shared with helpers: instructions left, current frame, the engine for callbacks. */
+    long remaining;
+    int depth;
+    CallbackRunner callbacks;
+
+    /** How an engine runs a BPF callback function for a helper such as bpf_loop. */
+    public interface CallbackRunner {
+        long runCallback(VmProgram p, VmContext ctx, int pc, int depth, long r1, long r2, long r3, long r4, long r5) throws VmFault;
+    }
+
+    static final int FUNC_PTR_BASE = 0x7e000000;
+
+    static long funcPointer(int pc) { return ((long) FUNC_PTR_BASE << 32) | pc; }
+
+    /**
+     * Calls the BPF function at {@code funcPointer} (from {@code ld_imm64} src 4) of the running program as a
+     * new frame, on this run's instruction budget, and returns its r0 (for helpers such as bpf_loop).
+     */
+    public long callFunction(long funcPointer, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        int pc = (int) funcPointer;
+        if ((int) (funcPointer >>> 32) != FUNC_PTR_BASE || program == null || pc < 0 || pc >= program.length()
+                || !program.isFunctionStart(pc))
+            throw VmFault.helper(String.format("0x%x is not a function of program %s", funcPointer,
+                    program == null ? "?" : program.name()));
+        if (depth + 1 >= MAX_FRAMES)
+            throw VmFault.of(VmFault.Kind.CALL_DEPTH, "callback call depth exceeds " + MAX_FRAMES + " frames");
+        int saveDepth = depth;
+        try {
+            return callbacks.runCallback(program, this, pc, depth + 1, r1, r2, r3, r4, r5);
+        } finally {
+            depth = saveDepth;
+        }
+    }
     private int cpu;
     private long budget = DEFAULT_BUDGET;
 
@@ -148,11 +181,18 @@ public final class VmContext {
 
     /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
     public long mapValuePointer(VmMap map, int slot, int cpu) {
+        if (slot < 0 || slot >= map.def().maxEntries() || cpu < 0 || cpu >= map.cpus())
+            throw new IllegalArgumentException("slot " + slot + " / cpu " + cpu + " outside map " + map.name());
         int key = slot * map.cpus() + cpu;
-        int h = (System.identityHashCode(map) * 31 + key) & (CACHE - 1);
+        int h = (map.uid * 0x9e3779b1 + key * 31) >>> 26;   // top 6 bits: CACHE == 64
         if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
         int rid = newRegion();
-        setRegion(rid, map.storage(), map.valueOffset(slot, cpu), map.def().valueSize(), true, map);
+        // map storage is a long[] segment and values start 8-byte aligned: hardware atomics always work
+        seg[rid] = map.storage();
+        base[rid] = map.valueOffset(slot, cpu);
+        len[rid] = map.def().valueSize();
+        flags[rid] = (byte) ((map.programWritable() ? WRITABLE : 0) | ATOMIC_OK);
+        owner[rid] = map;
         cacheGen[h] = gen;
         cacheMap[h] = map;
         cacheKey[h] = key;
@@ -180,7 +220,7 @@ public final class VmContext {
             int n = p.staticSeg.length;
             for (int i = 0; i < MAX_STATIC; i++) {
                 if (i < n && p.staticSeg[i] != null)
-                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], true, p.maps[i]);
+                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
                 else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
             }
             installed = p;
@@ -196,6 +236,41 @@ public final class VmContext {
             count = mark;
         }
     }
+
+    // ------------------------------------------------------------------ engine SPI
+    // For execution engines outside this package (a JIT): the same run protocol the Interpreter follows.
+
+    /** Starts a run of {@code p}: installs its global-data regions; returns the mark for {@link #endRun}. */
+    public int beginRun(VmProgram p, CallbackRunner runner) {
+        int mark = begin(p);
+        remaining = budget;
+        callbacks = runner;
+        return mark;
+    }
+
+    /** Ends a run: drops the regions created during it. */
+    public void endRun(int mark) { end(mark); }
+
+    /**
+     * Instructions the last run executed (callbacks included). For a run that faulted inside a callback
+     * the callback's own instructions may be missing from the count.
+     */
+    public long lastRunInstructions() { return budget - remaining; }
+
+    /** Instructions left in this run; engines store theirs before helper calls and reload after. */
+    public long remainingBudget() { return remaining; }
+    public void setRemainingBudget(long n) { remaining = n; }
+    /** The frame a helper is called from (engines set it before helper calls, for callbacks). */
+    public void setCallDepth(int d) { depth = d; }
+
+    /** Region id of {@code [addr, addr+size)} after bounds and permission checks (the hot path of loads and stores). */
+    public int checkAccess(long addr, int size, boolean write) throws VmFault { return check(addr, size, write); }
+    /** Segment of region {@code rid} (valid after {@link #checkAccess}). */
+    public MemorySegment regionSegment(int rid) { return seg[rid]; }
+    /** Offset of region {@code rid}'s first byte in its segment. */
+    public long regionBase(int rid) { return base[rid]; }
+    /** Whether region {@code rid} takes hardware atomics (else serialize RMW operations). */
+    public boolean regionAtomic(int rid) { return (flags[rid] & ATOMIC_OK) != 0; }
 
     // ------------------------------------------------------------------ checked access
 

@@ -24,6 +24,8 @@ public final class VmProgram {
     final long[] code;
     /** Predecoded operation per slot ({@link Uop}), sentinel {@link Uop#END_OF_PROGRAM} at the end. */
     final int[] uops;
+    /** The raw slot with its opcode byte replaced by the uop: one load per dispatch. */
+    final long[] ops;
     /** Absolute target slot of jumps and local calls; -1 elsewhere. */
     final int[] targets;
     /** Resolved 64-bit immediates of ld_imm64 (map pointers and value addresses included), by slot. */
@@ -36,6 +38,8 @@ public final class VmProgram {
     final long[] staticBase;
     final int[] staticLen;
     final List<String> kfuncNames;
+    /** Targets of ld_imm64 src 4: what callbacks may enter. */
+    final boolean[] functionStarts;
     final SourceLines sourceLines;
 
     private VmProgram(Builder b, long[] slots) throws VmFault {
@@ -63,6 +67,7 @@ public final class VmProgram {
 
         boolean[] start = new boolean[n];
         List<int[]> jumps = new ArrayList<>();   // {slot, target}
+        List<int[]> funcRefs = new ArrayList<>();
         for (int i = 0; i < n; ) {
             Instruction insn = Decoder.decode(slots, i);
             start[i] = true;
@@ -101,6 +106,10 @@ public final class VmProgram {
                             checkMap(i, l.mapIndex());
                             yield VmContext.mapPointer(l.mapIndex());
                         }
+                        case FUNC -> {
+                            funcRefs.add(new int[]{i, i + 1 + l.funcOffset()});
+                            yield 0;   // set below, once the target is checked
+                        }
                         case MAP_VALUE -> {
                             int m = l.mapIndex();
                             checkMap(i, m);
@@ -120,11 +129,20 @@ public final class VmProgram {
             }
             i += insn.slots();
         }
+        ops = new long[n + 1];
+        for (int i = 0; i <= n; i++) ops[i] = (code[i] & ~0xffL) | uops[i];
         for (int[] j : jumps) {
             int t = j[1];
             if (t < 0 || t >= n) throw fault(j[0], "jump target " + t + " is outside the program (0.." + (n - 1) + ")");
             if (!start[t]) throw fault(j[0], "jump target " + t + " is inside a 64-bit immediate load");
             targets[j[0]] = t;
+        }
+        functionStarts = new boolean[n];
+        for (int[] f : funcRefs) {
+            int t = f[1];
+            if (t < 0 || t >= n || !start[t]) throw fault(f[0], "function address " + t + " is not an instruction of the program");
+            functionStarts[t] = true;
+            imm64[f[0]] = VmContext.funcPointer(t);
         }
     }
 
@@ -151,6 +169,8 @@ public final class VmProgram {
     }
 
     public String name() { return name; }
+    /** Whether {@code pc} is a function the program takes the address of (a valid callback). */
+    public boolean isFunctionStart(int pc) { return pc >= 0 && pc < functionStarts.length && functionStarts[pc]; }
     /** Number of 8-byte slots. */
     public int length() { return code.length - 1; }
     /** The raw slots (a copy). */

@@ -40,28 +40,29 @@ final class EmulatedBlockDevice implements BlockDevice {
 
     private int maxIo() { return Math.min(info.maxIoBufBytes(), params.maxSectors() << 9); }
 
-    /** Why a request is refused (as a negative errno with a message), or null if it is fine. */
-    private String check(IoOp op, long offset, long length, MemorySegment buf, int[] errno) {
-        if (op == null) { errno[0] = Errno.EOPNOTSUPP; return "unsupported op"; }
-        if (dev.state != EmulatedDriver.State.LIVE) { errno[0] = Errno.ENODEV; return "device " + info.devId() + " is " + dev.state.name().toLowerCase(); }
-        if (op == IoOp.FLUSH) return null;
-        if ((op == IoOp.DISCARD || op == IoOp.WRITE_ZEROES || op == IoOp.WRITE_SAME) && !params.discard()) {
-            errno[0] = Errno.EOPNOTSUPP; return "device does not support " + op;
-        }
-        if (offset < 0 || length <= 0 || offset % lbs != 0 || length % lbs != 0) {
-            errno[0] = Errno.EINVAL;
+    /** 0 if the request is acceptable, else the positive errno the block layer would fail it with. */
+    private int check(IoOp op, long offset, long length, MemorySegment buf) {
+        if (op == null) return Errno.EOPNOTSUPP;
+        if (dev.state != EmulatedDriver.State.LIVE) return Errno.ENODEV;
+        if (op == IoOp.FLUSH) return 0;
+        if ((op == IoOp.DISCARD || op == IoOp.WRITE_ZEROES || op == IoOp.WRITE_SAME) && !params.discard()) return Errno.EOPNOTSUPP;
+        if (offset < 0 || length <= 0 || offset % lbs != 0 || length % lbs != 0) return Errno.EINVAL;
+        if (offset + length > size || offset + length < 0) return Errno.EIO;
+        if (op.hasData() && (buf == null || buf.byteSize() < length)) return Errno.EINVAL;
+        if (op.hasData() && !dev.queues[0].accessible(buf)) return Errno.EINVAL;
+        return 0;
+    }
+
+    /** Why {@link #check} refused a request (only built when reporting it). */
+    private String why(int errno, IoOp op, long offset, long length, MemorySegment buf) {
+        if (op == null) return "unsupported op";
+        if (errno == Errno.ENODEV) return "device " + info.devId() + " is " + dev.state.name().toLowerCase();
+        if (errno == Errno.EOPNOTSUPP) return "device does not support " + op;
+        if (errno == Errno.EIO) return "past the end of the device (size " + size + ")";
+        if (offset < 0 || length <= 0 || offset % lbs != 0 || length % lbs != 0)
             return "offset and length must be positive multiples of the logical block size " + lbs;
-        }
-        if (offset + length > size || offset + length < 0) {
-            errno[0] = Errno.EIO; return "past the end of the device (size " + size + ")";
-        }
-        if (op.hasData() && (buf == null || buf.byteSize() < length)) {
-            errno[0] = Errno.EINVAL; return "buffer smaller than the length";
-        }
-        if (op.hasData() && !dev.queues[0].accessible(buf)) {
-            errno[0] = Errno.EINVAL; return "buffer belongs to a confined arena; use a shared, auto or global arena or a heap segment";
-        }
-        return null;
+        if (buf == null || buf.byteSize() < length) return "buffer smaller than the length";
+        return "buffer belongs to a confined arena; use a shared, auto or global arena or a heap segment";
     }
 
     private int queueFor(int queue) {
@@ -74,8 +75,8 @@ final class EmulatedBlockDevice implements BlockDevice {
     @Override
     public int submit(int queue, IoOp op, long offset, int length, MemorySegment buf, IoCallback cb, long cookie, boolean block)
             throws InterruptedException {
-        int[] errno = new int[1];
-        if (check(op, offset, op == IoOp.FLUSH ? 0 : length, buf, errno) != null) return -errno[0];
+        int errno = check(op, offset, op == IoOp.FLUSH ? 0 : length, buf);
+        if (errno != 0) return -errno;
         return submitChecked(queueFor(queue), op, offset, op == IoOp.FLUSH ? 0 : length, buf, cb, cookie, block);
     }
 
@@ -143,10 +144,9 @@ final class EmulatedBlockDevice implements BlockDevice {
 
     private CompletableFuture<Integer> async(IoOp op, long offset, long length, MemorySegment buf) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
-        int[] errno = new int[1];
-        String why = check(op, offset, length, buf, errno);
-        if (why != null) {
-            f.completeExceptionally(new BlockIoException(op, offset, length, errno[0], why));
+        int errno = check(op, offset, length, buf);
+        if (errno != 0) {
+            f.completeExceptionally(new BlockIoException(op, offset, length, errno, why(errno, op, offset, length, buf)));
             return f;
         }
         IoCallback cb = (c, res) -> {

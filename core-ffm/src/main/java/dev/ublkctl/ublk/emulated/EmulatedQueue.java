@@ -41,6 +41,9 @@ final class EmulatedQueue implements UblkQueue {
     private static final long WAKE_UD = 0x7eed_0000_0000_0001L;
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
+    /** Spin iterations before sleeping (0 turns spinning off: -Dublkctl.emulated.spin=0). */
+    static final int SPIN = Integer.getInteger("ublkctl.emulated.spin", 200);
+
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
     private final int qid, depth, maxIo;
@@ -74,6 +77,12 @@ final class EmulatedQueue implements UblkQueue {
     private volatile Thread servingThread;
     private volatile boolean sealed;
     private boolean wakeArmed;
+    /** CQE router, allocated once (the handler it forwards to is set per call). */
+    private Handler reapTo;
+    private final IoUring.CompletionHandler reaper = (ud, res, fl) -> {
+        if (ud == WAKE_UD) wakeArmed = false;
+        else reapTo.onServerCompletion(ud, res, fl);
+    };
     private volatile boolean closed;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
@@ -191,16 +200,17 @@ final class EmulatedQueue implements UblkQueue {
         while (true) {
             int n = sealed ? failAll() : deliver(h);
             ring.submit();
-            n += ring.reap((ud, res, fl) -> {
-                if (ud == WAKE_UD) wakeArmed = false;
-                else h.onServerCompletion(ud, res, fl);
-            });
+            reapTo = h;
+            n += ring.reap(reaper);
             if (!wakeArmed) armWake();
             if (sealed) {
                 failAll();
                 if (!h.serverBusy()) return false;
             }
             if (n > 0 || !wait) return true;
+            // a short spin catches the next submission without the eventfd/io_uring_enter round trip
+            for (int i = 0; i < SPIN && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
+            if (pendingHead.get() != -1 || ring.cqReady() > 0) continue;
             SLEEPING.setVolatile(this, 1);
             if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
             SLEEPING.setVolatile(this, 0);

@@ -116,10 +116,18 @@ public final class KernelDevice implements AutoCloseable {
         started = true;
     }
 
-    /** STOP_DEV: the block device disappears and the queues' tags are aborted. */
+    /**
+     * STOP_DEV: the block device disappears and the queues' tags are aborted. A device that
+     * was never started has no disk to remove and its fetches are not aborted: its queues are
+     * told to end instead.
+     */
     public void stop() {
+        boolean wasStarted = started;
         ctl.stopDev(id());
         started = false;
+        if (!wasStarted) {
+            for (KernelQueue q : queues) if (!q.isClosed()) q.abandon();
+        }
     }
 
     public boolean started() { return started; }

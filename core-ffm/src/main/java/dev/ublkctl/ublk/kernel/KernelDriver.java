@@ -31,6 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class KernelDriver implements UblkDriver {
     private final UblkControl ctl;
     private final Map<Integer, KernelDevice> devices = new ConcurrentHashMap<>();
+    private final Map<Integer, DeviceParams> params = new ConcurrentHashMap<>();
+    private final Map<Integer, KernelBlockDevice> blocks = new ConcurrentHashMap<>();
 
     private KernelDriver(UblkControl ctl) { this.ctl = ctl; }
 
@@ -67,6 +69,7 @@ public final class KernelDriver implements UblkDriver {
                     UblkParams.MAX_DISCARD_SECTORS, 1));
         }
         dev(devId).setParams(up);
+        params.put(devId, p);
     }
 
     @Override
@@ -75,11 +78,25 @@ public final class KernelDriver implements UblkDriver {
     @Override
     public void startDevice(int devId) { dev(devId).start(); }
 
+    /** STOP_DEV, then closes this process's handle on {@code /dev/ublkbN} (its pending I/O fails). */
     @Override
-    public void stopDevice(int devId) { dev(devId).stop(); }
+    public void stopDevice(int devId) {
+        try {
+            dev(devId).stop();
+        } finally {
+            closeBlock(devId);
+        }
+    }
+
+    private void closeBlock(int devId) {
+        KernelBlockDevice b = blocks.remove(devId);
+        if (b != null) b.close();
+    }
 
     @Override
     public void deleteDevice(int devId) {
+        closeBlock(devId);
+        params.remove(devId);
         KernelDevice d = devices.get(devId);
         if (d != null) {
             d.delete();
@@ -150,11 +167,23 @@ public final class KernelDriver implements UblkDriver {
     public List<Integer> deviceIds() { return UblkControl.deviceIds(); }
 
     /**
-     * Empty: I/O to a kernel device goes through {@code /dev/ublkbN} ({@link KernelDevice#blockDevPath()}),
-     * which any program (fio, mkfs, dd) can open.
+     * In-process I/O on a started device through its {@code /dev/ublkbN} (O_DIRECT, io_uring),
+     * opened on first use and closed by {@link #stopDevice}. Empty while the device is not live
+     * or was not added by this driver.
      */
     @Override
-    public Optional<BlockDevice> blockDevice(int devId) { return Optional.empty(); }
+    public synchronized Optional<BlockDevice> blockDevice(int devId) {
+        KernelDevice d = devices.get(devId);
+        DeviceParams p = params.get(devId);
+        if (d == null || p == null || !d.started()) return Optional.empty();
+        KernelBlockDevice b = blocks.get(devId);
+        if (b == null) {
+            b = new KernelBlockDevice(d.blockDevPath(), p.sizeBytes(), p.logicalBlockSize(), d.info().nrHwQueues(),
+                    d.info().queueDepth(), d.info().maxIoBufBytes());
+            blocks.put(devId, b);
+        }
+        return Optional.of(b);
+    }
 
     /** The path of a device's block node. */
     public String blockDevPath(int devId) { return "/dev/ublkb" + devId; }
@@ -171,6 +200,7 @@ public final class KernelDriver implements UblkDriver {
         RuntimeException first = null;
         for (KernelDevice d : List.copyOf(devices.values())) {
             try {
+                closeBlock(d.id());
                 d.close();
             } catch (RuntimeException e) {
                 if (first == null) first = e; else first.addSuppressed(e);

@@ -55,7 +55,10 @@ public final class KernelQueue implements UblkQueue {
     private int retired;
     private int lastError;
     private String lastErrorText;
-    private boolean closed;
+    private volatile boolean closed;
+    /** Set when the device is given up without ever being started: no abort will come. */
+    private volatile boolean abandoned;
+    private final Object wakeLock = new Object();
 
     private KernelQueue(int cdevFd, DevInfo info, int qid, boolean ioctlEncode) {
         if (qid < 0 || qid >= info.nrHwQueues())
@@ -151,12 +154,22 @@ public final class KernelQueue implements UblkQueue {
     @Override
     public boolean processEvents(Handler h, boolean wait) {
         checkOwner();
-        if (aborted() && !h.serverBusy()) return false;
+        if ((aborted() || abandoned) && !h.serverBusy()) return false;
         boolean block = wait && ring.cqReady() == 0;
         ring.submitAndWait(block ? 1 : 0);
         ring.reap((ud, res, flags) -> complete(h, ud, res, flags));
         if (ring.pending() > 0) ring.submit();
-        return !(aborted() && !h.serverBusy());
+        return !((aborted() || abandoned) && !h.serverBusy());
+    }
+
+    /**
+     * Ends the serving loop of a queue whose device never started (STOP_DEV aborts nothing
+     * then): {@link #processEvents} returns false and {@link #close()} lets the kernel cancel
+     * the armed fetches. Any thread.
+     */
+    public void abandon() {
+        abandoned = true;
+        wake();
     }
 
     private void complete(Handler h, long ud, int res, int flags) {
@@ -222,10 +235,14 @@ public final class KernelQueue implements UblkQueue {
     /** Makes a blocked {@link #processEvents} return soon; safe from any thread. */
     @Override
     public void wake() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment one = a.allocate(8, 8);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.write(wakeFd, one, 8);
+        // under the lock: close() must not free the eventfd (whose number could be reused) meanwhile
+        synchronized (wakeLock) {
+            if (closed) return;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment one = a.allocate(8, 8);
+                one.set(ValueLayout.JAVA_LONG, 0, 1L);
+                Libc.write(wakeFd, one, 8);
+            }
         }
     }
 
@@ -244,11 +261,13 @@ public final class KernelQueue implements UblkQueue {
      */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        synchronized (wakeLock) {
+            if (closed) return;
+            closed = true;
+            Libc.close(wakeFd);
+        }
         ring.close();
         Libc.munmap(descs);
-        Libc.close(wakeFd);
         arena.close();
     }
 

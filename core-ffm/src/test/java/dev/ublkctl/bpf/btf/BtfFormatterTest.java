@@ -87,6 +87,23 @@ class BtfFormatterTest {
     }
 
     @Test
+    void entriesLikeBpftoolMapDump() {
+        BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("null"), "null");
+        BtfFormatter f = new BtfFormatter(obj.btf());
+        MapSpec bounce = obj.map("bounce").orElseThrow();
+        byte[] key = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong((3L << 32) | (1 << 16) | 7).array();
+        byte[] value = {1, 0, 0, 0};
+        assertEquals("{\"key\":12884967431,\"value\":1}", f.entry(bounce.keyTypeId(), key, bounce.valueTypeId(), value).toString());
+        // no type, or a size mismatch: raw bytes as bpftool prints them
+        assertEquals("{\"key\":[\"0x07\",\"0x00\"],\"value\":1}", f.entry(0, new byte[] {7, 0}, bounce.valueTypeId(), value).toString());
+        assertEquals("[\"0x01\",\"0x00\",\"0x00\",\"0x00\",\"0x02\"]", f.formatOrHex(bounce.valueTypeId(), new byte[] {1, 0, 0, 0, 2}).toString());
+        JsonNode per = f.perCpuEntry(bounce.keyTypeId(), key, bounce.valueTypeId(), new byte[] {5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0}, 4, 8);
+        assertEquals(2, per.get("values").size());
+        assertEquals(1, per.get("values").get(1).get("cpu").asInt());
+        assertEquals(6, per.get("values").get(1).get("value").asInt());
+    }
+
+    @Test
     void shortBufferIsAClearError() {
         BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("null"), "null");
         MapSpec qstats = obj.map("qstats").orElseThrow();

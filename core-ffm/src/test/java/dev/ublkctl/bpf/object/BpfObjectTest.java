@@ -99,6 +99,23 @@ class BpfObjectTest {
     }
 
     @Test
+    void bundledProgramsFromTheClassPath() throws Exception {
+        java.nio.file.Path classes = java.nio.file.Path.of("..", "bpf-objects", "target", "classes").toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isRegularFile(classes.resolve("bpf/null.o"))) {
+            System.out.println("SKIP: " + classes + "/bpf/null.o not built (mvn -pl bpf-objects package)");
+            org.junit.jupiter.api.Assumptions.abort("bpf-objects not built");
+        }
+        try (var loader = new java.net.URLClassLoader(new java.net.URL[] {classes.toUri().toURL()}, null)) {
+            BpfObject obj = BpfObject.bundled("null", loader).orElseThrow();
+            assertEquals("null", obj.name());
+            assertEquals(3, obj.structOps().size());
+            assertEquals(ProgramType.XDP, BpfObject.bundled("test/xdp", loader).orElseThrow().program("xdp_filter").orElseThrow().type());
+            assertTrue(BpfObject.bundled("nonexistent", loader).isEmpty());
+            assertThrows(IllegalArgumentException.class, () -> BpfObject.bundled("../secret", loader));
+        }
+    }
+
+    @Test
     void globalDataRelocationsPointAtTheVariable() {
         BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("null"), "null");
         int bss = obj.mapIndex(".bss"), rodata = obj.mapIndex(".rodata");

@@ -95,6 +95,16 @@ class MalformedObjectTest {
     }
 
     @Test
+    void staticProgramsAreRefusedAsLibbpfDoes() {
+        assertObjectError(BpfObjects.compile("staticprog", """
+                #include "ublk_bpf.h"
+                SEC("xdp") static int hidden(struct xdp_md *ctx) { return XDP_PASS; }
+                SEC("xdp") int visible(struct xdp_md *ctx) { return hidden(ctx); }
+                char LICENSE[] SEC("license") = "GPL";
+                """), "program hidden in section 'xdp' is static");
+    }
+
+    @Test
     void unknownSectionAndMapType() {
         assertObjectError(BpfObjects.compile("kprobe", """
                 #include "ublk_bpf.h"

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * fails with the seed that reproduces it.
  */
 class ObjectFuzzTest {
-    private static final int ROUNDS = 4000;
+    private static final int ROUNDS = 2000;
 
     @Test
     void mutatedObjectsFailOnlyWithLoaderExceptions() {

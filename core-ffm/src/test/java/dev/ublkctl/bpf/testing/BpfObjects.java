@@ -48,9 +48,9 @@ public final class BpfObjects {
      */
     public static synchronized Path bundled(String name) {
         Path built = MODULE.resolve("target/classes/bpf/" + name + ".o");
-        if (Files.isRegularFile(built)) return built;
         String src = name.startsWith("test/") ? "src/test-progs/" + name.substring(5) : "src/progs/" + name;
         Path source = MODULE.resolve(src + ".c");
+        if (Files.isRegularFile(built) && upToDate(built, source)) return built;
         if (!Files.isRegularFile(source)) {
             System.out.println("SKIP: neither " + built + " nor " + source + " exists");
             Assumptions.abort("neither " + built + " nor " + source + " exists");
@@ -62,6 +62,21 @@ public final class BpfObjects {
             return out;
         } catch (IOException e) {
             throw new AssertionError("compiling " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The built object is newer than its source and the headers (else it is rebuilt here). */
+    private static boolean upToDate(Path built, Path source) {
+        try {
+            var t = Files.getLastModifiedTime(built);
+            if (Files.isRegularFile(source) && Files.getLastModifiedTime(source).compareTo(t) > 0) return false;
+            try (var headers = Files.list(INCLUDE)) {
+                for (Path h : (Iterable<Path>) headers::iterator)
+                    if (h.toString().endsWith(".h") && Files.getLastModifiedTime(h).compareTo(t) > 0) return false;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -358,6 +358,7 @@ class InterpreterTest {
         VmProgram three = VmProgram.builder("three", new Asm().mov64(R0, 1).add64(R0, 1).exit().bytes()).prepare();
         ctx.setBudget(3);
         assertEquals(2, VM.run(three, ctx, 0, 0, 0, 0, 0));
+        assertEquals(3, ctx.lastRunInstructions());
         ctx.setBudget(2);
         assertThrows(VmFault.class, () -> VM.run(three, ctx, 0, 0, 0, 0, 0));
     }
@@ -522,6 +523,8 @@ class InterpreterTest {
         byte[] all = m.lookup(le32(1));
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         for (int cpu = 0; cpu < 4; cpu++) assertEquals(cpu + 1, b.getLong(cpu * 8));
+        VmFault f = assertThrows(VmFault.class, () -> VM.run(p, new VmContext(4), 1, 1, 0, 0, 0));
+        assertTrue(f.getMessage().contains("cpu 4 is outside per-cpu map counters"), f.getMessage());
     }
 
     @Test

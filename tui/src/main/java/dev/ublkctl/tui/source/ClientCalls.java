@@ -3,12 +3,11 @@ package dev.ublkctl.tui.source;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DaemonUnavailableException;
-import dev.ublkctl.daemon.DeviceRecord;
-import dev.ublkctl.daemon.Json;
 import dev.ublkctl.daemon.RunDir;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** {@link DaemonCalls} over the daemon's JSON-RPC client. */
 public final class ClientCalls implements DaemonCalls {
@@ -30,9 +29,10 @@ public final class ClientCalls implements DaemonCalls {
 
     @Override
     public List<JsonNode> devices() {
-        List<DeviceRecord> recs = guard(client::listDevices);
-        List<JsonNode> out = new ArrayList<>(recs.size());
-        for (DeviceRecord r : recs) out.add(Json.mapper().valueToTree(r));
+        // The records as JSON, as the daemon sent them (no round trip through DeviceRecord).
+        JsonNode arr = guard(() -> client.call("device.list", Map.of(), JsonNode.class));
+        List<JsonNode> out = new ArrayList<>(arr == null ? 0 : arr.size());
+        if (arr != null) arr.forEach(out::add);
         return out;
     }
 

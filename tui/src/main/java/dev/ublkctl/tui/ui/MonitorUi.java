@@ -56,6 +56,7 @@ public final class MonitorUi {
     public boolean checkResize() {
         TerminalSize s = screen.doResizeIfNecessary();
         if (s == null) return false;
+        renderer.invalidate();
         redraw(Screen.RefreshType.COMPLETE);
         return true;
     }

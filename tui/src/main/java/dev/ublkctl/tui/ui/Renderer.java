@@ -45,9 +45,33 @@ public final class Renderer {
         this.interactive = interactive;
     }
 
+    /** The grid copied to the screen last, to copy only what changed. */
+    private Painter previous;
+
+    /**
+     * Draws the frame onto {@code g}. Consecutive calls assume nothing else wrote to {@code g}
+     * in between (only changed cells are written); {@link #invalidate()} forces a full copy.
+     */
     public void draw(TextGraphics g, TerminalSize size, ViewState v, MonitorFrame f) {
-        Painter p = new Painter(g, size);
-        p.clear();
+        Painter p = new Painter(size.getColumns(), size.getRows());
+        paint(p, v, f);
+        p.copyTo(g, previous);
+        previous = p;
+    }
+
+    /** The next draw writes every cell (after a resize or a complete refresh). */
+    public void invalidate() { previous = null; }
+
+    /** Draws the frame as plain text lines of the given size. */
+    public List<String> text(int columns, int rows, ViewState v, MonitorFrame f) {
+        Painter p = new Painter(columns, rows);
+        paint(p, v, f);
+        List<String> out = new ArrayList<>();
+        for (int r = 0; r < rows; r++) out.add(p.line(r));
+        return out;
+    }
+
+    private void paint(Painter p, ViewState v, MonitorFrame f) {
         if (f == null) {
             p.bar(0, " ublkctl top  " + sourceName, Style.BAR);
             p.put(2, 2, "waiting for the first snapshot...", Style.DIM);
@@ -185,7 +209,7 @@ public final class Renderer {
         String s = " ublkctl top   " + what + "   " + state + " (" + sourceName + ")   every "
                 + String.format(Locale.ROOT, "%.1fs", intervalSec);
         if (!v.order.filter().isEmpty()) s += "   filter: " + v.order.filter();
-        p.bar(0, s, f.state() == SourceState.LOST ? new Style(Style.BAR.fg(), com.googlecode.lanterna.TextColor.ANSI.RED, true, false) : Style.BAR);
+        p.bar(0, s, f.state() == SourceState.LOST ? Style.BAR_ALERT : Style.BAR);
     }
 
     // ---- one device -----------------------------------------------------------------------
@@ -203,7 +227,7 @@ public final class Renderer {
                 + "   " + d.queues() + " queues x " + d.depth() + "   " + Units.bytes(d.size())
                 + "   program " + (d.program() == null ? "none" : d.program());
         p.bar(0, head, f.state() == SourceState.LOST || r.presence() == Presence.GONE
-                ? new Style(Style.BAR.fg(), com.googlecode.lanterna.TextColor.ANSI.RED, true, false) : Style.BAR);
+                ? Style.BAR_ALERT : Style.BAR);
         int y = 1;
         if (r.presence() == Presence.GONE) p.put(1, y, "this device was deleted; last known values", Style.BAD);
         else if (r.presence() == Presence.DAEMON_LOST) p.put(1, y, "its daemon stopped answering; last known values", Style.BAD);

@@ -1,0 +1,53 @@
+package dev.ublkctl.bpf.vm;
+
+import dev.ublkctl.bpf.maps.MapDef;
+import dev.ublkctl.bpf.maps.MapException;
+import dev.ublkctl.bpf.maps.VmMap;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.bpf.object.MapSpec;
+import dev.ublkctl.bpf.object.ProgramSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * From what the loader parsed ({@link BpfObject}) to what the VM runs: maps with their initial
+ * global data, and prepared programs with C line info for faults and listings. The loader's
+ * relocation conventions (map index in ld_imm64, kfunc index in kfunc calls) are the VM's.
+ */
+public final class VmLoader {
+    private VmLoader() {}
+
+    /** A VM map for {@code spec}; global data maps start with the section's bytes. */
+    public static VmMap createMap(MapSpec spec, int cpus) {
+        VmMap m = VmMap.create(new MapDef(spec.name(), spec.type(), spec.keySize(), spec.valueSize(),
+                spec.maxEntries(), spec.flags()), cpus);
+        byte[] init = spec.initialValue();
+        if (init != null) {
+            byte[] value = java.util.Arrays.copyOf(init, m.userValueSize());
+            try {
+                m.update(new byte[spec.keySize()], value, VmMap.BPF_ANY);
+            } catch (MapException e) {
+                throw new IllegalStateException("cannot initialise global data map " + spec.name() + ": " + e.getMessage(), e);
+            }
+        }
+        return m;
+    }
+
+    /** VM maps for all of the object's maps, in the object's order (the ld_imm64 indexes). */
+    public static List<VmMap> createMaps(BpfObject obj, int cpus) {
+        List<VmMap> maps = new ArrayList<>(obj.maps().size());
+        for (MapSpec s : obj.maps()) maps.add(createMap(s, cpus));
+        return maps;
+    }
+
+    /** Prepares {@code prog} against {@code maps} (from {@link #createMaps}) and {@code registry}. */
+    public static VmProgram prepare(ProgramSpec prog, List<VmMap> maps, FunctionRegistry registry) throws VmFault {
+        return VmProgram.builder(prog.name(), prog.insns())
+                .maps(maps)
+                .kfuncs(prog.kfuncs())
+                .registry(registry)
+                .sourceLines(i -> prog.lineAt(i).map(ProgramSpec.LineInfo::toString).orElse(null))
+                .prepare();
+    }
+}
