@@ -257,6 +257,15 @@ class CommandsEndToEndTest {
         var r = cli.run("stats", "-n", "42");
         assertEquals(ExitCode.NOT_FOUND, r.code(), r.err());
         assertEquals(List.of("ublkctl stats: no device 42"), r.errLines());
+        // backends this machine or build cannot run: 'not supported here'
+        var kbpf = cli.run("add", "-t", "null", "--backend", "kernel-bpf");
+        assertEquals(ExitCode.UNSUPPORTED, kbpf.code(), kbpf.err());
+        assertEquals(1, kbpf.errLines().size(), kbpf.err());
+        if (!Files.exists(Path.of("/dev/ublk-control"))) {
+            var k = cli.run("add", "-t", "null", "--backend", "kernel");
+            assertEquals(ExitCode.UNSUPPORTED, k.code(), k.err());
+            assertTrue(k.err().contains("no ublk driver"), k.err());
+        }
         var dbg = cli.run("stats", "-n", "42", "--debug");
         assertTrue(dbg.err().contains("\tat "), "--debug shows the stack trace");
         ok(cli.run("del", "-a"));
