@@ -93,6 +93,10 @@ public final class AddCmd extends Cmd {
     @Override
     protected int run() throws Exception {
         AddRequest req = request();
+        // refuse what cannot run here before starting a daemon for it (the daemon checks again)
+        if (req.backend().equals("kernel") && !Files.exists(Path.of("/dev/ublk-control"))) {
+            throw CliException.unsupported("backend kernel is not available: no ublk driver here (no /dev/ublk-control)");
+        }
         if (foreground) return runForeground(req);
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             DeviceRecord r = c.add(req);
