@@ -50,6 +50,8 @@ public final class VmContext {
     byte[] flags = new byte[seg.length];
     Object[] owner = new Object[seg.length];   // String name or VmMap, for fault messages
     int count = FIRST_USER;
+    /** Region of the 32-bit packet window, or 0. */
+    int packetRid;
 
     final long[] regs = new long[11];
     final int[] retPc = new int[MAX_FRAMES];
@@ -165,6 +167,26 @@ public final class VmContext {
         return addRegion(MemorySegment.ofArray(data), writable, name);
     }
 
+    /** Where the packet window starts: far above NULL and small scalars, which still fault. */
+    public static final int PACKET_BASE = 0x1000_0000;
+
+    /**
+     * Maps packet data at a 32-bit address, {@link #PACKET_BASE}, and returns it. Context structs
+     * such as {@code struct xdp_md} hold packet pointers in 32-bit fields that programs load with
+     * {@code LDX W} and then dereference, as the kernel's context rewriting allows; a full 64-bit
+     * region address would not survive that. At most one packet window exists per context.
+     */
+    public long addPacketRegion(MemorySegment segment, boolean writable, String name) {
+        if (segment.byteSize() > Integer.MAX_VALUE - PACKET_BASE)
+            throw new IllegalArgumentException("packet " + name + " is too large: " + segment.byteSize() + " bytes");
+        if (packetRid != 0) throw new IllegalStateException("a packet region is mapped already");
+        int rid = newRegion();
+        // base is shifted so that the common path's base[rid] + (int) addr lands on the packet's first byte
+        setRegion(rid, segment, -(long) PACKET_BASE, (int) segment.byteSize(), writable, name);
+        packetRid = rid;
+        return PACKET_BASE;
+    }
+
     /** Current end of the region table, to {@link #release} back to. */
     public int mark() { return count; }
 
@@ -172,6 +194,7 @@ public final class VmContext {
     public void release(int mark) {
         if (mark < FIRST_USER || mark > count) throw new IllegalArgumentException("bad region mark " + mark);
         for (int i = mark; i < count; i++) { seg[i] = null; owner[i] = null; }
+        if (packetRid >= mark) packetRid = 0;
         count = mark;
         gen++;
     }
@@ -233,6 +256,7 @@ public final class VmContext {
     void end(int mark) {
         if (count != mark) {
             for (int i = mark; i < count; i++) { seg[i] = null; owner[i] = null; }
+            if (packetRid >= mark) packetRid = 0;
             count = mark;
         }
     }
@@ -278,6 +302,10 @@ public final class VmContext {
     int check(long addr, int size, boolean write) throws VmFault {
         int rid = (int) (addr >>> 32);
         int off = (int) addr;
+        if (rid == 0 && packetRid != 0) {   // the 32-bit packet window (see addPacketRegion)
+            rid = packetRid;
+            off -= PACKET_BASE;
+        }
         if (rid > 0 && rid < count && off >= 0 && off <= len[rid] - size && (!write || (flags[rid] & WRITABLE) != 0))
             return rid;
         throw accessFault(addr, size, write);
@@ -348,7 +376,10 @@ public final class VmContext {
     }
 
     /** Offset of {@code addr} inside {@link #segmentOf}; call after segmentOf succeeded. */
-    public long offsetOf(long addr) { return base[(int) (addr >>> 32)] + (int) addr; }
+    public long offsetOf(long addr) {
+        int rid = (int) (addr >>> 32);
+        return base[rid == 0 ? packetRid : rid] + (int) addr;
+    }
 
     public byte[] read(long addr, int length) throws VmFault {
         byte[] out = new byte[length];
