@@ -54,7 +54,7 @@ public final class TopCommand extends Cmd {
             try {
                 Top.interactive(src, interval);
             } catch (IllegalStateException e) {
-                throw CliException.usage("ublkctl top: " + e.getMessage());
+                throw CliException.usage(e.getMessage());
             }
         }
         return ExitCode.OK;
