@@ -53,7 +53,7 @@ public final class IoUring implements AutoCloseable {
     public static IoUring create(Params p) { return new IoUring(p); }
 
     private IoUring(Params p) {
-        if (p.entries() <= 0 || Integer.bitCount(p.entries()) != 1 && p.entries() > 32768)
+        if (p.entries() <= 0 || p.entries() > 32768)  // the kernel rounds up to a power of two
             throw new IllegalArgumentException("io_uring entries must be 1..32768, got " + p.entries());
         MemorySegment params = arena.allocate(IO_URING_PARAMS);
         int setupFlags = p.flags();
