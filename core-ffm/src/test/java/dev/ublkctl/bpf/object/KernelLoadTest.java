@@ -1,6 +1,7 @@
 package dev.ublkctl.bpf.object;
 
 import dev.ublkctl.bpf.kernel.Bpf;
+import dev.ublkctl.bpf.kernel.KernelCollection;
 import dev.ublkctl.bpf.kernel.KernelMap;
 import dev.ublkctl.bpf.kernel.KernelProgram;
 import dev.ublkctl.bpf.testing.BpfObjects;
@@ -29,39 +30,21 @@ class KernelLoadTest {
     }
 
     /** The object's maps created in the kernel, global data initialised, and its program loaded. */
-    private record Loaded(List<KernelMap> maps, KernelProgram prog) implements AutoCloseable {
-        KernelMap map(BpfObject obj, String name) { return maps.get(obj.mapIndex(name)); }
+    private record Loaded(KernelCollection kc) implements AutoCloseable {
+        KernelMap map(BpfObject obj, String name) { return kc.map(obj.mapIndex(name)); }
+
+        KernelProgram prog() { return kc.program(); }
 
         @Override
-        public void close() {
-            prog.close();
-            maps.forEach(KernelMap::close);
-        }
+        public void close() { kc.close(); }
     }
 
     private static Loaded load(BpfObject obj, String program) {
-        List<KernelMap> maps = new ArrayList<>();
-        for (MapSpec m : obj.maps()) {
-            KernelMap km = Bpf.createMap(m.type(), m.name(), m.keySize(), m.valueSize(), m.maxEntries(), m.flags());
-            maps.add(km);
-            if (m.isGlobalData()) km.update(new byte[4], m.initialValue(), Bpf.BPF_ANY);
-        }
         ProgramSpec p = obj.program(program).orElseThrow();
         assertEquals(p.type() == ProgramType.SYSCALL, p.sleepable());
-        byte[] insns = p.insns();
-        ByteBuffer b = ByteBuffer.wrap(insns).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < p.insnCount(); i++) {
-            int src = (insns[i * 8 + 1] >> 4) & 0xf;
-            if ((insns[i * 8] & 0xff) == 0x18 && (src == ProgramSpec.PSEUDO_MAP_FD || src == ProgramSpec.PSEUDO_MAP_VALUE)) {
-                b.putInt(i * 8 + 4, maps.get(b.getInt(i * 8 + 4)).fd());
-                i++;
-            }
-        }
         try {
-            Bpf.ProgramLoad load = new Bpf.ProgramLoad(p.type(), insns, p.license(), p.name());
-            return new Loaded(maps, Bpf.loadProgram(p.sleepable() ? load.withFlags(Bpf.BPF_F_SLEEPABLE) : load));
+            return new Loaded(KernelCollection.load(obj, p));
         } catch (dev.ublkctl.bpf.kernel.BpfException e) {
-            maps.forEach(KernelMap::close);
             String log = e.verifierLog();
             throw new AssertionError(e.getMessage() + "\n" + log.substring(Math.max(0, log.length() - 4000)), e);
         }
