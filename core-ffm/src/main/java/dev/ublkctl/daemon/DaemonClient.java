@@ -173,13 +173,10 @@ public final class DaemonClient implements AutoCloseable {
         req.set("params", json.valueToTree(params == null ? Map.of() : params));
         Thread caller = Thread.currentThread();
         var timedOut = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread watchdog = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(timeout);
-                timedOut.set(true);
-                closeQuietly();
-            } catch (InterruptedException ignored) { }
-        });
+        java.util.concurrent.ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
+            timedOut.set(true);
+            closeQuietly();
+        }, timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         try {
             out.write((json.writeValueAsString(req) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -210,9 +207,25 @@ public final class DaemonClient implements AutoCloseable {
             if (closed) throw new RpcException(RpcException.CANCELLED, "cancelled");
             throw new DaemonUnavailableException("lost the daemon during " + method + ": " + e.getMessage());
         } finally {
-            watchdog.interrupt();
+            watchdog.cancel(false);
             if (caller.isInterrupted() && !closed) Thread.interrupted();
         }
+    }
+
+    /**
+     * One timer thread for every client's call timeouts: a monitor makes tens of calls a second,
+     * and a thread per call cost more than the calls.
+     */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = newWatchdog();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor newWatchdog() {
+        var t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "rpc-timeouts");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);  // cancelled timeouts leave the queue at once
+        return t;
     }
 
     private void closeQuietly() {
