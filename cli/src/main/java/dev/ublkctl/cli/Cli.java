@@ -22,7 +22,7 @@ public final class Cli {
     static {
         GROUPS.put("Devices", List.of("add", "del", "list", "stats", "bench", "verify"));
         GROUPS.put("BPF programs and maps", List.of("attach", "detach", "prog", "map"));
-        GROUPS.put("Interactive", List.of("shell", "top"));
+        GROUPS.put("Interactive", List.of("shell", "top", "demo"));
         GROUPS.put("This machine", List.of("features"));
     }
 
@@ -80,7 +80,7 @@ public final class Cli {
             }
         }
         if (ex instanceof RpcException r && r.code() == RpcException.CANCELLED) code = ExitCode.INTERRUPTED;
-        err.println("ublkctl " + cl.getCommandName() + ": " + msg);
+        err.println(cl.getCommandSpec().qualifiedName(" ") + ": " + msg);
         if (debug(cl)) ex.printStackTrace(err);
         err.flush();
         return code;

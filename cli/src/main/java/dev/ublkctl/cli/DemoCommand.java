@@ -50,7 +50,7 @@ public final class DemoCommand extends Cmd {
     double seconds;
 
     /** Light load: short bursts at low depth, rotating patterns, with pauses between them. */
-    static final double BURST_SEC = 0.4, PAUSE_MS = 600;
+    static final double BURST_SEC = 0.15, PAUSE_MS = 1000;
     static final String[][] LOAD = {{"randread", "4096"}, {"randwrite", "4096"}, {"randrw", "16384"}, {"read", "65536"}};
 
     private final List<Integer> created = new CopyOnWriteArrayList<>();
@@ -95,7 +95,9 @@ public final class DemoCommand extends Cmd {
             throw CliException.usage("unknown backend '" + backend + "' (auto, kernel-bpf, kernel, emulated)");
         }
         List<AddRequest> reqs = List.of(
-                new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, Programs.resolve("null"), b),
+                // null_redirect_ops: BPF completes most I/O and sends every 4th tag to the server (set below),
+                // so the monitor shows both paths.
+                new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, Programs.resolve("null") + ":null_redirect_ops", b),
                 new AddRequest(-1, "loop", 2, 64, 0, 512, List.of(loopFile.toString()), 0, Programs.resolve("loop"), b),
                 new AddRequest(-1, "stripe", 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
                         Programs.resolve("stripe"), b));
@@ -114,10 +116,20 @@ public final class DemoCommand extends Cmd {
                 }
                 created.add(d.id());
                 out.add(d);
+                if (d.target().equals("null") && d.program() != null) redirectSome(c, d.id());
                 note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }
         return out;
+    }
+
+    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo 4, pad 0}: tags divisible by 4 go to the server. */
+    private void redirectSome(DaemonClient c, int id) {
+        try {
+            c.updateMap(id, "null_cfg", "0", "hex:00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00");
+        } catch (RpcException e) {
+            note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
+        }
     }
 
     private static Path sparse(Path p, long size) throws IOException {

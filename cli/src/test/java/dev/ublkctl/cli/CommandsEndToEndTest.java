@@ -2,6 +2,7 @@ package dev.ublkctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -110,6 +111,91 @@ class CommandsEndToEndTest {
     }
 
     @Test
+    void devicesWithBpfProgramsStatsMapsBenchVerifyAttachDetach() throws Exception {
+        Path img = file("loop.img", 16 << 20);
+        Path s1 = file("a.img", 4 << 20), s2 = file("b.img", 4 << 20);
+        ok(cli.run("add", "-t", "null", "--size", "64M", "--bpf", "null"));
+        ok(cli.run("add", "-t", "loop", "-f", img.toString(), "--bpf", "loop"));
+        var st = cli.run("add", "-t", "stripe", "-f", s1.toString(), "-f", s2.toString(), "--bpf", "stripe", "--json");
+        ok(st);
+        assertEquals("stripe_ops", st.json().get("program").asText(), st.out());
+        JsonNode list = cli.run("list", "--json").json();
+        assertEquals("null_ops", list.get(0).get("program").asText());
+        assertEquals("bundled:loop", list.get(1).get("programPath").asText());
+
+        // bench briefly through the program: every I/O handled in BPF
+        var bench = cli.run("bench", "-n", "0", "--runtime", "0.5", "--iodepth", "4", "--json");
+        ok(bench);
+        JsonNode b = bench.json();
+        assertTrue(b.get("iops").asDouble() > 0, bench.out());
+        assertTrue(b.get("ios").asLong() > 0);
+        assertEquals(b.get("ios").asLong(), b.get("bpfHandled").asLong(), bench.out());
+        var benchText = cli.run("bench", "-n", "2", "--runtime", "0.3", "--rw", "randwrite");
+        ok(benchText);
+        assertTrue(benchText.out().contains("iops:"), benchText.out());
+
+        JsonNode stats = cli.run("stats", "-n", "0", "--json").json();
+        assertTrue(stats.get("total").get("bpfHandled").asLong() > 0, stats.toString());
+        assertTrue(stats.get("total").get("progRuns").asLong() > 0);
+
+        // verify the loop device's data path through its program
+        var verify = cli.run("verify", "-n", "1", "--length", "4M", "--json");
+        ok(verify);
+        assertTrue(verify.json().get("ok").asBoolean(), verify.out());
+        assertEquals(1024, verify.json().get("blocks").asLong());
+        ok(cli.run("verify", "-n", "2", "--length", "2M"));
+
+        // maps: listed, dumped with BTF field names, updated
+        JsonNode maps = cli.run("map", "show", "-n", "0", "--json").json();
+        assertTrue(maps.findValuesAsText("name").contains("qstats"), maps.toString());
+        var dump = cli.run("map", "dump", "-n", "0", "qstats", "--json");
+        ok(dump);
+        JsonNode q0 = dump.json().get(0);
+        assertEquals(0, q0.get("key").asInt());
+        assertTrue(q0.get("value").get("queued").asLong() > 0, q0.toString());
+        var upd = cli.run("map", "update", "-n", "0", "null_cfg", "0", "hex:" + "00".repeat(16), "--json");
+        ok(upd);
+        assertEquals("null_cfg", upd.json().get("map").asText());
+        var badMap = cli.run("map", "dump", "-n", "0", "nosuchmap");
+        assertEquals(ExitCode.NOT_FOUND, badMap.code(), badMap.err());
+
+        // programs: show, dump, swap, detach
+        JsonNode progs = cli.run("prog", "show", "--json").json();
+        assertEquals(3, progs.size());
+        JsonNode pd = cli.run("prog", "dump", "-n", "0", "--json").json();
+        assertEquals("queue_io_cmd", pd.get(0).get("callback").asText());
+        var att = cli.run("attach", "-n", "0", "null", "--ops", "null_redirect_ops", "--json");
+        ok(att);
+        assertEquals("null_redirect_ops", att.json().get("program").asText());
+        assertEquals("null_redirect_ops", cli.run("list", "-n", "0", "--json").json().get("program").asText());
+        var det = cli.run("detach", "-n", "0", "--json");
+        ok(det);
+        assertTrue(det.json().get("program").isNull());
+        assertEquals(ExitCode.NOT_FOUND, cli.run("detach", "-n", "0").code());
+
+        // one I/O through a program, in-process, timed
+        var run = cli.run("prog", "run", "null", "--op", "read", "--sectors", "8", "--repeat", "20", "--json");
+        ok(run);
+        assertEquals(4096, run.json().get("result").asInt(), run.out());
+        assertEquals(20, run.json().get("bpfHandled").asLong());
+        assertTrue(run.json().get("nsPerRun").asLong() > 0);
+        var split = cli.run("prog", "run", "null", "--ops", "null_split_ops", "--op", "write", "--sectors", "64", "--json");
+        ok(split);
+        assertTrue(split.json().get("splitParts").asLong() > 0, split.out());
+        var refused = cli.run("prog", "run", "loop", "--op", "read");
+        assertEquals(ExitCode.ERROR, refused.code());
+        assertTrue(refused.err().startsWith("ublkctl prog run: "), refused.err());
+
+        // dumps of object files need no daemon
+        var objDump = cli.run("prog", "dump", "stripe", "--source");
+        ok(objDump);
+        assertTrue(objDump.out().contains("struct ublk_bpf_ops"), objDump.out());
+        assertTrue(objDump.out().contains("exit"), objDump.out());
+
+        ok(cli.run("del", "-a"));
+    }
+
+    @Test
     void aKilledDaemonIsReportedDeadNotHung() throws Exception {
         ok(cli.run("add", "-t", "null"));
         List<ProcessHandle> ds = CliHarness.daemons();
@@ -156,11 +242,30 @@ class CommandsEndToEndTest {
             assertTrue(r.err().contains(c.expect()), () -> String.join(" ", c.args()) + " -> " + r.err());
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
         }
+        // an object file without struct ublk_bpf_ops
+        Path xdp = tmp.resolve("xdp.o");
+        try (var in = getClass().getResourceAsStream("/bpf/test/xdp.o")) {
+            Assumptions.assumeTrue(in != null, "bpf-objects test programs were not built");
+            Files.write(xdp, in.readAllBytes());
+        }
+        var noOps = cli.run("add", "-t", "null", "--bpf", xdp.toString());
+        assertEquals(ExitCode.USAGE, noOps.code(), noOps.err());
+        assertEquals(1, noOps.errLines().size(), noOps.err());
+        assertTrue(noOps.err().contains("has no struct ublk_bpf_ops"), noOps.err());
         // with a daemon running, a missing device is 'not found'
         ok(cli.run("add", "-t", "null"));
         var r = cli.run("stats", "-n", "42");
         assertEquals(ExitCode.NOT_FOUND, r.code(), r.err());
         assertEquals(List.of("ublkctl stats: no device 42"), r.errLines());
+        // backends this machine or build cannot run: 'not supported here'
+        var kbpf = cli.run("add", "-t", "null", "--backend", "kernel-bpf");
+        assertEquals(ExitCode.UNSUPPORTED, kbpf.code(), kbpf.err());
+        assertEquals(1, kbpf.errLines().size(), kbpf.err());
+        if (!Files.exists(Path.of("/dev/ublk-control"))) {
+            var k = cli.run("add", "-t", "null", "--backend", "kernel");
+            assertEquals(ExitCode.UNSUPPORTED, k.code(), k.err());
+            assertTrue(k.err().contains("no ublk driver"), k.err());
+        }
         var dbg = cli.run("stats", "-n", "42", "--debug");
         assertTrue(dbg.err().contains("\tat "), "--debug shows the stack trace");
         ok(cli.run("del", "-a"));
@@ -175,11 +280,30 @@ class CommandsEndToEndTest {
         assertEquals(0, version.code());
         assertTrue(version.out().startsWith("ublkctl "));
 
-        Files.createDirectories(cli.runDir.resolve("devices"));
-        Files.writeString(cli.runDir.resolve("devices/3.json"), "{}");
-        Files.writeString(cli.runDir.resolve("devices/12.json"), "{}");
+        // records of a daemon that is gone (pid of an exited process)
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        var store = new dev.ublkctl.daemon.DeviceRecords(new dev.ublkctl.daemon.RunDir(cli.runDir, true));
+        for (int id : new int[]{3, 12}) {
+            store.write(new dev.ublkctl.daemon.DeviceRecord(id, "live", "loop", "emulated", 2, 64, 8L << 20, 512,
+                    List.of("/tmp/x" + id + ".img"), 0, "loop_ops", "bundled:loop", null, gone.pid(), 1, "2026-11-25T00:00:00Z"));
+        }
         var comp = cli.process("__complete", "devices");
         assertEquals(0, comp.code(), comp.err());
         assertEquals(List.of("3", "12"), comp.out().lines().toList());
+
+        // Main answers plain 'list' without picocli: the same output as the full command
+        for (String[] args : List.of(new String[]{"list"}, new String[]{"list", "-v"}, new String[]{"ls", "--json"},
+                new String[]{"list", "-n", "12", "--pretty"}, new String[]{"list", "--no-color", "-n12"})) {
+            var fast = cli.process(args);
+            var full = cli.run(args);
+            assertEquals(0, fast.code(), fast.err());
+            assertEquals(full.out(), fast.out(), String.join(" ", args));
+            assertEquals(full.err(), fast.err(), String.join(" ", args));
+        }
+        assertEquals("dead", cli.run("list", "-n", "3", "--json").json().get("state").asText());
+        var missing = cli.process("list", "-n", "4");
+        assertEquals(ExitCode.NOT_FOUND, missing.code());
+        assertEquals(List.of("ublkctl list: no device 4"), missing.errLines());
     }
 }

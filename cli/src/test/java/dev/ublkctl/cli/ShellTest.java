@@ -60,7 +60,7 @@ class ShellTest {
         // two devices in the records (written by a real daemon)
         CliHarness.Result a = cli.run("add", "-t", "null");
         assertEquals(0, a.code(), a.err());
-        assertEquals(0, cli.run("add", "-t", "null", "-n", "5").code());
+        assertEquals(0, cli.run("add", "-t", "null", "-n", "5", "--bpf", "null").code());
 
         try (Terminal t = dumb("", new ByteArrayOutputStream())) {
             LineReader r = new Shell(t, Session.current(), tmp.resolve("hist")).reader();
@@ -77,6 +77,9 @@ class ShellTest {
             assertTrue(complete(r, "add -t ").containsAll(List.of("null", "loop", "stripe")));
             assertTrue(complete(r, "add -t null --bpf ").containsAll(List.of("null", "loop", "stripe")));
             assertTrue(complete(r, "bench -n 0 --rw ").contains("randread"));
+            List<String> maps = complete(r, "map dump -n 5 ");
+            assertTrue(maps.containsAll(List.of("qstats", "null_cfg")), "map names from the daemon: " + maps);
+            assertEquals(List.of(), complete(r, "map dump -n 0 "), "device 0 has no program, so no maps");
             List<String> files = complete(r, "add -t loop -f " + tmp + "/disk-");
             assertTrue(files.stream().anyMatch(f -> f.endsWith("disk-one.img")), files.toString());
             assertTrue(img.toFile().exists());

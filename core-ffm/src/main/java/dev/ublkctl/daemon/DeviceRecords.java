@@ -25,7 +25,9 @@ public final class DeviceRecords {
             dir.create();
             Path target = dir.record(r.id());
             Path tmp = target.resolveSibling("." + r.id() + ".json.tmp");
-            Json.mapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), r);
+            try (var w = Files.newBufferedWriter(tmp)) {
+                RecordJson.write(w, r, true);
+            }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -84,7 +86,7 @@ public final class DeviceRecords {
 
     private static Optional<DeviceRecord> readFile(Path p) {
         try {
-            return Optional.of(Json.mapper().readValue(p.toFile(), DeviceRecord.class));
+            return Optional.of(RecordJson.read(Files.readAllBytes(p)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

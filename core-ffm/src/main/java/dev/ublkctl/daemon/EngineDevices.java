@@ -4,6 +4,7 @@ import dev.ublkctl.engine.Device;
 import dev.ublkctl.engine.DeviceConfig;
 import dev.ublkctl.engine.Engine;
 import dev.ublkctl.target.TargetConfig;
+import dev.ublkctl.ublk.kernel.KernelDriver;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.List;
  */
 final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
 
-    private Engine emulated;
+    private Engine emulated, kernel;
 
     @Override
     public synchronized HostedDevice create(int id, AddRequest req, DeviceRecord base) {
@@ -36,7 +37,8 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
             dev.start();
             DeviceRecord rec = new DeviceRecord(dev.id(), DeviceRecord.LIVE, dev.targetName(), dev.backend(),
                     dev.nrQueues(), dev.queueDepth(), dev.size(), dev.logicalBlockSize(), base.files(), base.chunk(),
-                    prog == null ? null : prog.program().name(), prog == null ? null : prog.source(), null,
+                    prog == null ? null : prog.program().name(), prog == null ? null : prog.source(),
+                    dev.backend().equals("kernel") ? "/dev/ublkb" + dev.id() : null,
                     base.daemonPid(), base.daemonStart(), base.created());
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
@@ -45,17 +47,47 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         }
     }
 
+    /**
+     * auto = the first backend that works here, as the design orders them: kernel-bpf (never: this
+     * build runs BPF in its VM), kernel (ublk driver and root), emulated.
+     */
     private Engine engineFor(String backend) {
         return switch (backend) {
-            case "auto", "emulated" -> {
-                if (emulated == null) emulated = Engine.emulated();
-                yield emulated;
+            case "emulated" -> emulated();
+            case "auto" -> kernelUnavailable() == null ? kernel() : emulated();
+            case "kernel" -> {
+                String why = kernelUnavailable();
+                if (why != null) throw RpcException.unsupported("backend kernel is not available: " + why);
+                yield kernel();
             }
-            case "kernel", "kernel-bpf" -> throw RpcException.unsupported("backend " + backend + " is not available: "
-                    + (Files.exists(Path.of("/dev/ublk-control")) ? "this build has no kernel ublk driver yet"
-                    : "no ublk driver here (no /dev/ublk-control)"));
+            case "kernel-bpf" -> throw RpcException.unsupported("backend kernel-bpf needs a kernel with the ublk-bpf RFC "
+                    + "(struct ublk_bpf_ops in its BTF) and struct_ops loading, which this build does not do; "
+                    + "use --backend kernel (BPF in ublkctl's VM) or emulated");
             default -> throw RpcException.invalid("unknown backend '" + backend + "'");
         };
+    }
+
+    private Engine emulated() {
+        if (emulated == null) emulated = Engine.emulated();
+        return emulated;
+    }
+
+    private Engine kernel() {
+        if (kernel == null) {
+            try {
+                kernel = Engine.on(KernelDriver.open());
+            } catch (RuntimeException e) {
+                throw RpcException.unsupported("cannot open the ublk driver: " + e.getMessage());
+            }
+        }
+        return kernel;
+    }
+
+    /** Null if the kernel backend can run here, else why not. */
+    static String kernelUnavailable() {
+        if (!Files.exists(Path.of("/dev/ublk-control"))) return "no ublk driver here (no /dev/ublk-control)";
+        if (RunDir.currentUid() != 0) return "the kernel backend needs root";
+        return null;
     }
 
     static TargetConfig target(AddRequest req) {
@@ -76,6 +108,8 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
     @Override
     public synchronized void close() {
         if (emulated != null) emulated.close();
+        if (kernel != null) kernel.close();
         emulated = null;
+        kernel = null;
     }
 }

@@ -388,7 +388,8 @@ final class BpfQueue implements ProgramQueue {
         int op = aOp[s];
         if ((op == AIO_READ || op == AIO_WRITE) && Integer.compareUnsigned(bytes, aSize[s]) > 0) return -Errno.EINVAL;
         if (!allowed(fd)) return -Errno.EBADF; // only the device's backing files
-        if (pos < 0) return -Errno.EINVAL;
+        // FSYNC has no position (a flush's sector is (u64)-1, which programs pass on as pos).
+        if (pos < 0 && op != AIO_FSYNC) return -Errno.EINVAL;
         aState[s] = A_SUBMITTED;
         aFd[s] = fd;
         aPos[s] = pos;

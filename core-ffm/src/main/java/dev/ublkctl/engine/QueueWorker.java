@@ -151,7 +151,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
     void serve(int tag, int off) {
         if (viaProgram[tag]) stats.redirected();
         IoOp o = IoOp.ofCode(op[tag]);
-        long devOff = IoDesc.startSector(descs, tag) << IoDesc.SECTOR_SHIFT;
+        long devOff = o == IoOp.FLUSH ? 0 : IoDesc.startSector(descs, tag) << IoDesc.SECTOR_SHIFT;
         int len = total[tag] - off;
         ServerHook hook = dev.serverHook;
         if (hook != null) {

@@ -1,6 +1,5 @@
 package dev.ublkctl.tui;
 
-import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
 import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
@@ -35,12 +34,15 @@ public final class Top {
                 .setForceTextTerminal(true)
                 .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP)
                 .createTerminal();
-        TerminalScreen screen = new TerminalScreen(term);
-        screen.startScreen();
+        term.enterPrivateMode();
         try {
-            new Monitor(source, interval).run(screen);
+            term.setCursorVisible(false);
+            term.clearScreen();
+            new Monitor(source, interval).run(term);
         } finally {
-            screen.stopScreen();
+            term.setCursorVisible(true);
+            term.resetColorAndSGR();
+            term.exitPrivateMode();
             term.close();
         }
     }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "prog",
         description = "Show, dump and run BPF programs.",
-        subcommands = {ProgCmd.Show.class, ProgDumpCmd.class, ProgConformanceCmd.class},
+        subcommands = {ProgCmd.Show.class, ProgDumpCmd.class, ProgRunCmd.class, ProgConformanceCmd.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl prog show", "  ublkctl prog show -n 0"})
 public final class ProgCmd extends Cmd {

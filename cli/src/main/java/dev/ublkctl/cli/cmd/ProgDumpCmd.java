@@ -11,7 +11,6 @@ import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceIds;
 import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.JsonText;
 import dev.ublkctl.cli.Objects;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.ArgGroup;
@@ -60,7 +59,20 @@ public final class ProgDumpCmd extends Cmd {
             try (DaemonClient c = connect()) {
                 JsonNode d = c.call("prog.dump", Map.of("id", which.id, "source", source), JsonNode.class);
                 if (json()) printJson(d);
-                else JsonText.print(out(), style(), d);
+                else {
+                    var st = style();
+                    for (JsonNode cb : d) {
+                        out().println(st.bold(cb.path("callback").asText() + ": " + cb.path("name").asText())
+                                + "  section " + cb.path("section").asText() + "  " + cb.path("insns").asText() + " insns");
+                        for (JsonNode line : cb.path("lines")) {
+                            String l = line.asText();
+                            if (l.startsWith(";") && !source) continue;
+                            out().println(l.startsWith(";") ? st.dim(l) : l);
+                        }
+                        out().println();
+                    }
+                    out().flush();
+                }
             }
             return ExitCode.OK;
         }

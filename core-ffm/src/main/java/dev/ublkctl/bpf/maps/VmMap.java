@@ -10,7 +10,9 @@ import java.lang.foreign.ValueLayout;
  * (8-byte aligned, so programs can run atomics on them); each value starts at an 8-byte aligned
  * offset ({@link #valueOffset(int, int)}). Programs get pointers into this storage, so a store
  * through a looked-up pointer updates the map in place, as in the kernel.
- * <p>Thread safety: lookups are lock-free; updates and deletes of hash maps take the map's lock.
+ * <p>Thread safety: program lookups are lock-free; updates, deletes and Java-side lookups of hash maps
+ * take the map's lock, and a new entry becomes visible only after its value is written. A value pointer
+ * a program holds may see its slot reused after a delete, as with the kernel's preallocated maps.
  * Value bytes are not copied atomically (like the kernel without {@code BPF_F_LOCK}).
  * <p>Two faces: byte arrays for Java callers ({@link #lookup}, {@link #update}, {@link #delete},
  * {@link #nextKey}), segment+offset for the VM's helpers (no copies of values).

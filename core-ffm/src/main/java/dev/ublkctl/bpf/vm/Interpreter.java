@@ -43,6 +43,7 @@ public final class Interpreter implements ExecutionEngine, VmContext.CallbackRun
         } finally {
             ctx.end(mark);
         }
+
     }
 
     /** Runs a callback (bpf_loop) as a new frame above {@code depth}; r6-r10 of the caller are kept. */
@@ -268,6 +269,7 @@ public final class Interpreter implements ExecutionEngine, VmContext.CallbackRun
                 pc++;
             }
         } catch (VmFault f) {
+            ctx.remaining = Math.max(budget, 0);
             throw f.at(p.name, pc, p.sourceLines.lineFor(pc));
         } catch (RuntimeException | StackOverflowError e) {
             String what = pc >= 0 && pc < uops.length && uops[pc] == CALL_NATIVE

@@ -251,6 +251,12 @@ public final class VmContext {
     /** Ends a run: drops the regions created during it. */
     public void endRun(int mark) { end(mark); }
 
+    /**
+     * Instructions the last run executed (callbacks included). For a run that faulted inside a callback
+     * the callback's own instructions may be missing from the count.
+     */
+    public long lastRunInstructions() { return budget - remaining; }
+
     /** Instructions left in this run; engines store theirs before helper calls and reload after. */
     public long remainingBudget() { return remaining; }
     public void setRemainingBudget(long n) { remaining = n; }

@@ -138,7 +138,9 @@ final class EmulatedQueue implements UblkQueue {
             lens[tag] = len;
             ops[tag] = (byte) op.code;
             if (op == IoOp.WRITE) MemorySegment.copy(buf, 0, tagBufs[tag], 0, len);
-            IoDesc.set(descs, tag, op.code, len >>> IoDesc.SECTOR_SHIFT, offset >>> IoDesc.SECTOR_SHIFT,
+            // A flush carries no position: the block layer leaves its sector at (sector_t)-1, and so
+            // does the kernel's ublk driver in the descriptor; model that, so programs see what they will see.
+            IoDesc.set(descs, tag, op.code, len >>> IoDesc.SECTOR_SHIFT, op == IoOp.FLUSH ? -1L : offset >>> IoDesc.SECTOR_SHIFT,
                     op.hasData() ? tagBufs[tag].address() : 0);
             int h;
             do {

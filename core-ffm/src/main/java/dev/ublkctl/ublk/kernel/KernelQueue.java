@@ -25,7 +25,9 @@ import static dev.ublkctl.ublk.uapi.UblkLayouts.*;
  * length the kernel wants), makes the queue's io_uring and per-tag I/O buffers, and submits
  * FETCH_REQ for every tag, so START_DEV can complete. Requests then arrive through
  * {@link #processEvents}; the server answers each with {@link #commit} (COMMIT_AND_FETCH_REQ).
- * WRITEs on a NEED_GET_DATA device are first completed with NEED_GET_DATA to get the data.
+ * WRITEs on a NEED_GET_DATA device are first completed with NEED_GET_DATA to get the data. On a
+ * USER_COPY device the commands carry no address: WRITE data is pread from the char device
+ * before the handler sees the request, READ data pwritten to it at commit.
  * After STOP_DEV every armed tag comes back with {@link UblkUapi#IO_RES_ABORT}; once all are
  * retired, {@code processEvents} returns false and the queue can be closed.
  *
@@ -41,6 +43,8 @@ public final class KernelQueue implements UblkQueue {
     private enum TagState { FETCHING, ACTIVE, GETTING_DATA, RETIRED }
 
     private final int devId, qid, depth, cdevFd, maxIoBufBytes;
+    /** UBLK_F_USER_COPY: commands carry no buffer address; the server copies with pread/pwrite. */
+    private final boolean userCopy;
     private final boolean ioctlEncode;
     private final MemorySegment descs;
     private final IoUring ring;
@@ -89,8 +93,9 @@ public final class KernelQueue implements UblkQueue {
         descs = d;
         ring = r;
         wakeFd = efd;
-        buffers = info.has(UblkFeature.USER_COPY) ? MemorySegment.NULL
-                : arena.allocate((long) depth * maxIoBufBytes, page);
+        userCopy = info.has(UblkFeature.USER_COPY);
+        // with USER_COPY the buffers are still ours: data moves by pread/pwrite on the char device
+        buffers = arena.allocate((long) depth * maxIoBufBytes, page);
         cmd = arena.allocate(IO_CMD);
         wakeBuf = arena.allocate(8, 8);
         state = new TagState[depth];
@@ -107,8 +112,6 @@ public final class KernelQueue implements UblkQueue {
      * FETCH_REQ is submitted before this returns.
      */
     public static KernelQueue open(int cdevFd, DevInfo info, int qid, boolean ioctlEncode) {
-        if (info.has(UblkFeature.USER_COPY))
-            throw new IllegalArgumentException("UBLK_F_USER_COPY devices are not supported by this queue (copy mode only)");
         return new KernelQueue(cdevFd, info, qid, ioctlEncode);
     }
 
@@ -155,10 +158,12 @@ public final class KernelQueue implements UblkQueue {
     public boolean processEvents(Handler h, boolean wait) {
         checkOwner();
         if ((aborted() || abandoned) && !h.serverBusy()) return false;
+        // one io_uring_enter per round: it submits the commits and server SQEs the previous
+        // round prepared and waits; what this round prepares goes out with the next call
         boolean block = wait && ring.cqReady() == 0;
         ring.submitAndWait(block ? 1 : 0);
         ring.reap((ud, res, flags) -> complete(h, ud, res, flags));
-        if (ring.pending() > 0) ring.submit();
+        if (!wait && ring.pending() > 0) ring.submit();
         return !((aborted() || abandoned) && !h.serverBusy());
     }
 
@@ -185,6 +190,7 @@ public final class KernelQueue implements UblkQueue {
         int tag = (int) (ud & 0xffff);
         if (res == UblkUapi.IO_RES_OK) {
             state[tag] = TagState.ACTIVE;
+            if (userCopy && op(tag) == UblkUapi.IO_OP_WRITE && !copyIn(tag)) return;
             h.onRequest(tag);
         } else if (res == UblkUapi.IO_RES_NEED_GET_DATA && (ud & GET_DATA_UD) == 0) {
             // WRITE on a NEED_GET_DATA device: hand the kernel the buffer to copy the data into
@@ -216,15 +222,50 @@ public final class KernelQueue implements UblkQueue {
             if (state[tag] == TagState.RETIRED) return;    // aborted meanwhile: nothing to answer
             throw new IllegalStateException("tag " + tag + " of queue " + qid + " has no request to commit (" + state[tag] + ")");
         }
+        if (userCopy && result > 0 && op(tag) == UblkUapi.IO_OP_READ) result = copyOut(tag, result);
         state[tag] = TagState.FETCHING;
         prepCmd(IoCommand.COMMIT_AND_FETCH_REQ, tag, result, tag);
+    }
+
+    /** USER_COPY: fetches a WRITE's data from the kernel; on failure the request is failed here. */
+    private boolean copyIn(int tag) {
+        int len = nrSectors(tag) << 9;
+        try {
+            if (len > maxIoBufBytes) throw new dev.ublkctl.sys.SyscallException("pread", "request of " + len + " bytes", dev.ublkctl.sys.Errno.EINVAL);
+            long done = 0;
+            while (done < len) {
+                long n = Libc.pread(cdevFd, ioBuffer(tag).asSlice(done), len - done, UblkUapi.userCopyOffset(qid, tag) + done);
+                if (n == 0) throw new dev.ublkctl.sys.SyscallException("pread", "short user copy", dev.ublkctl.sys.Errno.EIO);
+                done += n;
+            }
+            return true;
+        } catch (dev.ublkctl.sys.SyscallException e) {
+            state[tag] = TagState.FETCHING;
+            prepCmd(IoCommand.COMMIT_AND_FETCH_REQ, tag, -e.errno(), tag);
+            return false;
+        }
+    }
+
+    /** USER_COPY: hands a READ's data to the kernel before the commit; returns the result to commit. */
+    private int copyOut(int tag, int result) {
+        try {
+            long done = 0;
+            while (done < result) {
+                long n = Libc.pwrite(cdevFd, ioBuffer(tag).asSlice(done), result - done, UblkUapi.userCopyOffset(qid, tag) + done);
+                if (n == 0) return -dev.ublkctl.sys.Errno.EIO;
+                done += n;
+            }
+            return result;
+        } catch (dev.ublkctl.sys.SyscallException e) {
+            return -e.errno();
+        }
     }
 
     private void prepCmd(IoCommand c, int tag, int result, long ud) {
         cmd.set(ValueLayout.JAVA_SHORT, IOCMD_Q_ID, (short) qid);
         cmd.set(ValueLayout.JAVA_SHORT, IOCMD_TAG, (short) tag);
         cmd.set(ValueLayout.JAVA_INT, IOCMD_RESULT, result);
-        cmd.set(ValueLayout.JAVA_LONG, IOCMD_ADDR, buffers.address() == 0 ? 0 : buffers.address() + (long) tag * maxIoBufBytes);
+        cmd.set(ValueLayout.JAVA_LONG, IOCMD_ADDR, userCopy ? 0 : buffers.address() + (long) tag * maxIoBufBytes);
         ring.sqe().prepUringCmd(cdevFd, c.opcode(ioctlEncode), cmd).userData(ud);
     }
 

@@ -114,6 +114,54 @@ class VmMapTest {
         assertNull(m.lookup(le32(2)), "key 2 was least recently used");
         assertNotNull(m.lookup(le32(1)));
         assertNotNull(m.lookup(le32(3)));
+        VmMap big = VmMap.create(MapDef.of("lru2", MapType.LRU_HASH, 4, 4, 1000), 1);
+        for (int i = 0; i < 5000; i++) big.update(le32(i), le32(i), VmMap.BPF_NOEXIST);
+        assertEquals(1000, big.count(), "full LRU maps evict instead of refusing");
+        assertNotNull(big.lookup(le32(4999)), "the newest entry is present");
+    }
+
+    @Test
+    void concurrentUpdatesDeletesAndLookupsStayConsistent() throws Exception {
+        VmMap m = VmMap.create(MapDef.of("c", MapType.HASH, 4, 8, 64), 1);
+        int threads = 4;
+        Thread[] ts = new Thread[threads];
+        Throwable[] err = new Throwable[1];
+        for (int t = 0; t < threads; t++) {
+            int seed = t;
+            ts[t] = new Thread(() -> {
+                java.util.Random r = new java.util.Random(seed);
+                try {
+                    for (int i = 0; i < 20_000; i++) {
+                        int k = r.nextInt(80);   // more keys than slots: E2BIG happens
+                        switch (r.nextInt(3)) {
+                            case 0 -> {
+                                try { m.update(le32(k), le64(k * 1000L), VmMap.BPF_ANY); }
+                                catch (MapException e) { assertEquals(Errno.E2BIG, e.errno()); }
+                            }
+                            case 1 -> {
+                                try { m.delete(le32(k)); }
+                                catch (MapException e) { assertEquals(Errno.ENOENT, e.errno()); }
+                            }
+                            default -> {
+                                byte[] v = m.lookup(le32(k));
+                                if (v != null) assertEquals(k * 1000L, u64(v, 0));
+                            }
+                        }
+                    }
+                } catch (Throwable e) { err[0] = e; }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        if (err[0] != null) throw new AssertionError(err[0]);
+        int n = 0;
+        for (byte[] k = m.nextKey(null); k != null; k = m.nextKey(k)) {
+            n++;
+            int key = ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            assertEquals(key * 1000L, u64(m.lookup(k), 0));
+        }
+        assertEquals(m.count(), n);
+        assertTrue(n <= 64);
     }
 
     @Test

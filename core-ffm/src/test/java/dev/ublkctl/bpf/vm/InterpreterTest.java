@@ -358,6 +358,7 @@ class InterpreterTest {
         VmProgram three = VmProgram.builder("three", new Asm().mov64(R0, 1).add64(R0, 1).exit().bytes()).prepare();
         ctx.setBudget(3);
         assertEquals(2, VM.run(three, ctx, 0, 0, 0, 0, 0));
+        assertEquals(3, ctx.lastRunInstructions());
         ctx.setBudget(2);
         assertThrows(VmFault.class, () -> VM.run(three, ctx, 0, 0, 0, 0, 0));
     }

@@ -373,6 +373,16 @@ class KernelOracleTest {
                     pending.add(l);
                 }
                 case 8 -> {
+                    switch (g.nextInt(4)) {
+                        case 0 -> a.ldx(Size.values()[g.nextInt(4)], d, R6, IN + g.nextInt(OUT - 8));          // packet input
+                        case 1 -> a.stx(Size.values()[g.nextInt(4)], R6, OUT + 80 + g.nextInt(200), s);     // packet scratch
+                        case 2 -> {
+                            AtomicOp[] ops = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.FETCH_ADD,
+                                    AtomicOp.FETCH_OR, AtomicOp.FETCH_AND, AtomicOp.FETCH_XOR, AtomicOp.XCHG};
+                            a.atomic(g.nextBoolean() ? Size.DW : Size.W, ops[g.nextInt(ops.length)], R10, -8 * (1 + g.nextInt(4)), s);
+                        }
+                        default -> {}
+                    }
                     a.stx(Size.DW, R10, -8 * (1 + g.nextInt(4)), s);
                     Size sz = Size.values()[g.nextInt(4)];
                     int slot = -8 * (1 + g.nextInt(4));

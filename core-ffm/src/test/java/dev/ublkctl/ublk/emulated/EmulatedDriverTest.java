@@ -50,7 +50,8 @@ class EmulatedDriverTest {
             assertArrayEquals(new long[]{IoOp.WRITE.code, 16, 8}, java.util.Arrays.copyOf(seen.get(0), 3));
             assertArrayEquals(new long[]{IoOp.WRITE.code, 16, 24}, java.util.Arrays.copyOf(seen.get(1), 3));
             assertArrayEquals(new long[]{IoOp.WRITE.code, 8, 40}, java.util.Arrays.copyOf(seen.get(2), 3));
-            assertArrayEquals(new long[]{IoOp.FLUSH.code, 0, 0, 0}, java.util.Arrays.copyOf(seen.get(3), 4));
+            // a flush has no position: start_sector is (u64)-1, as the kernel driver sends it
+            assertArrayEquals(new long[]{IoOp.FLUSH.code, 0, -1, 0}, java.util.Arrays.copyOf(seen.get(3), 4));
             for (int i = 0; i < 3; i++) assertEquals(q.ioBuffer((int) seen.get(i)[4]).address(), seen.get(i)[3], "addr = the tag's buffer");
             // distinct tags while in flight
             assertEquals(4, seen.stream().mapToLong(s -> s[4]).distinct().count());

@@ -7,6 +7,7 @@ import dev.ublkctl.engine.BenchResult;
 import dev.ublkctl.engine.BenchSpec;
 import dev.ublkctl.engine.Device;
 import dev.ublkctl.engine.Pattern;
+import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.engine.Verifier;
 import dev.ublkctl.engine.VerifyResult;
 import dev.ublkctl.engine.VerifySpec;
@@ -69,9 +70,11 @@ public final class GuestSuite {
                 new Case("null device: O_DIRECT write/read, counters agree", GuestSuite::nullDevice),
                 new Case("ram device, 2 queues: O_DIRECT write, read back, verify", c -> ramDevice(c, 0)),
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
+                new Case("ram device with USER_COPY (pread/pwrite on the char device): verify", c -> ramDevice(c, UblkFeature.USER_COPY.mask())),
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
+                new Case("engine + BPF programs on the kernel driver: null (BPF only, mixed), loop and stripe via bpf aio", GuestSuite::engineBpf),
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
-                new Case("engine loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
+                new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
         List<String> only = new ArrayList<>();
@@ -280,8 +283,8 @@ public final class GuestSuite {
         long size = 16L << 20;
         try (KernelDriver drv = KernelDriver.open()) {
             DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 2, 16, 128 << 10, flags));
-            if ((flags & UblkFeature.NEED_GET_DATA.mask()) != 0)
-                check(UblkFeature.NEED_GET_DATA.in(info.flags()), "kernel kept NEED_GET_DATA: " + UblkFeature.names(info.flags()));
+            if (flags != 0)
+                check((info.flags() & flags) == flags, "kernel kept " + UblkFeature.names(flags) + ": " + UblkFeature.names(info.flags()));
             check(info.nrQueues() == 2, "2 queues on a 2-CPU guest: " + info);
             drv.setParams(info.devId(), new DeviceParams(9, 9, size >> 9, 256, false, -1));
             GuestServer srv = new GuestServer(drv, info.devId(), info.nrQueues(), new GuestServer.RamTarget(size));
@@ -408,6 +411,87 @@ public final class GuestSuite {
         }
     }
 
+    /** Where scripts/ublk-vm-tests built the bundled BPF objects. */
+    static Path bpfObject(String name) {
+        Path p = Path.of(System.getProperty("ublkctl.bpf.dir", "bpf-objects/target/classes/bpf"), name + ".o");
+        check(Files.isRegularFile(p), "BPF object " + p.toAbsolutePath() + " not built (mvn -pl bpf-objects generate-resources)");
+        return p;
+    }
+
+    private record BpfCase(String label, TargetConfig target, String object, int opsId, boolean mixed, boolean data) {}
+
+    /**
+     * The same compiled BPF objects the emulated backend runs, now in front of real /dev/ublkbN
+     * devices (the {@code kernel} backend: the program runs in the server's eBPF VM).
+     */
+    static void engineBpf(UblkControl ctl) throws Exception {
+        long size = 16L << 20;
+        Path loopFile = sizedFile("ublk-bpf-loop", size);
+        Path s0 = sizedFile("ublk-bpf-s0", size / 2), s1 = sizedFile("ublk-bpf-s1", size / 2);
+        List<BpfCase> cases = List.of(
+                new BpfCase("null, BPF only", new TargetConfig.Null(size), "null", 0, false, false),
+                new BpfCase("null, mixed (even tags to the server)", new TargetConfig.Null(size), "null", 2, true, false),
+                new BpfCase("loop, BPF aio", new TargetConfig.Loop(loopFile), "loop", 16, false, true),
+                new BpfCase("stripe, BPF aio", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, false, true));
+        try (Engine engine = Engine.on(KernelDriver.open())) {
+            for (BpfCase c : cases) {
+                UblkProgram prog = UblkProgram.load(bpfObject(c.object()), c.opsId());
+                if (c.mixed()) // null_cfg {split_bytes, redirect_ops, redirect_modulo, pad}: tags % 2 == 0 go to the server
+                    prog.map("null_cfg").orElseThrow().update(le32(0), le32(0, 0, 2, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
+                Device d = engine.create(DeviceConfig.of(c.target()).withQueues(2).withDepth(32).withMaxIoBytes(256 << 10));
+                try {
+                    d.attach(prog);
+                    d.start();
+                    DeviceStats before = d.stats();
+                    int chunk = 64 << 10, n = 32;
+                    try (Arena a = Arena.ofConfined()) {
+                        MemorySegment data = a.allocate((long) chunk * n, 4096);
+                        fill(data, c.opsId() + 3);
+                        MemorySegment back = a.allocate((long) chunk * n, 4096);
+                        int fd = openBlock("/dev/ublkb" + d.id());
+                        try {
+                            for (int i = 0; i < n; i++)
+                                check(Libc.pwrite(fd, data.asSlice((long) i * chunk, chunk), chunk, (long) i * chunk * 5) == chunk, "write");
+                            // a kernel FLUSH carries start_sector (u64)-1: the program must still fsync
+                            Libc.fsync(fd);
+                            for (int i = 0; i < n; i++)
+                                check(Libc.pread(fd, back.asSlice((long) i * chunk, chunk), chunk, (long) i * chunk * 5) == chunk, "read");
+                        } finally {
+                            Libc.close(fd);
+                        }
+                        if (c.data()) check(back.mismatch(data) == -1, c.label() + ": data read back differs at " + back.mismatch(data));
+                    }
+                    QueueStats t = d.stats().minus(before).total();
+                    long bytes = (long) chunk * n;
+                    check(t.op(IoOp.WRITE).bytes() == bytes && t.op(IoOp.READ).bytes() == bytes,
+                            c.label() + ": engine counted " + t.op(IoOp.WRITE).bytes() + "/" + t.op(IoOp.READ).bytes() + " bytes written/read of " + bytes);
+                    check(t.errorCount() == 0, c.label() + ": errors " + t.errors());
+                    check(t.progRuns() > 0, c.label() + ": the program ran");
+                    if (c.mixed()) {
+                        check(t.redirected() > 0 && t.bpfHandled() > 0, c.label() + ": both paths used: " + t.bpfHandled() + " in BPF, " + t.redirected() + " redirected");
+                    } else {
+                        check(t.redirected() == 0 && t.bpfHandled() == t.ios(), c.label() + ": all in BPF: " + t.bpfHandled() + " of " + t.ios());
+                    }
+                    if (c.data()) check(t.aioSubmitted() > 0 && t.aioSubmitted() == t.aioCompleted(),
+                            c.label() + ": bpf aio " + t.aioSubmitted() + " submitted, " + t.aioCompleted() + " completed");
+                    System.out.printf("  %s: %d I/Os, %d in BPF, %d redirected, %d aio%n", c.label(), t.ios(), t.bpfHandled(), t.redirected(), t.aioSubmitted());
+                } finally {
+                    d.delete();
+                }
+            }
+        } finally {
+            Files.deleteIfExists(loopFile);
+            Files.deleteIfExists(s0);
+            Files.deleteIfExists(s1);
+        }
+    }
+
+    private static byte[] le32(int... v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int x : v) b.putInt(x);
+        return b.array();
+    }
+
     /** The engine's verifier and bench on a stripe device, through KernelDriver.blockDevice (O_DIRECT io_uring). */
     static void engineVerifyBench(UblkControl ctl) throws Exception {
         long size = 8L << 20;
@@ -466,12 +550,17 @@ public final class GuestSuite {
         }
         Path mnt = Files.createTempDirectory("ublk-mnt");
         try (Engine engine = Engine.on(KernelDriver.open())) {
-            Device d = engine.add(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(1).withDepth(32));
+            // With the loop BPF program attached: reads, writes and flushes go through bpf aio
+            // (the RFC selftest's last case); what the program redirects the Java target serves.
+            Device d = engine.create(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(1).withDepth(32));
             try {
+                d.attach(UblkProgram.load(bpfObject("loop"), 16));
+                d.start();
                 ext4RoundTrip("/dev/ublkb" + d.id(), mnt);
                 QueueStats t = d.stats().total();
                 check(t.errorCount() == 0, "errors " + t.errors());
                 check(t.op(IoOp.FLUSH).ios() > 0, "ext4's flushes reached the engine");
+                check(t.bpfHandled() > 0 && t.progRuns() > 0, "the loop program handled I/O: " + t.bpfHandled());
                 System.out.println("  engine loop: " + t.op(IoOp.READ).ios() + " reads, " + t.op(IoOp.WRITE).ios() + " writes, "
                         + t.op(IoOp.FLUSH).ios() + " flushes, " + t.op(IoOp.DISCARD).ios() + " discards");
             } finally {

@@ -13,7 +13,7 @@ public enum Column {
     QUEUES("QxD", 8, true, r -> r.device().queues() + "x" + r.device().depth(),
             r -> (double) r.device().queues() * r.device().depth()),
     SIZE("SIZE", 5, true, r -> Units.bytes(r.device().size()), r -> r.device().size()),
-    PROGRAM("PROGRAM", 9, false, r -> r.device().program() == null ? "-" : r.device().program(), null),
+    PROGRAM("PROGRAM", 12, false, r -> r.device().program() == null ? "-" : r.device().program(), null),
     IOPS("IOPS", 6, true, r -> Units.count(r.total().iops()), r -> r.total().iops()),
     MBPS("MB/s", 6, true, r -> Units.mbps(r.total().mbPerSec()), r -> r.total().mbPerSec()),
     INFLIGHT("INFL", 5, true, r -> "" + r.total().inFlight(), r -> r.total().inFlight()),

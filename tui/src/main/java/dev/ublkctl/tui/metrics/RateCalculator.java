@@ -44,7 +44,14 @@ public final class RateCalculator {
         this.historyCapacity = historyCapacity;
     }
 
-    public MonitorFrame update(MonitorSnapshot snap) {
+    /** A frame with chart series for every device. */
+    public MonitorFrame update(MonitorSnapshot snap) { return update(snap, null); }
+
+    /**
+     * A frame whose chart series are copied only for device {@code seriesFor} (the one on screen);
+     * null means every device. History is kept for all devices either way.
+     */
+    public MonitorFrame update(MonitorSnapshot snap, java.util.OptionalInt seriesFor) {
         if (originNanos == null) originNanos = snap.takenNanos();
         double now = (snap.takenNanos() - originNanos) / 1e9;
         Map<Integer, DeviceRow> rows = new TreeMap<>();
@@ -97,6 +104,7 @@ public final class RateCalculator {
 
         Map<Integer, Series> iops = new HashMap<>(), red = new HashMap<>();
         for (int id : rows.keySet()) {
+            if (seriesFor != null && (seriesFor.isEmpty() || seriesFor.getAsInt() != id)) continue;
             History h = histories.get(id);
             if (h == null) continue;
             iops.put(id, h.iops());

@@ -1,7 +1,7 @@
 package dev.ublkctl.tui.ui;
 
 import com.googlecode.lanterna.input.KeyStroke;
-import com.googlecode.lanterna.screen.Screen;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.RateCalculator;
 import dev.ublkctl.tui.model.MonitorSnapshot;
@@ -24,7 +24,7 @@ public final class Monitor {
     /** Chart history: the last five minutes. */
     public static final double WINDOW_SEC = 300;
     /** How often the GUI thread looks at the keyboard while it waits for a frame. */
-    private static final long INPUT_POLL_MS = 25;
+    private static final long INPUT_POLL_MS = 40;
 
     private final MonitorSource source;
     private final Duration interval;
@@ -40,9 +40,12 @@ public final class Monitor {
         return new RateCalculator(WINDOW_SEC, cap);
     }
 
-    /** Runs until the user quits. The screen must be started; the caller stops it. */
-    public void run(Screen screen) throws IOException {
-        MonitorUi ui = new MonitorUi(screen, new Renderer(source.describe(), interval.toNanos() / 1e9));
+    /**
+     * Runs until the user quits. The terminal must be in private mode with the cursor hidden;
+     * the caller restores it.
+     */
+    public void run(Terminal terminal) throws IOException {
+        MonitorUi ui = new MonitorUi(terminal, new Renderer(source.describe(), interval.toNanos() / 1e9));
         AtomicReference<MonitorFrame> latest = new AtomicReference<>();
         Object wake = new Object();
         // Key presses that change what to fetch (Enter on a device) wake the fetcher early.
@@ -53,12 +56,14 @@ public final class Monitor {
                 while (!Thread.currentThread().isInterrupted()) {
                     long t0 = System.nanoTime();
                     MonitorSnapshot snap;
+                    var focus = ui.focus();
+                    var charts = ui.chartFocus();
                     try {
-                        snap = source.poll(ui.focus());
+                        snap = source.poll(focus);
                     } catch (RuntimeException e) {
                         snap = new MonitorSnapshot(System.nanoTime(), SourceState.LOST, "monitor source failed: " + e, List.of());
                     }
-                    latest.set(calc.update(snap));
+                    latest.set(calc.update(snap, charts));
                     synchronized (wake) { wake.notifyAll(); }
                     long left = interval.toNanos() - (System.nanoTime() - t0);
                     if (left > 0) fetchNow.poll(left, TimeUnit.NANOSECONDS);
@@ -73,11 +78,11 @@ public final class Monitor {
             MonitorFrame shown = null;
             int lastFocus = -1;
             while (true) {
-                KeyStroke k = screen.pollInput();
+                KeyStroke k = terminal.pollInput();
                 if (k != null) {
                     if (!ui.handle(k)) return;
-                    int f = ui.focus().orElse(-1);
-                    if (f != lastFocus) {
+                    int f = ui.chartFocus().orElse(-1) * 2 + (ui.focus().isPresent() ? 1 : 0);
+                    if (f != lastFocus) { // new device on screen: fetch its series (and maps) now
                         lastFocus = f;
                         fetchNow.offer(Boolean.TRUE);
                     }

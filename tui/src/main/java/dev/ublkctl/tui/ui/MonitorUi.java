@@ -3,7 +3,7 @@ package dev.ublkctl.tui.ui;
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
-import com.googlecode.lanterna.screen.Screen;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.DeviceRow;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 
@@ -13,19 +13,24 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * The monitor's screen: key handling and drawing on a Lanterna {@link Screen}. Everything here
- * runs on the one GUI thread; frames arrive ready-made from the fetcher.
+ * The monitor's screen: key handling and drawing on a Lanterna {@link Terminal} (in private mode,
+ * cursor hidden: the caller sets it up). Everything here runs on the one GUI thread; frames
+ * arrive ready-made from the fetcher; a resize is noticed through the terminal's listener.
  */
 public final class MonitorUi {
 
-    private final Screen screen;
+    private final Terminal terminal;
+    private volatile TerminalSize pendingSize;
+    private TerminalSize size;
     private final Renderer renderer;
     private final ViewState view = new ViewState();
     private MonitorFrame frame;
     private volatile int focus = -1;
 
-    public MonitorUi(Screen screen, Renderer renderer) {
-        this.screen = screen;
+    public MonitorUi(Terminal terminal, Renderer renderer) throws IOException {
+        this.terminal = terminal;
+        this.size = terminal.getTerminalSize();
+        terminal.addResizeListener((t, newSize) -> pendingSize = newSize);
         this.renderer = renderer;
     }
 
@@ -37,6 +42,17 @@ public final class MonitorUi {
     public OptionalInt focus() {
         int f = focus;
         return f < 0 ? OptionalInt.empty() : OptionalInt.of(f);
+    }
+
+    /**
+     * The device whose chart series the fetcher should copy: the detail view's, else the
+     * selected row's (its charts are drawn under the table).
+     */
+    public OptionalInt chartFocus() {
+        int f = focus;
+        if (f >= 0) return OptionalInt.of(f);
+        int s = view.selectedId;
+        return s < 0 ? OptionalInt.empty() : OptionalInt.of(s);
     }
 
     /** Takes a new frame (GUI thread). */
@@ -52,22 +68,26 @@ public final class MonitorUi {
         if (!rows.isEmpty()) view.selectedId = rows.get(Renderer.selectedIndex(rows, view)).id();
     }
 
-    /** Redraws if the terminal was resized; returns true if it was. */
+    /** Redraws everything if the terminal was resized; returns true if it was. */
     public boolean checkResize() {
-        TerminalSize s = screen.doResizeIfNecessary();
+        TerminalSize s = pendingSize;
         if (s == null) return false;
+        pendingSize = null;
+        size = s;
         renderer.invalidate();
-        redraw(Screen.RefreshType.COMPLETE);
+        try {
+            terminal.clearScreen();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot draw on the terminal", e);
+        }
+        redraw();
         return true;
     }
 
-    public void redraw() { redraw(Screen.RefreshType.DELTA); }
-
-    private void redraw(Screen.RefreshType type) {
-        renderer.draw(screen.newTextGraphics(), screen.getTerminalSize(), view, frame);
-        screen.setCursorPosition(null);
+    /** Draws the current frame (only what changed since the last draw). */
+    public void redraw() {
         try {
-            screen.refresh(type);
+            renderer.draw(terminal, size, view, frame);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot draw on the terminal", e);
         }

@@ -4,16 +4,19 @@ import com.googlecode.lanterna.SGR;
 import com.googlecode.lanterna.TextCharacter;
 import com.googlecode.lanterna.TextColor;
 import com.googlecode.lanterna.graphics.TextGraphics;
+import com.googlecode.lanterna.terminal.Terminal;
+
+import java.io.IOException;
 
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A character grid the renderer draws into (styled, clipped text), then copied to Lanterna.
- * The copy writes only the cells that differ from the previous grid: at 10 refreshes per
- * second most of the screen is unchanged, and each cell Lanterna takes costs far more than
- * comparing two chars here.
+ * A character grid the renderer draws into (styled, clipped text), then copied to the terminal.
+ * The copy writes only the runs of cells that differ from the previous grid, straight to the
+ * Lanterna {@link Terminal}: at 10 refreshes per second most of the screen is unchanged, and a
+ * Lanterna Screen would compare (and Unicode-classify) every cell of its buffers on each refresh.
  */
 final class Painter {
     /** A text style: foreground, background, bold, reverse. */
@@ -81,15 +84,53 @@ final class Painter {
     String line(int row) { return new String(chars, row * width, width); }
 
     /**
-     * Copies the grid to Lanterna: every cell, or only those that differ from {@code previous}
-     * (a grid of the same size that was copied last).
+     * Copies the grid to a terminal: every cell, or only the runs of cells that differ from
+     * {@code previous} (a grid of the same size that was copied last). Returns the cells written.
      */
-    void copyTo(TextGraphics g, Painter previous) {
+    int copyTo(Terminal t, Painter previous) throws IOException {
         boolean all = previous == null || previous.width != width || previous.height != height;
-        for (int i = 0; i < chars.length; i++) {
-            if (!all && previous.chars[i] == chars[i] && previous.styles[i] == styles[i]) continue;
-            g.setCharacter(i % width, i / width, glyph(chars[i], styles[i]));
+        Style current = null;
+        int written = 0;
+        for (int row = 0; row < height; row++) {
+            int col = 0;
+            while (col < width) {
+                int i = row * width + col;
+                if (!all && previous.chars[i] == chars[i] && previous.styles[i] == styles[i]) {
+                    col++;
+                    continue;
+                }
+                t.setCursorPosition(col, row);
+                while (col < width) {
+                    i = row * width + col;
+                    if (!all && previous.chars[i] == chars[i] && previous.styles[i] == styles[i]) break;
+                    if (styles[i] != current) {
+                        apply(t, styles[i]);
+                        current = styles[i];
+                    }
+                    t.putCharacter(chars[i]);
+                    written++;
+                    col++;
+                }
+            }
         }
+        if (written > 0) {
+            t.resetColorAndSGR();
+            t.flush();
+        }
+        return written;
+    }
+
+    private static void apply(Terminal t, Style st) throws IOException {
+        t.resetColorAndSGR();
+        t.setForegroundColor(st.fg());
+        t.setBackgroundColor(st.bg());
+        if (st.bold()) t.enableSGR(SGR.BOLD);
+        if (st.reverse()) t.enableSGR(SGR.REVERSE);
+    }
+
+    /** Copies every cell to a Lanterna text graphics (a screen or an image). */
+    void copyTo(TextGraphics g) {
+        for (int i = 0; i < chars.length; i++) g.setCharacter(i % width, i / width, glyph(chars[i], styles[i]));
     }
 
     private static TextCharacter glyph(char c, Style st) {

@@ -2,6 +2,7 @@ package dev.ublkctl.tui.ui;
 
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.graphics.TextGraphics;
+import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.Chart;
 import dev.ublkctl.tui.metrics.Column;
 import dev.ublkctl.tui.metrics.DeviceRow;
@@ -16,6 +17,7 @@ import dev.ublkctl.tui.model.MapSnapshot;
 import dev.ublkctl.tui.model.SourceState;
 import dev.ublkctl.tui.ui.Painter.Style;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -49,14 +51,23 @@ public final class Renderer {
     private Painter previous;
 
     /**
-     * Draws the frame onto {@code g}. Consecutive calls assume nothing else wrote to {@code g}
-     * in between (only changed cells are written); {@link #invalidate()} forces a full copy.
+     * Draws the frame on the terminal. Consecutive calls assume nothing else wrote to it in
+     * between (only changed cells are written); {@link #invalidate()} forces a full copy.
+     * Returns the number of cells written.
      */
+    public int draw(Terminal t, TerminalSize size, ViewState v, MonitorFrame f) throws IOException {
+        Painter p = new Painter(size.getColumns(), size.getRows());
+        paint(p, v, f);
+        int n = p.copyTo(t, previous);
+        previous = p;
+        return n;
+    }
+
+    /** Draws the frame on a Lanterna text graphics (screen or image), every cell. */
     public void draw(TextGraphics g, TerminalSize size, ViewState v, MonitorFrame f) {
         Painter p = new Painter(size.getColumns(), size.getRows());
         paint(p, v, f);
-        p.copyTo(g, previous);
-        previous = p;
+        p.copyTo(g);
     }
 
     /** The next draw writes every cell (after a resize or a complete refresh). */
@@ -121,6 +132,12 @@ public final class Renderer {
             return;
         }
         int sel = selectedIndex(rows, v);
+        // The selected device's charts under the table, when the terminal has room for both.
+        int chartRows = interactive && p.height - top - rows.size() >= 14 ? 7 : 0;
+        if (chartRows > 0) {
+            bottom -= chartRows;
+            charts(p, f, rows.get(sel).id(), bottom + 1, 2, "ublkb" + rows.get(sel).id() + " ");
+        }
         int visible = Math.max(1, bottom - top);
         int first = Math.max(0, Math.min(sel - visible + 1, rows.size() - visible));
         first = Math.max(0, Math.min(first, sel));
@@ -248,26 +265,35 @@ public final class Renderer {
         }
         p.put(0, y++, queueLine("all", r.total()), Style.BOLD);
         y++;
-        // Charts over the window.
-        int chartW = Math.max(10, p.width - 2);
-        Series io = f.iopsOf(d.id()), red = f.redirectOf(d.id());
-        double ioMax = io.max(f.nowSec() - f.windowSec(), f.nowSec());
-        String window = window(f.windowSec());
-        p.put(1, y++, "IOPS, last " + window + ": now " + Units.count(io.last()) + ", max " + Units.count(ioMax), Style.BOLD);
-        int ioRows = p.height >= 34 ? 3 : p.height >= 26 ? 2 : 1;
-        for (String line : Chart.render(Chart.columns(io, f.nowSec(), f.windowSec(), chartW), ioRows, ioMax)) {
-            p.put(1, y++, line, Style.CHART);
-        }
-        p.put(1, y++, "redirected to the server (0-100%), last " + window + ": now " + Units.percent(red.last()), Style.BOLD);
-        for (String line : Chart.render(Chart.columns(red, f.nowSec(), f.windowSec(), chartW), 1, 1.0)) {
-            p.put(1, y++, line, Style.CHART2);
-        }
+        y = charts(p, f, d.id(), y, p.height >= 34 ? 3 : p.height >= 26 ? 2 : 1, "");
         QueueRates t = r.total();
         String prog = d.program() == null ? "no program attached: every I/O goes to the " + nz(d.target()) + " target"
                 : "program " + d.program() + ": " + Units.count(t.progRuns()) + " runs, " + Units.count(t.progRunsPerSec())
                 + " runs/s, avg " + Units.nanos(t.avgRunNanos()) + "/run";
         p.put(1, y++, prog, Style.PLAIN);
         mapPane(p, v, d, y, p.height - 1);
+    }
+
+    /**
+     * The IOPS chart ({@code ioRows} high) and the redirect-share chart (one row) of a device from
+     * row {@code y}; returns the row after them. The charts span the history there is (at least a
+     * minute) up to the whole window, so a device watched for 40 s fills the chart.
+     */
+    private static int charts(Painter p, MonitorFrame f, int id, int y, int ioRows, String label) {
+        int chartW = Math.max(10, p.width - 2);
+        Series io = f.iopsOf(id), red = f.redirectOf(id);
+        double span = io.size() == 0 ? 60 : Math.clamp(f.nowSec() - io.times()[0], 60, f.windowSec());
+        double ioMax = io.max(f.nowSec() - span, f.nowSec());
+        String window = window(span);
+        p.put(1, y++, label + "IOPS, last " + window + ": now " + Units.count(io.last()) + ", max " + Units.count(ioMax), Style.BOLD);
+        for (String line : Chart.render(Chart.columns(io, f.nowSec(), span, chartW), ioRows, ioMax)) {
+            p.put(1, y++, line, Style.CHART);
+        }
+        p.put(1, y++, label + "redirected to the server (0-100%), last " + window + ": now " + Units.percent(red.last()), Style.BOLD);
+        for (String line : Chart.render(Chart.columns(red, f.nowSec(), span, chartW), 1, 1.0)) {
+            p.put(1, y++, line, Style.CHART2);
+        }
+        return y;
     }
 
     private static String queueLine(String name, QueueRates q) {

@@ -10,7 +10,7 @@ public final class ViewState {
     Mode mode = Mode.TABLE;
     RowOrder order = RowOrder.DEFAULT;
     /** The selected device id, or -1: kept by id so a re-sort or a new device keeps the selection. */
-    int selectedId = -1;
+    volatile int selectedId = -1; // also read by the fetcher (which device's series to copy)
     /** Non-null while the user types a filter. */
     StringBuilder filterDraft;
     boolean help;

@@ -56,6 +56,19 @@ class RateCalculatorTest {
     }
 
     @Test
+    void seriesAreCopiedOnlyForTheDeviceOnScreen() {
+        calc.update(snap(0, device(1, "null", null, 1, 0, 0), device(2, "null", null, 1, 0, 0)));
+        var f = calc.update(snap(SEC, device(1, "null", null, 1, 10, 0), device(2, "null", null, 1, 20, 0)),
+                java.util.OptionalInt.of(2));
+        assertEquals(Series.EMPTY, f.iopsOf(1));
+        assertEquals(20, f.iopsOf(2).last(), 1e-9);
+        f = calc.update(snap(2 * SEC, device(1, "null", null, 1, 20, 0), device(2, "null", null, 1, 40, 0)),
+                java.util.OptionalInt.of(1));
+        assertEquals(2, f.iopsOf(1).size(), "history was kept while device 1 was not on screen");
+        assertTrue(calc.update(snap(3 * SEC), java.util.OptionalInt.empty()).iops().isEmpty());
+    }
+
+    @Test
     void counterResetCountsFromZeroInsteadOfGoingNegative() {
         calc.update(snap(0, device(1, "null", "null", 1, 100_000, 100)));
         var f = calc.update(snap(SEC, device(1, "null", "null", 1, 300, 100)));

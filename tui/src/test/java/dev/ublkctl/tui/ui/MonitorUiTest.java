@@ -3,7 +3,6 @@ package dev.ublkctl.tui.ui;
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
-import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
 import dev.ublkctl.tui.metrics.Column;
 import dev.ublkctl.tui.metrics.RateCalculator;
@@ -25,21 +24,19 @@ import static org.junit.jupiter.api.Assertions.*;
 class MonitorUiTest {
 
     private DefaultVirtualTerminal vt;
-    private TerminalScreen screen;
     private MonitorUi ui;
     private RateCalculator calc;
 
     @BeforeEach
     void setUp() throws Exception {
         vt = new DefaultVirtualTerminal(new TerminalSize(130, 36));
-        screen = new TerminalScreen(vt);
-        screen.startScreen();
-        ui = new MonitorUi(screen, new Renderer("fake", 1.0));
+        vt.enterPrivateMode();
+        ui = new MonitorUi(vt, new Renderer("fake", 1.0));
         calc = new RateCalculator(300, 1000);
     }
 
     @AfterEach
-    void tearDown() throws Exception { screen.stopScreen(); }
+    void tearDown() { vt.exitPrivateMode(); }
 
     /** Feeds snapshots through the calculator and shows the last frame. */
     private void feed(MonitorSnapshot... snaps) {
@@ -106,6 +103,20 @@ class MonitorUiTest {
     }
 
     @Test
+    void selectedDeviceChartsAreDrawnUnderTheTable() {
+        twoDevices();
+        String t = text();
+        assertTrue(t.contains("ublkb1 IOPS, last 60 s: now 2.00k, max 2.00k"), t);
+        assertTrue(t.contains("ublkb1 redirected to the server (0-100%), last 60 s: now 0%"), t);
+        assertEquals(1, ui.chartFocus().orElseThrow());
+        key('j');
+        assertTrue(text().contains("ublkb2 IOPS, last 60 s: now 3.00k"), text());
+        assertTrue(text().contains("ublkb2 redirected to the server (0-100%), last 60 s: now 50%"));
+        assertEquals(2, ui.chartFocus().orElseThrow());
+        assertTrue(ui.focus().isEmpty(), "no map reads for the table");
+    }
+
+    @Test
     void sortKeyCyclesColumnsAndReverses() {
         twoDevices();
         assertEquals(List.of(1, 2), tableIds());
@@ -154,9 +165,9 @@ class MonitorUiTest {
         assertTrue(t.matches("(?s).*q0\\s+1\\.00k\\s+4\\.1\\s+3\\s+100%\\s+0%\\s+100\\s+0\\s+19\\.9us\\s+1\\.00k\\s+500ns.*"), t);
         assertTrue(t.contains(" q1 "));
         assertTrue(t.matches("(?s).*all\\s+2\\.00k.*"));
-        assertTrue(t.contains("IOPS, last 5 min: now 2.00k, max 2.00k"), t);
+        assertTrue(t.contains("IOPS, last 60 s: now 2.00k, max 2.00k"), t);
         assertTrue(t.contains("█"), "the IOPS chart has a full column for the one sample at max");
-        assertTrue(t.contains("redirected to the server (0-100%), last 5 min: now 0%"));
+        assertTrue(t.contains("redirected to the server (0-100%), last 60 s: now 0%"));
         assertTrue(t.contains("program null: 2.00k runs, 2.00k runs/s, avg 500ns/run"), t);
         assertTrue(t.contains("MAPS"));
         key(KeyType.Escape);

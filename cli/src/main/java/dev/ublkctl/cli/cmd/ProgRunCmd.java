@@ -1,0 +1,151 @@
+package dev.ublkctl.cli.cmd;
+
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.cli.CliException;
+import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.Durations;
+import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.Objects;
+import dev.ublkctl.engine.Device;
+import dev.ublkctl.engine.DeviceConfig;
+import dev.ublkctl.engine.DeviceStats;
+import dev.ublkctl.engine.Engine;
+import dev.ublkctl.engine.QueueStats;
+import dev.ublkctl.engine.UblkProgram;
+import dev.ublkctl.target.TargetConfig;
+import dev.ublkctl.ublk.BlockIoException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+@Command(name = "run",
+        description = {"Run a ublk program on one I/O, in this process, and time it (like bpftool prog run).",
+                "Makes a private emulated device (null target, or loop/stripe over -f files), attaches the "
+                        + "program's struct ublk_bpf_ops and submits the I/O --repeat times; prints how the program "
+                        + "disposed of it (handled in BPF, redirected to the Java target, split), the I/O's "
+                        + "result and the average time per program run. No daemon is involved."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl prog run null --op read --sector 0 --sectors 8 --repeat 1000",
+                "  ublkctl prog run null --ops null_split_ops --op write --sectors 256",
+                "  ublkctl prog run loop -f disk.img --op write --sector 2048 --sectors 64 --json"})
+public final class ProgRunCmd extends Cmd {
+    @Parameters(paramLabel = "OBJECT.o", description = "Object file, or a bundled program name (null, loop, stripe).")
+    String object;
+
+    @Option(names = "--ops", paramLabel = "NAME|ID", description = "Which struct ublk_bpf_ops (default: the first).")
+    String ops;
+
+    @Option(names = "--op", paramLabel = "OP", defaultValue = "read",
+            description = "read, write, flush, discard or write-zeroes (default ${DEFAULT-VALUE}).")
+    String op;
+
+    @Option(names = "--sector", paramLabel = "S", defaultValue = "0", description = "Start sector (512 bytes; default 0).")
+    long sector;
+
+    @Option(names = "--sectors", paramLabel = "N", defaultValue = "8", description = "Sectors (default ${DEFAULT-VALUE}).")
+    int sectors;
+
+    @Option(names = "--repeat", paramLabel = "K", defaultValue = "1", description = "Times to submit the I/O (default 1).")
+    int repeat;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE",
+            description = "Backing files: one makes a loop device, several a stripe device (default: a null device).")
+    List<Path> files = new ArrayList<>();
+
+    /** The --json answer. */
+    public record RunResult(String program, String op, long sector, int sectors, int repeat, int result, String error, long ios,
+                            long bpfHandled, long redirected, long splitParts, Map<String, Long> errors, long progRuns,
+                            long progRunNanos, long nsPerRun, long nsPerIo) { }
+
+    @Override
+    protected int run() throws Exception {
+        if (repeat < 1 || repeat > 10_000_000) throw CliException.usage("--repeat must be 1..10000000");
+        if (sectors < 1 || sectors > 2048) throw CliException.usage("--sectors must be 1..2048 (1 MiB)");
+        if (sector < 0) throw CliException.usage("--sector must be >= 0");
+        String o = op.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        if (!List.of("read", "write", "flush", "discard", "write-zeroes").contains(o)) {
+            throw CliException.usage("unknown --op '" + op + "' (read, write, flush, discard, write-zeroes)");
+        }
+        for (Path f : files) if (!Files.isRegularFile(f)) throw CliException.usage("no such file: " + f);
+        BpfObject obj = Objects.load(object);
+        Objects.requireUblkOps(obj, object);
+        UblkProgram prog;
+        try {
+            prog = ops == null ? UblkProgram.load(obj, Objects.requireUblkOps(obj, object).name())
+                    : ops.chars().allMatch(Character::isDigit) ? UblkProgram.load(obj, Integer.parseInt(ops))
+                    : UblkProgram.load(obj, ops);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        long end = (sector + sectors) * 512;
+        TargetConfig target = files.isEmpty() ? new TargetConfig.Null(Math.max(1L << 30, (end + 4095) / 4096 * 4096))
+                : files.size() == 1 ? new TargetConfig.Loop(files.getFirst()) : new TargetConfig.Stripe(files);
+        try (Engine engine = Engine.emulated(); Arena arena = Arena.ofShared()) {
+            Device dev;
+            try {
+                dev = engine.create(DeviceConfig.of(target).withQueues(1).withDepth(1));
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage(e.getMessage());
+            }
+            try {
+                dev.attach(prog);
+                dev.start();
+            } catch (IllegalStateException e) {
+                throw CliException.failed("the program refused the device: " + e.getMessage());
+            }
+            if (end > dev.size()) throw CliException.usage("I/O ends at byte " + end + ", past the device (" + dev.size() + " bytes)");
+            MemorySegment buf = arena.allocate((long) sectors * 512, 4096);
+            DeviceStats before = dev.stats();
+            int result = 0;
+            String error = null;
+            for (int i = 0; i < repeat; i++) {
+                if (Thread.currentThread().isInterrupted()) throw new InterruptedException();
+                CompletableFuture<Integer> f = switch (o) {
+                    case "read" -> dev.block().read(sector * 512, buf);
+                    case "write" -> dev.block().write(sector * 512, buf);
+                    case "flush" -> dev.block().flush();
+                    case "discard" -> dev.block().discard(sector * 512, (long) sectors * 512);
+                    default -> dev.block().writeZeroes(sector * 512, (long) sectors * 512);
+                };
+                try {
+                    result = f.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    result = e.getCause() instanceof BlockIoException b ? -b.errno() : Integer.MIN_VALUE;
+                    error = e.getCause().getMessage();
+                } catch (TimeoutException e) {
+                    throw CliException.failed("the I/O did not complete within 30 s (the program never completed it?)");
+                }
+            }
+            QueueStats d = dev.stats().minus(before).total();
+            Map<String, Long> errs = new LinkedHashMap<>();
+            d.errors().forEach((errno, n) -> errs.put(Integer.toString(errno), n));
+            RunResult r = new RunResult(prog.name(), o, sector, sectors, repeat, result, error, d.ios(), d.bpfHandled(),
+                    d.redirected(), d.splitParts(), errs, d.progRuns(), d.progRunNanos(),
+                    d.progRuns() == 0 ? 0 : d.progRunNanos() / d.progRuns(), d.latency().count() == 0 ? 0 : (long) d.latency().meanNanos());
+            if (json()) printJson(r);
+            else {
+                out().println(style().bold(prog.name()) + ": " + o + " sector " + sector + " +" + sectors + ", " + repeat + " time(s)");
+                out().println("  result:       " + (result >= 0 ? result + " bytes" : "error " + result + (error == null ? "" : " (" + error + ")")));
+                out().println("  in BPF:       " + d.bpfHandled() + "   redirected: " + d.redirected() + "   split parts: " + d.splitParts()
+                        + (errs.isEmpty() ? "" : "   errors (errno=count): " + errs));
+                out().println("  program runs: " + d.progRuns() + ", average " + Durations.ns(r.nsPerRun()) + " per run; "
+                        + "I/O service time average " + Durations.ns(r.nsPerIo()));
+                out().flush();
+            }
+            return result >= 0 ? ExitCode.OK : ExitCode.ERROR;
+        }
+    }
+}
