@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-I/O logic of null.o's null_queue_io and stripe.o's stripe_queue_io,
+ * written so the host kernel (which lacks the ublk-bpf RFC) can run it: the
+ * kfuncs become reads and writes of a struct bench_io handed in as the packet
+ * (XDP) or context (syscall); maps, atomics and arithmetic are as in the real
+ * programs. The logic sits in static __noinline functions, so the XDP entry
+ * (kernel, BPF_PROG_TEST_RUN with repeat) and the syscall entry (ublkctl's VM,
+ * context = the struct) run the same instructions. For the VM-vs-JIT benchmark
+ * (dev.ublkctl.bench.VmKernelBench); not shipped behaviour.
+ */
+#include "ublk_bpf.h"
+#include "ublkctl_stats.h"
+
+#define STRIPE_MAX_FILES 4
+
+/* a request as the kfuncs would see it, plus what they would record */
+struct bench_io {
+	__u32 op_flags;       /* struct ublksrv_io_desc, 24 bytes */
+	__u32 nr_sectors;
+	__u64 start_sector;
+	__u64 addr;
+	__u32 dev_id;         /* ublk_bpf_get_dev_id */
+	__u32 q_id;           /* ublk_bpf_get_queue_id */
+	__u32 tag;            /* ublk_bpf_get_io_tag */
+	__s32 res;            /* ublk_bpf_complete_io(io, res) */
+	__u32 completions;
+	__u32 aio_op;         /* the aio bpf_aio_alloc + attach_and_prep + submit would make */
+	__u32 aio_flags;
+	__s32 aio_fd;
+	__u64 aio_pos;
+	__u32 aio_bytes;
+	__u32 aio_buf_off;
+	__u64 ret;            /* what queue_io_cmd returned */
+};
+
+struct stripe_config {
+	__u32 chunk_shift;
+	__u32 nr_files;
+	int fds[STRIPE_MAX_FILES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, struct stripe_config);
+} stripe_cfg SEC(".maps");
+
+struct stripe_io {
+	__u32 ref;
+	int res;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u64);
+	__type(value, struct stripe_io);
+} stripe_inflight SEC(".maps");
+
+__u64 null_total_ios;
+
+static __always_inline struct ublkctl_qstats *bench_qstats(const struct bench_io *io)
+{
+	__u32 q = io->q_id;
+
+	return bpf_map_lookup_elem(&qstats, &q);
+}
+
+static __always_inline void bench_complete(struct bench_io *io, int res)
+{
+	io->res = res;
+	io->completions++;
+}
+
+static __always_inline __u64 bench_key(const struct bench_io *io)
+{
+	return ((__u64)(__u16)io->dev_id << 32) | ((__u64)(__u16)io->q_id << 16) | io->tag;
+}
+
+/* null_queue_io: count, complete with the I/O's size, per-queue stats */
+static __noinline __u64 null_logic(struct bench_io *io)
+{
+	struct ublkctl_qstats *st;
+	int res = io->nr_sectors << 9;
+
+	__sync_fetch_and_add(&null_total_ios, 1);
+	st = bench_qstats(io);
+	bench_complete(io, res);
+	if (res < 0) {
+		QSTAT_ADD(st, errors, 1);
+	} else {
+		QSTAT_ADD(st, queued, 1);
+		QSTAT_ADD(st, bytes, res);
+	}
+	return UBLK_BPF_RET_QUEUED();
+}
+
+static __always_inline void stripe_put(struct bench_io *io, __u64 key, int err)
+{
+	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
+	int res;
+
+	if (!pv)
+		return;
+	if (err < 0)
+		pv->res = err;
+	if (__sync_sub_and_fetch(&pv->ref, 1))
+		return;
+	res = pv->res;
+	bpf_map_delete_elem(&stripe_inflight, &key);
+	{
+		struct ublkctl_qstats *st = bench_qstats(io);
+		__u8 op = io->op_flags & 0xff;
+
+		if (res < 0) {
+			QSTAT_ADD(st, errors, 1);
+		} else {
+			if (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)
+				res = io->nr_sectors << 9;
+			QSTAT_ADD(st, queued, 1);
+			QSTAT_ADD(st, bytes, io->nr_sectors << 9);
+		}
+	}
+	bench_complete(io, res);
+}
+
+/* stripe_queue_io for a READ or WRITE piece: layout lookup, chunk arithmetic,
+ * in-flight record, one aio "submitted" into io, CONTINUE | bytes */
+static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
+{
+	__u32 dev_id = io->dev_id;
+	const struct stripe_config *cfg;
+	unsigned int total, bytes, shift, nr, idx;
+	__u64 key, pos, chunk, chunk_no, file_off;
+	__u8 op = io->op_flags & 0xff;
+
+	cfg = bpf_map_lookup_elem(&stripe_cfg, &dev_id);
+	if (!cfg || cfg->nr_files < 1 || cfg->nr_files > STRIPE_MAX_FILES ||
+	    cfg->chunk_shift < 12 || cfg->chunk_shift > 30) {
+		struct ublkctl_qstats *st = bench_qstats(io);
+
+		QSTAT_ADD(st, redirected, 1);
+		return UBLK_BPF_RET_REDIRECT();
+	}
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE) {
+		bench_complete(io, -EOPNOTSUPP);
+		return UBLK_BPF_RET_QUEUED();
+	}
+	key = bench_key(io);
+	total = io->nr_sectors << 9;
+	if (off >= total) {
+		bench_complete(io, -EINVAL);
+		return UBLK_BPF_RET_QUEUED();
+	}
+	shift = cfg->chunk_shift;
+	nr = cfg->nr_files;
+	chunk = 1ULL << shift;
+	pos = (io->start_sector << 9) + off;
+	bytes = chunk - (pos & (chunk - 1));
+	if (bytes > total - off)
+		bytes = total - off;
+	chunk_no = pos >> shift;
+	idx = chunk_no % nr;
+	file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
+
+	if (off == 0) {
+		struct stripe_io rec = { .ref = 1, .res = 0 };
+
+		if (bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY)) {
+			bench_complete(io, -ENOMEM);
+			return UBLK_BPF_RET_QUEUED();
+		}
+	}
+	{
+		struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
+
+		if (!pv) {
+			bench_complete(io, -EIO);
+			return UBLK_BPF_RET_QUEUED();
+		}
+		__sync_fetch_and_add(&pv->ref, 1);
+	}
+	/* bpf_aio_alloc_sleepable + ublk_bpf_attach_and_prep_aio + bpf_aio_submit */
+	if (off + bytes > total) {
+		stripe_put(io, key, -EINVAL);
+	} else {
+		struct ublkctl_qstats *st = bench_qstats(io);
+
+		io->aio_op = op == UBLK_IO_OP_READ ? BPF_AIO_OP_FS_READ : BPF_AIO_OP_FS_WRITE;
+		io->aio_flags = 0;
+		io->aio_buf_off = off;
+		io->aio_bytes = bytes;
+		/* clang drops the mask (idx < nr_files <= 4); the verifier wants to see it */
+		asm volatile("" : "+r"(idx));
+		io->aio_fd = cfg->fds[idx & (STRIPE_MAX_FILES - 1)];
+		io->aio_pos = file_off;
+		QSTAT_ADD(st, aio_submitted, 1);
+	}
+	if (bytes < total) {
+		struct ublkctl_qstats *st = bench_qstats(io);
+
+		QSTAT_ADD(st, split, 1);
+	}
+	if (off + bytes == total)
+		stripe_put(io, key, 0);
+	return UBLK_BPF_RET_CONTINUE(bytes);
+}
+
+/* kernel entries: the packet is one struct bench_io */
+SEC("xdp")
+int xdp_null_logic(struct xdp_md *ctx)
+{
+	struct bench_io *io = (void *)(long)ctx->data;
+
+	if ((void *)(io + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	io->ret = null_logic(io);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_stripe_logic(struct xdp_md *ctx)
+{
+	struct bench_io *io = (void *)(long)ctx->data;
+
+	if ((void *)(io + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	io->ret = stripe_logic(io, 0);
+	return XDP_PASS;
+}
+
+/* the cost of a test run with no work: the floor of the kernel figures */
+SEC("xdp")
+int xdp_empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+/* VM entries: r1 = the struct, as a syscall program's context */
+SEC("syscall")
+int sys_null_logic(struct bench_io *io)
+{
+	io->ret = null_logic(io);
+	return XDP_PASS;
+}
+
+SEC("syscall")
+int sys_stripe_logic(struct bench_io *io)
+{
+	io->ret = stripe_logic(io, 0);
+	return XDP_PASS;
+}
+
+SEC("syscall")
+int sys_empty(void *ctx)
+{
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
