@@ -82,9 +82,9 @@ public final class Libc {
         return new IllegalStateException(t);
     }
 
-    private static long check(long r, MemorySegment st, String call, String args) {
-        if (r == -1) throw new SyscallException(call, args, errno(st));
-        return r;
+    /** The exception for a failed call; its message is built only here, off the success path. */
+    private static SyscallException fail(MemorySegment st, String call, String args) {
+        return new SyscallException(call, args, errno(st));
     }
 
     /** strerror(3) text for a positive errno. */
@@ -101,7 +101,8 @@ public final class Libc {
         MemorySegment st = STATE.get();
         try (Arena a = Arena.ofConfined()) {
             int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode);
-            return (int) check(fd, st, "open", "\"" + path + "\", 0" + Integer.toOctalString(flags));
+            if (fd == -1) throw fail(st, "open", "\"" + path + "\", 0" + Integer.toOctalString(flags));
+            return fd;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
@@ -110,57 +111,68 @@ public final class Libc {
     public static void close(int fd) {
         MemorySegment st = STATE.get();
         try {
-            check((int) CLOSE.invokeExact(st, fd), st, "close", "fd " + fd);
+            int r = (int) CLOSE.invokeExact(st, fd);
+            if (r == -1) throw fail(st, "close", "fd " + fd);
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long read(int fd, MemorySegment buf, long len) {
         MemorySegment st = STATE.get();
         try {
-            return check((long) READ.invokeExact(st, fd, buf, len), st, "read", "fd " + fd + ", " + len + " bytes");
+            long r = (long) READ.invokeExact(st, fd, buf, len);
+            if (r == -1) throw fail(st, "read", "fd " + fd + ", " + len + " bytes");
+            return r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long write(int fd, MemorySegment buf, long len) {
         MemorySegment st = STATE.get();
         try {
-            return check((long) WRITE.invokeExact(st, fd, buf, len), st, "write", "fd " + fd + ", " + len + " bytes");
+            long r = (long) WRITE.invokeExact(st, fd, buf, len);
+            if (r == -1) throw fail(st, "write", "fd " + fd + ", " + len + " bytes");
+            return r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long pread(int fd, MemorySegment buf, long len, long off) {
         MemorySegment st = STATE.get();
         try {
-            return check((long) PREAD.invokeExact(st, fd, buf, len, off), st, "pread", "fd " + fd + ", " + len + " bytes at " + off);
+            long r = (long) PREAD.invokeExact(st, fd, buf, len, off);
+            if (r == -1) throw fail(st, "pread", "fd " + fd + ", " + len + " bytes at " + off);
+            return r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long pwrite(int fd, MemorySegment buf, long len, long off) {
         MemorySegment st = STATE.get();
         try {
-            return check((long) PWRITE.invokeExact(st, fd, buf, len, off), st, "pwrite", "fd " + fd + ", " + len + " bytes at " + off);
+            long r = (long) PWRITE.invokeExact(st, fd, buf, len, off);
+            if (r == -1) throw fail(st, "pwrite", "fd " + fd + ", " + len + " bytes at " + off);
+            return r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void fsync(int fd) {
         MemorySegment st = STATE.get();
         try {
-            check((int) FSYNC.invokeExact(st, fd), st, "fsync", "fd " + fd);
+            int r = (int) FSYNC.invokeExact(st, fd);
+            if (r == -1) throw fail(st, "fsync", "fd " + fd);
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void ftruncate(int fd, long len) {
         MemorySegment st = STATE.get();
         try {
-            check((int) FTRUNCATE.invokeExact(st, fd, len), st, "ftruncate", "fd " + fd + ", " + len);
+            int r = (int) FTRUNCATE.invokeExact(st, fd, len);
+            if (r == -1) throw fail(st, "ftruncate", "fd " + fd + ", " + len);
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void fallocate(int fd, int mode, long off, long len) {
         MemorySegment st = STATE.get();
         try {
-            check((int) FALLOCATE.invokeExact(st, fd, mode, off, len), st, "fallocate",
-                    "fd " + fd + ", mode " + mode + ", " + len + " bytes at " + off);
+            int r = (int) FALLOCATE.invokeExact(st, fd, mode, off, len);
+            if (r == -1) throw fail(st, "fallocate", "fd " + fd + ", mode " + mode + ", " + len + " bytes at " + off);
         } catch (Throwable t) { throw rethrow(t); }
     }
 
@@ -178,7 +190,8 @@ public final class Libc {
     public static void munmap(MemorySegment seg) {
         MemorySegment st = STATE.get();
         try {
-            check((int) MUNMAP.invokeExact(st, seg, seg.byteSize()), st, "munmap", seg.byteSize() + " bytes");
+            int r = (int) MUNMAP.invokeExact(st, seg, seg.byteSize());
+            if (r == -1) throw fail(st, "munmap", seg.byteSize() + " bytes");
         } catch (Throwable t) { throw rethrow(t); }
     }
 
@@ -186,15 +199,18 @@ public final class Libc {
     public static int ioctl(int fd, long request, long arg) {
         MemorySegment st = STATE.get();
         try {
-            return (int) check((int) IOCTL.invokeExact(st, fd, request, arg), st, "ioctl",
-                    "fd " + fd + ", 0x" + Long.toHexString(request));
+            int r = (int) IOCTL.invokeExact(st, fd, request, arg);
+            if (r == -1) throw fail(st, "ioctl", "fd " + fd + ", 0x" + Long.toHexString(request));
+            return (int) r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static int eventfd(int initval, int flags) {
         MemorySegment st = STATE.get();
         try {
-            return (int) check((int) EVENTFD.invokeExact(st, initval, flags), st, "eventfd", initval + ", " + flags);
+            int r = (int) EVENTFD.invokeExact(st, initval, flags);
+            if (r == -1) throw fail(st, "eventfd", initval + ", " + flags);
+            return (int) r;
         } catch (Throwable t) { throw rethrow(t); }
     }
 
