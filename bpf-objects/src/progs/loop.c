@@ -9,6 +9,7 @@
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
+#include "ublkctl_aio.h"
 
 struct loop_backing {
 	int fd;         /* backing file descriptor, valid in the server task */
@@ -22,28 +23,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct loop_backing);
 } loop_files SEC(".maps");
-
-static __always_inline int loop_aio_op(const struct ublksrv_io_desc *iod, unsigned int *op_flags)
-{
-	*op_flags = 0;
-	switch (ublksrv_get_op(iod)) {
-	case UBLK_IO_OP_READ:
-		return BPF_AIO_OP_FS_READ;
-	case UBLK_IO_OP_WRITE:
-		return BPF_AIO_OP_FS_WRITE;
-	case UBLK_IO_OP_FLUSH:
-		return BPF_AIO_OP_FS_FSYNC;
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_SAME:
-		*op_flags = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		return BPF_AIO_OP_FS_FALLOCATE;
-	case UBLK_IO_OP_WRITE_ZEROES:
-		*op_flags = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-		return BPF_AIO_OP_FS_FALLOCATE;
-	default:
-		return -EOPNOTSUPP;
-	}
-}
 
 /* end of one aio: complete the ublk I/O, drop the aio's hold on it, free the aio */
 static __always_inline void loop_finish_aio(struct bpf_aio *aio, long ret)
@@ -86,7 +65,7 @@ static __always_inline int loop_submit(const struct ublk_bpf_io *io,
 	struct bpf_aio *aio;
 	int op, res;
 
-	op = loop_aio_op(iod, &op_flags);
+	op = ublkctl_aio_op(iod, &op_flags);
 	if (op < 0)
 		return op;
 	aio = bpf_aio_alloc_sleepable(op, 0);

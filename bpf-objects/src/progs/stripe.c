@@ -11,6 +11,7 @@
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
+#include "ublkctl_aio.h"
 
 #define STRIPE_MAX_FILES 4
 
@@ -44,28 +45,6 @@ static __always_inline bool stripe_config_ok(const struct stripe_config *cfg)
 {
 	return cfg->nr_files >= 1 && cfg->nr_files <= STRIPE_MAX_FILES &&
 	       cfg->chunk_shift >= 12 && cfg->chunk_shift <= 30;
-}
-
-static __always_inline int stripe_aio_op(const struct ublksrv_io_desc *iod, unsigned int *op_flags)
-{
-	*op_flags = 0;
-	switch (ublksrv_get_op(iod)) {
-	case UBLK_IO_OP_READ:
-		return BPF_AIO_OP_FS_READ;
-	case UBLK_IO_OP_WRITE:
-		return BPF_AIO_OP_FS_WRITE;
-	case UBLK_IO_OP_FLUSH:
-		return BPF_AIO_OP_FS_FSYNC;
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_SAME:
-		*op_flags = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		return BPF_AIO_OP_FS_FALLOCATE;
-	case UBLK_IO_OP_WRITE_ZEROES:
-		*op_flags = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-		return BPF_AIO_OP_FS_FALLOCATE;
-	default:
-		return -EOPNOTSUPP;
-	}
 }
 
 /* drop one reference of the I/O's record; the last one completes the ublk I/O */
@@ -211,7 +190,7 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 		ublk_bpf_complete_io(io, -EIO);
 		return UBLK_BPF_RET_QUEUED();
 	}
-	op = stripe_aio_op(iod, &op_flags);
+	op = ublkctl_aio_op(iod, &op_flags);
 	if (op < 0) {
 		ublk_bpf_complete_io(io, op);
 		return UBLK_BPF_RET_QUEUED();
