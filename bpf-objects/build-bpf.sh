@@ -8,6 +8,9 @@ set -euo pipefail
 module=${1:?usage: build-bpf.sh <module dir> <output dir>}
 out=${2:?usage: build-bpf.sh <module dir> <output dir>}
 clang=${CLANG:-clang}
+# absolute paths: the compiler runs from inside the module
+module=$(cd "$module" && pwd)
+mkdir -p "$out" && out=$(cd "$out" && pwd)
 
 if ! command -v "$clang" >/dev/null 2>&1; then
     echo "bpf-objects: ERROR: '$clang' not found. The BPF programs are compiled with clang" >&2
@@ -22,6 +25,8 @@ fi
 
 inc="$module/include"
 newest_header=$(ls -t "$inc"/*.h | head -1)
+# compiled from inside the module with relative paths and a mapped debug directory (below): no
+# checkout path ends up in the objects, so every clone builds the same bytes
 # -mcpu=v3: 32-bit atomic fetch-and-add/sub; no -Werror so newer clangs' new warnings do not break the build
 cflags='-target bpf -mcpu=v3 -O2 -g -Wall'
 
@@ -44,7 +49,7 @@ collect() {
 collect "$module/src/progs" "$out/bpf"
 collect "$module/src/test-progs" "$out/bpf/test"
 [ ${#jobs[@]} -eq 0 ] && exit 0
-export clang cflags inc
+export clang cflags inc module
 printf '%s\0' "${jobs[@]}" | xargs -0 -n2 -P "$(nproc 2>/dev/null || echo 2)" \
-    bash -c '"$clang" $cflags -I"$inc" -c "$0" -o "$1.tmp" && mv "$1.tmp" "$1"' \
+    bash -c 'cd "$module" && "$clang" $cflags -fdebug-prefix-map="$module"=. -fdebug-compilation-dir=. -Iinclude -c "${0#"$module"/}" -o "$1.tmp" && mv "$1.tmp" "$1"' \
     || { echo "bpf-objects: ERROR: clang failed (see above)" >&2; exit 1; }

@@ -71,6 +71,8 @@ public final class ElfFile {
             if (s.size() < 0 || s.size() > MAX_NOBITS) throw new ElfException("NOBITS section " + s.name() + " too large: " + s.size() + " bytes (limit " + MAX_NOBITS + ")");
             return new byte[(int) s.size()];
         }
+        // SHT_NULL headers are not range-checked at parse time, so check here (a corrupt one can claim any range)
+        checkRange("section " + s.name(), s.offset(), s.size());
         return Arrays.copyOfRange(data, (int) s.offset(), (int) (s.offset() + s.size()));
     }
 

@@ -468,7 +468,8 @@ final class ObjectReader {
                     progs.put(m.name(), target.name());
                 }
                 for (BtfType.Member m : st.members()) {
-                    if (m.bitfieldSize() != 0 || m.bitOffset() % 8 != 0) continue;
+                    // a corrupt member offset may be negative or past the struct: such members are skipped
+                    if (m.bitfieldSize() != 0 || m.bitOffset() % 8 != 0 || m.bitOffset() < 0) continue;
                     BtfType mt = btf.resolved(m.type());
                     int moff = m.bitOffset() / 8;
                     switch (mt) {

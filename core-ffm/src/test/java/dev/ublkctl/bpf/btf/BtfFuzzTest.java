@@ -3,6 +3,7 @@ package dev.ublkctl.bpf.btf;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.bpf.elf.ElfFile;
 import dev.ublkctl.bpf.testing.BpfObjects;
+import dev.ublkctl.bpf.testing.FuzzRounds;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -23,7 +24,7 @@ class BtfFuzzTest {
         byte[] ext = elf.contents(elf.section(".BTF.ext").orElseThrow());
         Btf good = Btf.parse(btf);
         int ok = 0, bad = 0;
-        for (int seed = 0; seed < 2000; seed++) {
+        for (int seed = 0; seed < FuzzRounds.of(2000); seed++) {
             SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eed);
             boolean mutateExt = rnd.nextInt(3) == 0;
             byte[] m = (mutateExt ? ext : btf).clone();

@@ -1,6 +1,7 @@
 package dev.ublkctl.bpf.elf;
 
 import dev.ublkctl.bpf.testing.BpfObjects;
+import dev.ublkctl.bpf.testing.FuzzRounds;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -16,7 +17,7 @@ class ElfFuzzTest {
         ElfFile good = ElfFile.parse(orig);
         int shoff = (int) good.header().shoff();
         int ok = 0, bad = 0;
-        for (int seed = 0; seed < 3000; seed++) {
+        for (int seed = 0; seed < FuzzRounds.of(3000); seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
             byte[] m = orig.clone();
             switch (rnd.nextInt(4)) {

@@ -5,6 +5,7 @@ import dev.ublkctl.bpf.elf.ElfException;
 import dev.ublkctl.bpf.elf.ElfFile;
 import dev.ublkctl.bpf.elf.Section;
 import dev.ublkctl.bpf.testing.BpfObjects;
+import dev.ublkctl.bpf.testing.FuzzRounds;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ class ObjectFuzzTest {
             hot.add(ranges.stream().mapToLong(Long::longValue).toArray());
         }
         int parsed = 0, rejected = 0;
-        for (int seed = 0; seed < ROUNDS; seed++) {
+        for (int seed = Integer.getInteger("fuzz.first", 0); seed < FuzzRounds.of(ROUNDS); seed++) {
             SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L);
             int which = rnd.nextInt(corpus.size());
             byte[] m = mutate(corpus.get(which), hot.get(which), rnd);
@@ -58,7 +59,7 @@ class ObjectFuzzTest {
                 throw new AssertionError("seed " + seed + " (object " + BpfObjects.bundledNames().get(which) + "): " + t, t);
             }
         }
-        System.out.println("fuzz: " + ROUNDS + " mutations, " + parsed + " parsed, " + rejected + " rejected");
+        System.out.println("object fuzz: " + (parsed + rejected) + " mutations, " + parsed + " parsed, " + rejected + " rejected");
         assertTrue(rejected > 0 && parsed > 0, "mutations should produce both outcomes");
     }
 

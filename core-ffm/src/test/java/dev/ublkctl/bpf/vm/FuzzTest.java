@@ -1,5 +1,6 @@
 package dev.ublkctl.bpf.vm;
 
+import dev.ublkctl.bpf.testing.FuzzRounds;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.ublkctl.bpf.insn.Opcodes;
@@ -60,7 +61,7 @@ class FuzzTest {
         ctx.setBudget(5_000);
         byte[] mem = new byte[64];
         int prepared = 0, results = 0, faults = 0;
-        for (int n = 0; n < 4000; n++) {
+        for (int n = 0; n < FuzzRounds.of(4000); n++) {
             int len = 1 + r.nextInt(40);
             long[] slots = new long[len];
             for (int i = 0; i < len; i++) {
@@ -109,7 +110,7 @@ class FuzzTest {
         Interpreter vm = new Interpreter();
         VmContext ctx = new VmContext();
         ctx.setBudget(2_000);
-        for (int n = 0; n < 4000; n++) {
+        for (int n = 0; n < FuzzRounds.of(4000); n++) {
             byte[] code = new byte[8 * (1 + r.nextInt(16))];
             r.nextBytes(code);
             try {
