@@ -10,6 +10,7 @@ import dev.ublkctl.cli.cmd.FeaturesCmd;
 import dev.ublkctl.cli.cmd.ListCmd;
 import dev.ublkctl.cli.cmd.MapCmd;
 import dev.ublkctl.cli.cmd.ProgCmd;
+import dev.ublkctl.cli.cmd.RecoverCmd;
 import dev.ublkctl.cli.cmd.ShellCmd;
 import dev.ublkctl.cli.cmd.StatsCmd;
 import dev.ublkctl.cli.cmd.VerifyCmd;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
                         + "in the run dir (/run/ublkctl as root, else $XDG_RUNTIME_DIR/ublkctl; $UBLKCTL_RUN_DIR overrides). "
                         + "Commands may be abbreviated where unambiguous (ublkctl l = list, ublkctl p s = prog show)."},
         subcommands = {
-                FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, AttachCmd.class, DetachCmd.class,
+                FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, RecoverCmd.class, AttachCmd.class, DetachCmd.class,
                 ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
                 TopCommand.class, DemoCommand.class, CompleteCmd.class},
         footerHeading = "%nExamples:%n",
