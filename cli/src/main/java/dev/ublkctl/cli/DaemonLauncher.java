@@ -79,12 +79,18 @@ public final class DaemonLauncher {
         }
     }
 
-    /** The command that runs a daemon with this JVM's classpath. */
+    /** Environment variable with extra JVM options for a daemon that a command starts. */
+    public static final String DAEMON_JAVA_OPTS = "UBLKCTL_DAEMON_JAVA_OPTS";
+
+    /** The command that runs a daemon with this JVM's class path. */
     public static List<String> daemonCommand() {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
+        // extra JVM options for the daemon (heap size, GC, JIT), e.g. "-Xmx2g"
+        String extra = System.getenv(DAEMON_JAVA_OPTS);
+        if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -42,7 +42,8 @@ import picocli.CommandLine.Command;
                 "",
                 "Exit codes: 0 ok, 1 failed, 2 bad command line, 3 not found, 4 daemon unreachable or dead, "
                         + "5 not supported here, 130 interrupted.",
-                "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug)."})
+                "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug),",
+                "UBLKCTL_DAEMON_JAVA_OPTS (JVM options of a daemon that a command starts), UBLKCTL_CDS=0 (no class-data archive)."})
 public final class UblkctlCommand extends Cmd {
     @Override
     protected int run() {

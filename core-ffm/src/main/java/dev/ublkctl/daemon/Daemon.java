@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  */
 public final class Daemon implements AutoCloseable {
 
-    /** A daemon without devices exits after this long (a failed first add leaves none). */
+    /** A daemon without devices or clients exits after this long (a failed first add leaves none). */
     public static final Duration IDLE_EXIT = Duration.ofSeconds(10);
 
     private final RunDir dir;
@@ -119,6 +119,10 @@ public final class Daemon implements AutoCloseable {
         while (stopped.getCount() > 0) {
             try { Thread.sleep(500); } catch (InterruptedException e) { return; }
             synchronized (this) {
+                // a connected client may be about to add (its request still being read or parsed:
+                // seconds on a slow machine): the idle clock runs only while nobody is connected
+                RpcServer srv = server;
+                if (srv != null && srv.connections() > 0) emptySince = System.nanoTime();
                 if (devices.isEmpty() && reserved.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
                     log.accept(hadDevice ? "last device deleted; exiting" : "no device added; exiting");
                     stopped.countDown();
