@@ -79,8 +79,8 @@ public final class GuestBench {
                     drv.deleteDevice(info.devId());
                 }
                 Path backing = Files.createTempFile("seq", ".img");   // the guest's /tmp is tmpfs: RAM as well
-                try (var ch = java.nio.channels.FileChannel.open(backing, java.nio.file.StandardOpenOption.WRITE)) {
-                    ch.truncate(SEQ_SIZE);
+                try (var f = new java.io.RandomAccessFile(backing.toFile(), "rw")) {
+                    f.setLength(SEQ_SIZE);
                 }
                 try (Engine engine = Engine.on(KernelDriver.open())) {
                     Device d = engine.add(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(1).withDepth(32));
