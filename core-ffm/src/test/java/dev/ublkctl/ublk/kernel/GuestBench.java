@@ -64,7 +64,7 @@ public final class GuestBench {
         List<SeqRow> seq = new ArrayList<>();
         String cServer = args.length > 2 ? args[2] : null;
         if (cServer != null && Files.isExecutable(Path.of(cServer))) {
-            for (int round = 0; round < 2; round++) {
+            for (int round = 0; round < SEQ_ROUNDS; round++) {
                 seq.add(cRamdisk(cServer));
                 try (KernelDriver drv = KernelDriver.open()) {
                     DeviceInfo info = drv.addDevice(new DeviceInfo(-1, 1, 32, 512 << 10, 0));
@@ -107,7 +107,7 @@ public final class GuestBench {
         if (!seq.isEmpty()) {
             md.append(String.format("%n64 MiB sequential O_DIRECT, 1 MiB requests, one thread: write, then read "
                     + "(the reference C ramdisk server's own workload; its client fills and checks inside the timed loops, "
-                    + "the Java client outside), two rounds%n%n"));
+                    + "the Java client outside), %d rounds, C and Java alternating%n%n", SEQ_ROUNDS));
             md.append("| server | write MiB/s | read MiB/s | vs C (write / read) |\n|---|---|---|---|\n");
             SeqRow c = null;
             for (SeqRow r : seq) {
@@ -121,6 +121,7 @@ public final class GuestBench {
     }
 
     static final long SEQ_SIZE = 64L << 20;
+    static final int SEQ_ROUNDS = 3;
 
     record SeqRow(String what, double writeMiBs, double readMiBs) {}
 
