@@ -46,12 +46,14 @@ public final class ListView {
                 : new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM").right(0, 4, 5, 6);
         for (DeviceRecord r : recs) {
             String prog = r.program() == null ? "-" : r.program();
+            // the human table says which dead devices 'recover' can bring back (JSON: the recoverable field)
+            String state = DeviceRecord.DEAD.equals(r.state()) && r.recoverable() ? "dead, recoverable" : r.state();
             if (verbose) {
-                t.row(r.id(), r.state(), r.target(), r.backend(), Sizes.format(r.size()), r.blockSize(), r.queues(),
+                t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.blockSize(), r.queues(),
                         r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")",
                         r.files().isEmpty() ? "-" : String.join(",", r.files()), r.daemonPid(), r.created());
             } else {
-                t.row(r.id(), r.state(), r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);
+                t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);
             }
         }
         t.print(out, st);

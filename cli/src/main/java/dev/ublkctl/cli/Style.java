@@ -22,7 +22,7 @@ public record Style(boolean color) {
     public String state(String s) {
         return switch (s) {
             case "live", "ok", "yes", "available" -> green(s);
-            case "dead", "no", "fail", "failed" -> red(s);
+            case "dead", "dead, recoverable", "no", "fail", "failed" -> red(s);
             default -> yellow(s);
         };
     }
