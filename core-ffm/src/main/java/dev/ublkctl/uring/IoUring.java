@@ -48,6 +48,14 @@ public final class IoUring implements AutoCloseable {
         public Params withFlags(int f) { return new Params(entries, flags | f, cqEntries); }
     }
 
+    /**
+     * 8 bytes for reads whose data nobody looks at (the counter of an eventfd wake-up). Never
+     * freed: a read still armed when its ring is closed can complete after that (the kernel
+     * cancels a closed ring's requests asynchronously, and an eventfd read that a concurrent
+     * write completes writes its buffer), so such a buffer must outlive every ring.
+     */
+    public static final MemorySegment DISCARD_8 = Arena.global().allocate(8, 8);
+
     public static IoUring create(int entries) { return new IoUring(new Params(entries)); }
 
     public static IoUring create(Params p) { return new IoUring(p); }

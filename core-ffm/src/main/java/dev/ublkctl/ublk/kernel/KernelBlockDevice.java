@@ -40,7 +40,7 @@ final class KernelBlockDevice implements BlockDevice, AutoCloseable {
     private final Req[] inFlight;
     private final Thread thread;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment wakeBuf = arena.allocate(8, 8);
+    private final MemorySegment wakeBuf = IoUring.DISCARD_8;   // may be written after close: never freed
     private final Object lock = new Object();
     private volatile boolean closing;
     private boolean closed;

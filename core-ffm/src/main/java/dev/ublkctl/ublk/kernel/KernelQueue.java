@@ -97,7 +97,7 @@ public final class KernelQueue implements UblkQueue {
         // with USER_COPY the buffers are still ours: data moves by pread/pwrite on the char device
         buffers = arena.allocate((long) depth * maxIoBufBytes, page);
         cmd = arena.allocate(IO_CMD);
-        wakeBuf = arena.allocate(8, 8);
+        wakeBuf = IoUring.DISCARD_8;   // may be written after close: never freed
         state = new TagState[depth];
         for (int t = 0; t < depth; t++) {
             state[t] = TagState.FETCHING;
