@@ -109,6 +109,16 @@ public final class Bench {
     private static final class Job implements Runnable, IoCallback {
         static final int R_IOS = 0, W_IOS = 1, R_BYTES = 2, W_BYTES = 3, ERRORS = 4;
         private static final VarHandle L = MethodHandles.arrayElementVarHandle(long[].class);
+        private static final VarHandle SLEEPING;
+        static {
+            try {
+                SLEEPING = MethodHandles.lookup().findVarHandle(Job.class, "sleeping", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+        /** Spin iterations before parking for completions (-Dublkctl.bench.spin, 0: park at once). */
+        private static final int SPIN = Integer.getInteger("ublkctl.bench.spin", 200);
 
         final int id;
         final Thread thread;
@@ -124,7 +134,9 @@ public final class Bench {
         final AtomicInteger doneHead = new AtomicInteger(-1);
         final LatencyRecorder latency = new LatencyRecorder();
         final long[] counters = new long[5];
-        volatile boolean sleeping, stop;
+        /** Set by the job before it parks; the first completion to see it clears it and unparks. */
+        volatile boolean sleeping;
+        volatile boolean stop;
         volatile Throwable failure;
         volatile long endNanos;
         long issued, seqBlock, rng;
@@ -174,7 +186,8 @@ public final class Bench {
                 h = doneHead.get();
                 next[s] = h;
             } while (!doneHead.compareAndSet(h, s));
-            if (sleeping) LockSupport.unpark(thread);
+            // One unpark per park: later completions of the same burst see the flag cleared.
+            if (sleeping && SLEEPING.compareAndSet(this, true, false)) LockSupport.unpark(thread);
         }
 
         private boolean more() {
@@ -218,6 +231,8 @@ public final class Bench {
                 while (inFlight > 0) {
                     int h = doneHead.getAndSet(-1);
                     if (h == -1) {
+                        for (int i = 0; i < SPIN && doneHead.get() == -1; i++) Thread.onSpinWait();
+                        if (doneHead.get() != -1) continue;
                         sleeping = true;
                         if (doneHead.get() == -1) LockSupport.parkNanos(this, 10_000_000L);
                         sleeping = false;

@@ -46,7 +46,7 @@ final class EmulatedQueue implements UblkQueue {
 
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
-    private final int qid, depth, maxIo;
+    private final int qid, depth, maxIo, spin;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment descs, buffers, wakeBuf;
     private final MemorySegment[] tagBufs;
@@ -86,6 +86,11 @@ final class EmulatedQueue implements UblkQueue {
     private volatile boolean closed;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
+        this(qid, depth, maxIo, SPIN);
+    }
+
+    EmulatedQueue(int qid, int depth, int maxIo, int spin) {
+        this.spin = spin;
         this.qid = qid;
         this.depth = depth;
         this.maxIo = maxIo;
@@ -150,7 +155,11 @@ final class EmulatedQueue implements UblkQueue {
         } finally {
             submitters.decrementAndGet();
         }
-        if ((int) SLEEPING.getVolatile(this) != 0) wake();
+        // Wake the serving thread only if it is (about to be) asleep, and only once per sleep: the
+        // first submitter to see the flag clears it and pays for the eventfd write; the others see
+        // 0 and go on (as SQ_NEED_WAKEUP). The push above and this read are both volatile, and so
+        // are the sleeper's flag store and its re-check of the stack: one of the two sees the other.
+        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) signal();
         return 0;
     }
 
@@ -198,21 +207,21 @@ final class EmulatedQueue implements UblkQueue {
     @Override
     public boolean processEvents(Handler h, boolean wait) {
         if (servingThread == null) servingThread = Thread.currentThread();
-        if (!wakeArmed) armWake();
+        reapTo = h;
         while (true) {
             int n = sealed ? failAll() : deliver(h);
             ring.submit();
-            reapTo = h;
             n += ring.reap(reaper);
-            if (!wakeArmed) armWake();
             if (sealed) {
                 failAll();
                 if (!h.serverBusy()) return false;
             }
             if (n > 0 || !wait) return true;
-            // a short spin catches the next submission without the eventfd/io_uring_enter round trip
-            for (int i = 0; i < SPIN && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
-            if (pendingHead.get() != -1 || ring.cqReady() > 0) continue;
+            // A short spin catches the next submission without the eventfd/io_uring_enter round trip.
+            for (int i = 0; i < spin && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
+            if (pendingHead.get() != -1 || ring.cqReady() > 0 || sealed) continue;
+            // Arm the eventfd read only now, so that its submission rides on the wait's io_uring_enter.
+            if (!wakeArmed) armWake();
             SLEEPING.setVolatile(this, 1);
             if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
             SLEEPING.setVolatile(this, 0);
@@ -279,6 +288,11 @@ final class EmulatedQueue implements UblkQueue {
 
     @Override
     public void wake() {
+        signal();
+    }
+
+    /** One eventfd write: completes the armed read, so a waiting {@link #processEvents} returns. */
+    private void signal() {
         if (closed) return;
         try {
             Libc.write(eventFd, ONE, 8);
