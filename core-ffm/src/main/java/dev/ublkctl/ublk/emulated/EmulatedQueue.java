@@ -71,6 +71,17 @@ final class EmulatedQueue implements UblkQueue {
     private final int[] lens;
     private final byte[] ops;
 
+    // Completions of the current pass of processEvents, handed to their callbacks (and their tags back
+    // to the submitters) at its end: a submitter gets a burst per pass and is woken once for it, and
+    // the tag bitmap and permits take one atomic update per pass, not one per request.
+    private final IoCallback[] doneCbs;
+    private final long[] doneCookies;
+    private final int[] doneRes;
+    private int doneCount;
+    private final long[] freedBits;
+    private int freed;
+    private boolean inPass;
+
     @SuppressWarnings("unused") // via SLEEPING
     private volatile int sleeping;
     private volatile boolean aborted;
@@ -117,6 +128,10 @@ final class EmulatedQueue implements UblkQueue {
         userBufs = new MemorySegment[depth];
         lens = new int[depth];
         ops = new byte[depth];
+        doneCbs = new IoCallback[depth];
+        doneCookies = new long[depth];
+        doneRes = new int[depth];
+        freedBits = new long[tagBits.length];
     }
 
     // ---------------------------------------------------------------- submitter side
@@ -209,9 +224,16 @@ final class EmulatedQueue implements UblkQueue {
         if (servingThread == null) servingThread = Thread.currentThread();
         reapTo = h;
         while (true) {
-            int n = sealed ? failAll() : deliver(h);
-            ring.submit();
-            n += ring.reap(reaper);
+            int n;
+            inPass = true;
+            try {
+                n = sealed ? failAll() : deliver(h);
+                ring.submit();
+                n += ring.reap(reaper);
+            } finally {
+                inPass = false;
+                flushCompletions();
+            }
             if (sealed) {
                 failAll();
                 if (!h.serverBusy()) return false;
@@ -282,8 +304,44 @@ final class EmulatedQueue implements UblkQueue {
         cbs[tag] = null;
         userBufs[tag] = null;
         state[tag] = FREE;
-        giveTag(tag);
+        if (inPass && doneCount < doneCbs.length) {
+            freedBits[tag >>> 6] |= 1L << (tag & 63);
+            freed++;
+            doneCbs[doneCount] = cb;
+            doneCookies[doneCount] = cookie;
+            doneRes[doneCount++] = result;
+            return;
+        }
+        giveTag(tag); // outside a pass (e.g. a program's abort): at once
         cb.done(cookie, result);
+    }
+
+    /** Gives the pass's committed tags back, then runs their callbacks; a throwing callback does not stop the others. */
+    private void flushCompletions() {
+        if (freed > 0) {
+            for (int w = 0; w < freedBits.length; w++) {
+                if (freedBits[w] != 0) {
+                    LONGS.getAndBitwiseAnd(tagBits, w, ~freedBits[w]);
+                    freedBits[w] = 0;
+                }
+            }
+            permits.release(freed);
+            freed = 0;
+        }
+        int n = doneCount;
+        doneCount = 0;
+        RuntimeException failure = null;
+        for (int i = 0; i < n; i++) {
+            IoCallback cb = doneCbs[i];
+            doneCbs[i] = null;
+            try {
+                cb.done(doneCookies[i], doneRes[i]);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 
     @Override
