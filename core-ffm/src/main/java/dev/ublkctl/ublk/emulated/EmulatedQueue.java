@@ -26,6 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * order. When it sleeps it sits in {@code io_uring_enter} on the queue's ring, with a read of an
  * eventfd armed on it, so a submitter wakes it with one eventfd write and the same wait also sees
  * the completions of the server's own I/O.
+ *
+ * <p>Hand-offs cost a wake-up only when the other side sleeps: the serving thread spins briefly
+ * before it sleeps and raises a {@code sleeping} flag first (as io_uring's SQ_NEED_WAKEUP); the
+ * first submitter that sees the flag clears it and writes the eventfd, the others skip it.
+ * Completions go back in batches: a commit inside {@link #processEvents} is queued and the
+ * callbacks run every {@link #COMPLETION_BATCH} commits and at the end of the pass, after their
+ * tags and permits are given back in one update; a commit outside a pass completes at once.
  */
 final class EmulatedQueue implements UblkQueue {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -43,6 +50,11 @@ final class EmulatedQueue implements UblkQueue {
 
     /** Spin iterations before sleeping (0 turns spinning off: -Dublkctl.emulated.spin=0). */
     static final int SPIN = Integer.getInteger("ublkctl.emulated.spin", 200);
+    /**
+     * Completions handed over at once inside a pass (-Dublkctl.emulated.completionBatch): the submitter
+     * starts on the first ones while this thread serves the rest, and is woken at most once per batch.
+     */
+    static final int COMPLETION_BATCH = Math.max(1, Integer.getInteger("ublkctl.emulated.completionBatch", 32));
 
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
@@ -310,6 +322,7 @@ final class EmulatedQueue implements UblkQueue {
             doneCbs[doneCount] = cb;
             doneCookies[doneCount] = cookie;
             doneRes[doneCount++] = result;
+            if (doneCount >= COMPLETION_BATCH) flushCompletions();
             return;
         }
         giveTag(tag); // outside a pass (e.g. a program's abort): at once

@@ -9,7 +9,7 @@ import dev.ublkctl.ublk.IoOp;
 import dev.ublkctl.ublk.UblkQueue;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,14 +32,19 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class EmulatedWakeStressTest {
-    private static final int SUBMITTERS = 3, PER_SUBMITTER = 4000, DEPTH = 2;
+    private static final int SUBMITTERS = 3, PER_SUBMITTER = 4000;
 
-    @ParameterizedTest(name = "spin {0}")
-    @ValueSource(ints = {0, 50})
-    void noLostWakeUps(int spin) throws Exception {
+    /**
+     * {@code window} requests per submitter at a time: with 1 and depth 2 nearly every request needs
+     * a wake-up and some submitters wait for a tag; with 16 and depth 64, passes hold more requests
+     * than a completion batch, so completions are handed back in the middle of a pass too.
+     */
+    @ParameterizedTest(name = "spin {0}, depth {1}, window {2}")
+    @CsvSource({"0, 2, 1", "50, 2, 1", "0, 64, 16"})
+    void noLostWakeUps(int spin, int depth, int window) throws Exception {
         try (EmulatedDriver drv = new EmulatedDriver(); Arena a = Arena.ofShared()) {
             drv.queueSpin = spin;
-            int id = drv.addDevice(new DeviceInfo(-1, 1, DEPTH, 4096, 0)).devId();
+            int id = drv.addDevice(new DeviceInfo(-1, 1, depth, 4096, 0)).devId();
             drv.setParams(id, new DeviceParams(9, 12, 2048, 8, false, -1));
             UblkQueue q = drv.openQueue(id, 0);
             drv.startDevice(id);
@@ -77,28 +82,28 @@ class EmulatedWakeStressTest {
             AtomicInteger wrongResults = new AtomicInteger();
             for (int s = 0; s < SUBMITTERS; s++) {
                 int sid = s;
-                MemorySegment buf = a.allocate(4096, 4096);
+                MemorySegment buf = a.allocate(4096L * window, 4096);
                 subs.add(Thread.ofPlatform().name("stress-submitter-" + s).start(() -> {
                     Semaphore done = new Semaphore(0);
-                    int[] result = new int[1];
                     try {
-                        for (int i = 0; i < PER_SUBMITTER && stuck.get() == null; i++) {
-                            int len = 512 << (i % 4); // 512..4096 bytes
-                            long off = (long) ((i * 7 + sid) % 1024) * 512; // odd and even sectors
-                            int r = b.submit(0, IoOp.READ, off, len, buf, (c, res) -> {
-                                result[0] = res;
-                                done.release();
-                            }, i, true);
-                            if (r != 0) {
-                                stuck.compareAndSet(null, "submitter " + sid + ": request " + i + " refused with " + r);
-                                return;
+                        for (int i = 0; i < PER_SUBMITTER && stuck.get() == null; i += window) {
+                            for (int k = 0; k < window; k++) {
+                                int len = 512 << ((i + k) % 4); // 512..4096 bytes
+                                long off = (long) (((i + k) * 7 + sid) % 1024) * 512; // odd and even sectors
+                                int r = b.submit(0, IoOp.READ, off, len, buf.asSlice(4096L * k, 4096), (c, res) -> {
+                                    if (res != (int) c) wrongResults.incrementAndGet();
+                                    done.release();
+                                }, len, true);
+                                if (r != 0) {
+                                    stuck.compareAndSet(null, "submitter " + sid + ": request " + (i + k) + " refused with " + r);
+                                    return;
+                                }
                             }
-                            if (!done.tryAcquire(10, TimeUnit.SECONDS)) {
-                                stuck.compareAndSet(null, "submitter " + sid + " waited 10 s for request " + i
+                            if (!done.tryAcquire(window, 10, TimeUnit.SECONDS)) {
+                                stuck.compareAndSet(null, "submitter " + sid + " waited 10 s for requests " + i + ".." + (i + window - 1)
                                         + " (lost wake-up); the server had served " + served.get());
                                 return;
                             }
-                            if (result[0] != len) wrongResults.incrementAndGet();
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
