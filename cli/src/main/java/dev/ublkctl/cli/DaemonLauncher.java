@@ -20,8 +20,15 @@ import java.util.List;
 public final class DaemonLauncher {
     private DaemonLauncher() {}
 
-    /** How long {@code add} waits for a new daemon to answer. */
+    /** How long {@code add} waits for a daemon that another command is starting to answer. */
     public static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+    /**
+     * How long it waits for a daemon it started itself, while that process lives: a JVM on a
+     * loaded or emulated machine (QEMU TCG) can take much longer than 20 s to start.
+     */
+    public static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(120);
+    /** After this long, say what is being waited for. */
+    static final Duration NOTE_AFTER = Duration.ofSeconds(5);
 
     public static DaemonClient connectOrSpawn(Session session) {
         try {
@@ -29,8 +36,16 @@ public final class DaemonLauncher {
         } catch (DaemonUnavailableException first) {
             RunDir dir = session.runDir();
             Process p = lockHeld(dir) ? null : spawn(dir);
-            long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+            long t0 = System.nanoTime();
+            long deadline = t0 + (p == null ? START_TIMEOUT : SPAWN_TIMEOUT).toNanos();
+            boolean noted = false;
             while (System.nanoTime() < deadline) {
+                if (!noted && System.nanoTime() - t0 > NOTE_AFTER.toNanos()) {
+                    System.err.println("ublkctl: waiting for the daemon to start" + (p == null ? "" : " (pid " + p.pid() + ")")
+                            + "; log: " + dir.logFile());
+                    System.err.flush();
+                    noted = true;
+                }
                 try {
                     return session.connect();
                 } catch (DaemonUnavailableException e) {
@@ -44,7 +59,7 @@ public final class DaemonLauncher {
                     }
                 }
             }
-            throw new CliException(ExitCode.DAEMON, "daemon did not answer within " + START_TIMEOUT.toSeconds()
+            throw new CliException(ExitCode.DAEMON, "daemon did not answer within " + (p == null ? START_TIMEOUT : SPAWN_TIMEOUT).toSeconds()
                     + " s (log: " + dir.logFile() + ")");
         }
     }
@@ -64,12 +79,18 @@ public final class DaemonLauncher {
         }
     }
 
-    /** The command that runs a daemon with this JVM's classpath. */
+    /** Environment variable with extra JVM options for a daemon that a command starts. */
+    public static final String DAEMON_JAVA_OPTS = "UBLKCTL_DAEMON_JAVA_OPTS";
+
+    /** The command that runs a daemon with this JVM's class path. */
     public static List<String> daemonCommand() {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
+        // extra JVM options for the daemon (heap size, GC, JIT), e.g. "-Xmx2g"
+        String extra = System.getenv(DAEMON_JAVA_OPTS);
+        if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -97,10 +97,10 @@ public final class DemoCommand extends Cmd {
         List<AddRequest> reqs = List.of(
                 // null_redirect_ops: BPF completes most I/O and sends every 4th tag to the server (set below),
                 // so the monitor shows both paths.
-                new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, Programs.resolve("null") + ":null_redirect_ops", b),
-                new AddRequest(-1, "loop", 2, 64, 0, 512, List.of(loopFile.toString()), 0, Programs.resolve("loop"), b),
+                new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, Programs.resolve("null") + ":null_redirect_ops", b, false),
+                new AddRequest(-1, "loop", 2, 64, 0, 512, List.of(loopFile.toString()), 0, Programs.resolve("loop"), b, false),
                 new AddRequest(-1, "stripe", 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
-                        Programs.resolve("stripe"), b));
+                        Programs.resolve("stripe"), b, false));
         List<DeviceRecord> out = new ArrayList<>();
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             for (AddRequest r : reqs) {
@@ -112,7 +112,7 @@ public final class DemoCommand extends Cmd {
                     // This build or backend cannot run the program: show the device without one.
                     note("demo: no BPF program for the " + r.target() + " device: " + e.getMessage());
                     d = c.add(new AddRequest(r.id(), r.target(), r.queues(), r.depth(), r.size(), r.blockSize(),
-                            r.files(), r.chunk(), null, r.backend()));
+                            r.files(), r.chunk(), null, r.backend(), false));
                 }
                 created.add(d.id());
                 out.add(d);

@@ -56,7 +56,9 @@ public final class ListView {
         }
         t.print(out, st);
         if (recs.stream().anyMatch(r -> DeviceRecord.DEAD.equals(r.state()))) {
-            err.println("some devices' daemon died; 'ublkctl del -n ID' removes their records");
+            boolean recoverable = recs.stream().anyMatch(r -> DeviceRecord.DEAD.equals(r.state()) && r.recoverable());
+            err.println("some devices' daemon died; 'ublkctl del -n ID' removes them"
+                    + (recoverable ? ", 'ublkctl recover -n ID' serves a recoverable kernel device again" : ""));
             err.flush();
         }
         return ExitCode.OK;

@@ -10,6 +10,7 @@ import dev.ublkctl.cli.cmd.FeaturesCmd;
 import dev.ublkctl.cli.cmd.ListCmd;
 import dev.ublkctl.cli.cmd.MapCmd;
 import dev.ublkctl.cli.cmd.ProgCmd;
+import dev.ublkctl.cli.cmd.RecoverCmd;
 import dev.ublkctl.cli.cmd.ShellCmd;
 import dev.ublkctl.cli.cmd.StatsCmd;
 import dev.ublkctl.cli.cmd.VerifyCmd;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
                         + "in the run dir (/run/ublkctl as root, else $XDG_RUNTIME_DIR/ublkctl; $UBLKCTL_RUN_DIR overrides). "
                         + "Commands may be abbreviated where unambiguous (ublkctl l = list, ublkctl p s = prog show)."},
         subcommands = {
-                FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, AttachCmd.class, DetachCmd.class,
+                FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, RecoverCmd.class, AttachCmd.class, DetachCmd.class,
                 ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
                 TopCommand.class, DemoCommand.class, CompleteCmd.class},
         footerHeading = "%nExamples:%n",
@@ -41,7 +42,8 @@ import picocli.CommandLine.Command;
                 "",
                 "Exit codes: 0 ok, 1 failed, 2 bad command line, 3 not found, 4 daemon unreachable or dead, "
                         + "5 not supported here, 130 interrupted.",
-                "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug)."})
+                "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug),",
+                "UBLKCTL_DAEMON_JAVA_OPTS (JVM options of a daemon that a command starts), UBLKCTL_CDS=0 (no class-data archive)."})
 public final class UblkctlCommand extends Cmd {
     @Override
     protected int run() {

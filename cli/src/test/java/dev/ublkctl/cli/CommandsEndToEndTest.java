@@ -286,7 +286,7 @@ class CommandsEndToEndTest {
         var store = new dev.ublkctl.daemon.DeviceRecords(new dev.ublkctl.daemon.RunDir(cli.runDir, true));
         for (int id : new int[]{3, 12}) {
             store.write(new dev.ublkctl.daemon.DeviceRecord(id, "live", "loop", "emulated", 2, 64, 8L << 20, 512,
-                    List.of("/tmp/x" + id + ".img"), 0, "loop_ops", "bundled:loop", null, gone.pid(), 1, "2026-11-25T00:00:00Z"));
+                    List.of("/tmp/x" + id + ".img"), 0, "loop_ops", "bundled:loop", null, gone.pid(), 1, "2026-11-25T00:00:00Z", "loop:loop_ops", false));
         }
         var comp = cli.process("__complete", "devices");
         assertEquals(0, comp.code(), comp.err());
@@ -305,5 +305,18 @@ class CommandsEndToEndTest {
         var missing = cli.process("list", "-n", "4");
         assertEquals(ExitCode.NOT_FOUND, missing.code());
         assertEquals(List.of("ublkctl list: no device 4"), missing.errLines());
+
+        // recover: an emulated device died with its daemon; no record, nothing to recover
+        var emu = cli.run("recover", "-n", "3");
+        assertEquals(ExitCode.UNSUPPORTED, emu.code(), emu.err());
+        assertTrue(emu.err().contains("ran on the emulated backend") && emu.err().contains("ublkctl del -n 3"), emu.err());
+        var none = cli.run("recover", "-n", "4");
+        assertEquals(ExitCode.NOT_FOUND, none.code(), none.err());
+        assertTrue(none.err().contains("no record of device 4"), none.err());
+        // del of a dead emulated device removes its record only
+        var del = cli.run("del", "-n", "3", "--json");
+        assertEquals(0, del.code(), del.err());
+        assertEquals("removed record (daemon had died)", del.json().get(0).get("result").asText());
+        assertEquals(ExitCode.NOT_FOUND, cli.process("list", "-n", "3").code());
     }
 }

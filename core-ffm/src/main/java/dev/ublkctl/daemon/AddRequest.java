@@ -16,8 +16,9 @@ import java.util.List;
  * @param chunk     stripe chunk size in bytes (0: default)
  * @param bpf       bundled program name, object file path, or null for none
  * @param backend   auto, kernel-bpf, kernel or emulated
+ * @param noRecovery do not ask the driver to keep the device for recovery if the daemon dies
  */
 public record AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
-                         List<String> files, long chunk, String bpf, String backend) {
+                         List<String> files, long chunk, String bpf, String backend, boolean noRecovery) {
     public AddRequest { files = files == null ? List.of() : List.copyOf(files); }
 }

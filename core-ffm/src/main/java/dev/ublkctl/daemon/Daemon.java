@@ -1,6 +1,7 @@
 package dev.ublkctl.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.ublk.kernel.UblkControl;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,7 +25,7 @@ import java.util.function.Consumer;
  */
 public final class Daemon implements AutoCloseable {
 
-    /** A daemon without devices exits after this long (a failed first add leaves none). */
+    /** A daemon without devices or clients exits after this long (a failed first add leaves none). */
     public static final Duration IDLE_EXIT = Duration.ofSeconds(10);
 
     private final RunDir dir;
@@ -87,15 +88,23 @@ public final class Daemon implements AutoCloseable {
             lockChannel.close();
             return false;
         }
-        // Records left by a daemon that died: nothing owns those devices any more.
+        // Records left by a daemon that died: an emulated device died with it, so its record goes.
+        // A kernel device outlives its daemon (recoverable, or at least still to be deleted): its
+        // record stays for `recover` and `del` while the kernel still has the device.
+        List<Integer> kernelIds = UblkControl.deviceIds();
         for (DeviceRecord r : records.readAll()) {
-            if (!DeviceRecord.LIVE.equals(r.state())) {
-                log.accept("removing record of device " + r.id() + " (its daemon " + r.daemonPid() + " died)");
-                records.delete(r.id());
+            if (DeviceRecord.LIVE.equals(r.state())) continue;
+            if ("kernel".equals(r.backend()) && kernelIds.contains(r.id())) {
+                log.accept("keeping record of device " + r.id() + " (its daemon " + r.daemonPid()
+                        + " died; the kernel still has the device: recover or del it)");
+                continue;
             }
+            log.accept("removing record of device " + r.id() + " (its daemon " + r.daemonPid() + " died)");
+            records.delete(r.id());
         }
         server = new RpcServer(dir.socket(), log);
         registerMethods();
+        emptySince = System.nanoTime();   // the idle clock starts when the socket does
         server.start();
         log.accept("daemon " + pid + " listening on " + dir.socket());
         Thread.ofPlatform().name("daemon-idle").daemon(true).start(this::idleWatch);
@@ -110,6 +119,10 @@ public final class Daemon implements AutoCloseable {
         while (stopped.getCount() > 0) {
             try { Thread.sleep(500); } catch (InterruptedException e) { return; }
             synchronized (this) {
+                // a connected client may be about to add (its request still being read or parsed:
+                // seconds on a slow machine): the idle clock runs only while nobody is connected
+                RpcServer srv = server;
+                if (srv != null && srv.connections() > 0) emptySince = System.nanoTime();
                 if (devices.isEmpty() && reserved.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
                     log.accept(hadDevice ? "last device deleted; exiting" : "no device added; exiting");
                     stopped.countDown();
@@ -119,11 +132,13 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void registerMethods() {
+        ActivityTracking server = new ActivityTracking(this.server);
         server.method("daemon.info", (p, c) -> info())
                 .method("daemon.shutdown", (p, c) -> { deleteAll(); stopped.countDown(); return Map.of(); })
                 .method("device.list", (p, c) -> list())
                 .method("device.get", (p, c) -> get(id(p)).record())
                 .method("device.add", (p, c) -> add(Json.mapper().treeToValue(p, AddRequest.class)))
+                .method("device.recover", (p, c) -> recover(Json.mapper().treeToValue(p, AddRequest.class)))
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
                 .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
@@ -136,6 +151,24 @@ public final class Daemon implements AutoCloseable {
                 .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
                 .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
                 .method("device.verify", (p, c) -> get(id(p)).verify(Json.mapper().treeToValue(p, VerifyRequest.class), c));
+    }
+
+    /**
+     * Registers methods so that every call, on arrival, restarts the idle clock: an add that is
+     * still being parsed when the daemon has been empty for a while must not see it exit.
+     */
+    private final class ActivityTracking {
+        private final RpcServer server;
+
+        ActivityTracking(RpcServer server) { this.server = server; }
+
+        ActivityTracking method(String name, RpcServer.Method m) {
+            server.method(name, (p, c) -> {
+                emptySince = System.nanoTime();
+                return m.call(p, c);
+            });
+            return this;
+        }
     }
 
     static int id(JsonNode p) {
@@ -168,20 +201,35 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** Creates, starts and records a device; the record comes back once it serves I/O. */
-    public DeviceRecord add(AddRequest req) throws Exception {
+    public DeviceRecord add(AddRequest req) throws Exception { return host(req, false); }
+
+    /**
+     * Serves again device {@code req.id()}, whose daemon died (the kernel kept it for recovery);
+     * {@code req} describes it as its record did. The record comes back once it serves I/O.
+     */
+    public DeviceRecord recover(AddRequest req) throws Exception {
+        if (req.id() < 0) throw RpcException.invalid("recover needs a device id");
+        return host(req, true);
+    }
+
+    private DeviceRecord host(AddRequest req, boolean recover) throws Exception {
         int id;
         synchronized (this) {
             if (stopped.getCount() == 0) throw RpcException.failed("daemon is shutting down");
             id = req.id() >= 0 ? req.id() : lowestFreeId();
             if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
             if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
+            if (!recover && records.read(id).isPresent())
+                throw new RpcException(RpcException.EXISTS, "device " + id + " exists: its daemon died and the record is kept "
+                        + "(ublkctl recover -n " + id + " or ublkctl del -n " + id + ")");
             reserved.add(id);
         }
         DeviceRecord base = new DeviceRecord(id, DeviceRecord.LIVE, req.target(), req.backend(), req.queues(), req.depth(),
-                req.size(), req.blockSize(), req.files(), req.chunk(), null, null, null, pid, start, Instant.now().toString());
+                req.size(), req.blockSize(), req.files(), req.chunk(), null, null, null, pid, start, Instant.now().toString(),
+                null, false);
         HostedDevice d;
         try {
-            d = factory.create(id, req, base);
+            d = recover ? factory.recover(id, req, base) : factory.create(id, req, base);
         } catch (Exception | Error e) {
             synchronized (this) {
                 reserved.remove(id);
@@ -195,13 +243,14 @@ public final class Daemon implements AutoCloseable {
             hadDevice = true;
         }
         records.write(d.record());
-        log.accept("added device " + id + ": " + d.record());
+        log.accept((recover ? "recovered device " : "added device ") + id + ": " + d.record());
         return d.record();
     }
 
     private int lowestFreeId() {
         int id = 0;
-        while (devices.containsKey(id) || reserved.contains(id)) id++;
+        List<Integer> recorded = records.ids();  // includes devices of a dead daemon, still in the kernel
+        while (devices.containsKey(id) || reserved.contains(id) || recorded.contains(id)) id++;
         return id;
     }
 

@@ -89,6 +89,12 @@ public final class DaemonClient implements AutoCloseable {
     /** {@code device.add}: creates and starts a device, returns its record once it is ready. */
     public DeviceRecord add(AddRequest req) { return call("device.add", req, DeviceRecord.class, Duration.ofSeconds(60), null); }
 
+    /**
+     * {@code device.recover}: serves again a device whose daemon died, as {@code req} (built from its
+     * record) describes; waits while the kernel notices the old daemon is gone.
+     */
+    public DeviceRecord recover(AddRequest req) { return call("device.recover", req, DeviceRecord.class, Duration.ofSeconds(90), null); }
+
     /** {@code device.del}: stops a device and releases everything it holds. */
     public DeviceRecord delete(int id) { return call("device.del", Map.of("id", id), DeviceRecord.class, Duration.ofSeconds(60), null); }
 

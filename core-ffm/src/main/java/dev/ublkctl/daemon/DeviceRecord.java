@@ -24,11 +24,14 @@ import java.util.List;
  * @param daemonPid   pid of the daemon that owns the device
  * @param daemonStart start time of that daemon (epoch ms), to tell a reused pid from it
  * @param created     when the device was added (ISO-8601)
+ * @param bpf         what loads the attached program again ({@code OBJECT:OPS}), or null
+ * @param recoverable whether the driver keeps the device for {@code recover} if its daemon dies
+ *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
  */
 public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created) {
+                           String created, String bpf, boolean recoverable) {
 
     public static final String LIVE = "live", DEAD = "dead";
 
@@ -38,12 +41,12 @@ public record DeviceRecord(int id, String state, String target, String backend, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable);
     }
 
-    public DeviceRecord withProgram(String name, String path) {
+    public DeviceRecord withProgram(String name, String path, String spec) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

@@ -213,14 +213,14 @@ final class EngineDevice implements HostedDevice {
             throw RpcException.failed("attach failed: " + e.getMessage());
         }
         loaded = l;
-        rec = rec.withProgram(l.program().name(), l.source());
+        rec = rec.withProgram(l.program().name(), l.source(), l.spec());
     }
 
     @Override public void detach() {
         if (loaded == null) throw RpcException.notFound("device " + dev.id() + " has no program");
         dev.detach();
         loaded = null;
-        rec = rec.withProgram(null, null);
+        rec = rec.withProgram(null, null, null);
     }
 
     @Override public Object bench(BenchRequest req, RpcServer.Call call) {

@@ -22,8 +22,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
     @Override
     public synchronized HostedDevice create(int id, AddRequest req, DeviceRecord base) {
         Engine engine = engineFor(req.backend());
-        DeviceConfig cfg = DeviceConfig.of(target(req)).withId(id).withQueues(req.queues()).withDepth(req.depth())
-                .withLogicalBlockSize(req.blockSize()).withSize(req.size());
+        DeviceConfig cfg = config(id, req);
         Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf());
         Device dev;
         try {
@@ -31,15 +30,44 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());
         }
+        return serve(dev, prog, base, false);
+    }
+
+    /** How long recovery waits for the kernel to notice that the old daemon is gone. */
+    static final long RECOVERY_WAIT_MS = 30_000;
+
+    @Override
+    public synchronized HostedDevice recover(int id, AddRequest req, DeviceRecord base) throws InterruptedException {
+        if (!"kernel".equals(req.backend()))
+            throw RpcException.unsupported("only kernel-backend devices can be recovered; device " + id + " was "
+                    + req.backend() + " (an emulated device dies with its daemon)");
+        Engine engine = engineFor("kernel");
+        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf());
+        Device dev;
         try {
-            // attach before start: attach_dev runs right before the device goes live, as in the RFC
+            dev = engine.recover(id, config(id, req), RECOVERY_WAIT_MS);
+        } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            throw RpcException.failed("cannot recover device " + id + ": " + e.getMessage());
+        }
+        return serve(dev, prog, base, true);
+    }
+
+    private static DeviceConfig config(int id, AddRequest req) {
+        return DeviceConfig.of(target(req)).withId(id).withQueues(req.queues()).withDepth(req.depth())
+                .withLogicalBlockSize(req.blockSize()).withSize(req.size()).withRecovery(!req.noRecovery());
+    }
+
+    /** Attaches the program (attach_dev runs right before the device goes live, as in the RFC) and starts it. */
+    private static HostedDevice serve(Device dev, Programs.Loaded prog, DeviceRecord base, boolean recovering) {
+        try {
             if (prog != null) dev.attach(prog.program());
-            dev.start();
+            if (recovering) dev.startRecovered();
+            else dev.start();
             DeviceRecord rec = new DeviceRecord(dev.id(), DeviceRecord.LIVE, dev.targetName(), dev.backend(),
                     dev.nrQueues(), dev.queueDepth(), dev.size(), dev.logicalBlockSize(), base.files(), base.chunk(),
                     prog == null ? null : prog.program().name(), prog == null ? null : prog.source(),
                     dev.backend().equals("kernel") ? "/dev/ublkb" + dev.id() : null,
-                    base.daemonPid(), base.daemonStart(), base.created());
+                    base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.spec(), dev.recoverable());
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();

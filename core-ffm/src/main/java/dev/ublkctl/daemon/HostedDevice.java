@@ -14,6 +14,11 @@ public interface HostedDevice extends AutoCloseable {
          * @param base the record with the daemon fields filled in; the factory completes it
          */
         HostedDevice create(int id, AddRequest req, DeviceRecord base) throws Exception;
+
+        /** Takes over device {@code id}, whose daemon died, and serves it as {@code req} describes. */
+        default HostedDevice recover(int id, AddRequest req, DeviceRecord base) throws Exception {
+            throw RpcException.unsupported("this daemon cannot recover devices");
+        }
     }
 
     DeviceRecord record();

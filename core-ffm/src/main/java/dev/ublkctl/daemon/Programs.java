@@ -17,7 +17,11 @@ final class Programs {
     private Programs() {}
 
     /** A loaded program and where it came from. */
-    record Loaded(UblkProgram program, String source) { }
+    /**
+     * @param spec what loads the same program again ({@code OBJECT:OPS} with the ops variable
+     *             named), kept in the device record for {@code recover}
+     */
+    record Loaded(UblkProgram program, String source, String spec) { }
 
     static Loaded load(String spec) {
         String obj = spec, ops = null;
@@ -61,6 +65,6 @@ final class Programs {
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());
         }
-        return new Loaded(p, source);
+        return new Loaded(p, source, obj + ":" + p.name());
     }
 }

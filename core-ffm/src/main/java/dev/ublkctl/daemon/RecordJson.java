@@ -25,7 +25,8 @@ public final class RecordJson {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("a device record must be a JSON object");
             int id = -1, queues = 0, depth = 0, blockSize = 0;
             long size = 0, chunk = 0, daemonPid = 0, daemonStart = 0;
-            String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null;
+            String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null, bpf = null;
+            boolean recoverable = false;
             List<String> files = new ArrayList<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
@@ -51,12 +52,14 @@ public final class RecordJson {
                     case "daemonPid" -> daemonPid = p.getLongValue();
                     case "daemonStart" -> daemonStart = p.getLongValue();
                     case "created" -> created = text(p, t);
+                    case "bpf" -> bpf = text(p, t);
+                    case "recoverable" -> recoverable = p.getBooleanValue();
                     default -> p.skipChildren();
                 }
             }
             if (id < 0) throw new IOException("device record without an id");
             return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program,
-                    programPath, blockDevice, daemonPid, daemonStart, created);
+                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable);
         }
     }
 
@@ -99,6 +102,8 @@ public final class RecordJson {
         g.writeNumberField("daemonPid", r.daemonPid());
         g.writeNumberField("daemonStart", r.daemonStart());
         g.writeStringField("created", r.created());
+        g.writeStringField("bpf", r.bpf());
+        g.writeBooleanField("recoverable", r.recoverable());
         g.writeEndObject();
     }
 }

@@ -73,6 +73,9 @@ public final class RpcServer implements AutoCloseable {
         Thread.ofPlatform().name("rpc-accept").daemon(true).start(this::acceptLoop);
     }
 
+    /** Clients connected now. */
+    public int connections() { return clients.size(); }
+
     private void acceptLoop() {
         while (!closed) {
             try {

@@ -60,7 +60,18 @@ public final class Device implements AutoCloseable {
     public java.util.Optional<Throwable> failure() { return java.util.Optional.ofNullable(failure); }
 
     /** Starts one thread per queue, then START_DEV. */
-    public synchronized void start() {
+    public synchronized void start() { start(false); }
+
+    /**
+     * For a device from {@link Engine#recover}: starts one thread per queue (each fetches all its
+     * tags), then END_USER_RECOVERY; the I/O the kernel held while the old server was gone goes on.
+     */
+    public synchronized void startRecovered() { start(true); }
+
+    /** Whether the driver keeps this device for recovery if its server dies. */
+    public boolean recoverable() { return driver.recoveryFlags() != 0 && (info.flags() & driver.recoveryFlags()) != 0; }
+
+    private void start(boolean recovering) {
         if (state != DeviceState.CREATED) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not created");
         for (int q = 0; q < workers.length; q++) {
             threads[q] = Thread.ofPlatform().name("ublk-d" + id() + "-q" + q).daemon().unstarted(workers[q]);
@@ -80,7 +91,8 @@ public final class Device implements AutoCloseable {
             try {
                 Attachment a = attachment;
                 if (a != null) a.onStart(this); // attach_dev runs right before the disk appears, as in the RFC
-                driver.startDevice(id());
+                if (recovering) driver.endRecovery(id());
+                else driver.startDevice(id());
                 state = DeviceState.LIVE;
                 return;
             } catch (RuntimeException e) {

@@ -13,9 +13,11 @@ import dev.ublkctl.ublk.DeviceInfo;
  * @param logicalBlockSize 512, 1024, 2048 or 4096
  * @param maxIoBytes       largest request a queue sees (bigger I/O is split), multiple of 4096
  * @param size             device size in bytes, 0 for the target's own size (must not exceed it)
+ * @param recovery         ask the driver to keep the device for recovery if its server dies
+ *                         (kernel: {@code UBLK_F_USER_RECOVERY}; ignored where the driver cannot)
  */
 public record DeviceConfig(int id, TargetConfig target, int queues, int depth, int logicalBlockSize, int maxIoBytes,
-                           long size) {
+                           long size, boolean recovery) {
     public static final int DEFAULT_QUEUES = 1, DEFAULT_DEPTH = 128, DEFAULT_LBS = 512;
 
     public DeviceConfig {
@@ -34,14 +36,15 @@ public record DeviceConfig(int id, TargetConfig target, int queues, int depth, i
     }
 
     public static DeviceConfig of(TargetConfig target) {
-        return new DeviceConfig(-1, target, DEFAULT_QUEUES, DEFAULT_DEPTH, DEFAULT_LBS, DeviceInfo.DEFAULT_MAX_IO, 0);
+        return new DeviceConfig(-1, target, DEFAULT_QUEUES, DEFAULT_DEPTH, DEFAULT_LBS, DeviceInfo.DEFAULT_MAX_IO, 0, true);
     }
 
-    public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size); }
-    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size); }
-    public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size); }
-    public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size); }
-    public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size); }
-    public DeviceConfig withMaxIoBytes(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, v, size); }
-    public DeviceConfig withSize(long v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, v); }
+    public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size, recovery); }
+    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size, recovery); }
+    public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size, recovery); }
+    public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size, recovery); }
+    public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size, recovery); }
+    public DeviceConfig withMaxIoBytes(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, v, size, recovery); }
+    public DeviceConfig withSize(long v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, v, recovery); }
+    public DeviceConfig withRecovery(boolean v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, size, v); }
 }

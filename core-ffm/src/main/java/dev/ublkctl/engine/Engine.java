@@ -3,6 +3,7 @@ package dev.ublkctl.engine;
 import dev.ublkctl.target.Target;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.RecoveredDevice;
 import dev.ublkctl.ublk.UblkDriver;
 import dev.ublkctl.ublk.emulated.EmulatedDriver;
 
@@ -38,7 +39,8 @@ public final class Engine implements AutoCloseable {
             if (size > target.size())
                 throw new IllegalArgumentException("size " + size + " exceeds the " + target.name() + " target's " + target.size() + " bytes");
             if (size == 0) throw new IllegalArgumentException("the " + target.name() + " target is smaller than one block");
-            DeviceInfo info = driver.addDevice(new DeviceInfo(cfg.id(), cfg.queues(), cfg.depth(), cfg.maxIoBytes(), 0));
+            long flags = cfg.recovery() ? driver.recoveryFlags() : 0;
+            DeviceInfo info = driver.addDevice(new DeviceInfo(cfg.id(), cfg.queues(), cfg.depth(), cfg.maxIoBytes(), flags));
             try {
                 int lbShift = Integer.numberOfTrailingZeros(cfg.logicalBlockSize());
                 DeviceParams params = new DeviceParams(lbShift, Math.max(lbShift, 12), size >>> 9,
@@ -67,6 +69,33 @@ public final class Engine implements AutoCloseable {
             throw e;
         }
         return d;
+    }
+
+    /**
+     * Takes over device {@code devId}, whose server died, and serves it with {@code cfg}'s target
+     * (the same target it had: the driver keeps the device's size and queues, not what backs it).
+     * The device comes back not yet live: attach its program, then {@link Device#startRecovered}.
+     * Waits up to {@code waitMillis} for the driver to notice that the old server is gone.
+     */
+    public Device recover(int devId, DeviceConfig cfg, long waitMillis) throws InterruptedException {
+        if (closed) throw new IllegalStateException("engine closed");
+        if (devices.containsKey(devId)) throw new IllegalStateException("device " + devId + " is served by this engine");
+        if (driver.recoveryFlags() == 0) throw new UnsupportedOperationException("the " + driver.name() + " backend cannot recover devices");
+        Target target = Target.open(cfg.target());
+        try {
+            RecoveredDevice r = driver.beginRecovery(devId, waitMillis);
+            if (r.params().sizeBytes() > target.size())
+                throw new IllegalArgumentException("device " + devId + " has " + r.params().sizeBytes() + " bytes but its "
+                        + target.name() + " target only " + target.size() + ": not the target it was created with?");
+            Device d = new Device(this, driver, r.info(), r.params(), cfg.withId(devId)
+                    .withQueues(r.info().nrQueues()).withDepth(r.info().queueDepth())
+                    .withLogicalBlockSize(r.params().logicalBlockSize()).withSize(r.params().sizeBytes()), target);
+            devices.put(devId, d);
+            return d;
+        } catch (RuntimeException | InterruptedException e) {
+            target.close();
+            throw e;
+        }
     }
 
     public Optional<Device> device(int id) { return Optional.ofNullable(devices.get(id)); }

@@ -48,6 +48,27 @@ public interface UblkDriver extends AutoCloseable {
      */
     Optional<BlockDevice> blockDevice(int devId);
 
+    /**
+     * The ADD_DEV flags that make a device recoverable after its server dies (the kernel's
+     * {@code UBLK_F_USER_RECOVERY}, with {@code _REISSUE} where present), or 0 where devices
+     * cannot be recovered (the emulated driver: its devices die with the process).
+     */
+    default long recoveryFlags() { return 0; }
+
+    /**
+     * Takes over a device whose server died: waits up to {@code waitMillis} for the driver to
+     * quiesce it, then START_USER_RECOVERY. Open every queue next (as for a new device) and finish
+     * with {@link #endRecovery} instead of {@link #startDevice}.
+     */
+    default RecoveredDevice beginRecovery(int devId, long waitMillis) throws InterruptedException {
+        throw new UnsupportedOperationException("the " + name() + " driver cannot recover devices");
+    }
+
+    /** END_USER_RECOVERY: every queue is open again; the device is live with this process as its server. */
+    default void endRecovery(int devId) {
+        throw new UnsupportedOperationException("the " + name() + " driver cannot recover devices");
+    }
+
     /** Stops and deletes what is left. */
     @Override
     void close();

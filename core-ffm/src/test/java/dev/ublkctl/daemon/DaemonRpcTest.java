@@ -50,8 +50,8 @@ class DaemonRpcTest {
         @Override public Object maps() { return List.of(); }
         @Override public Object dumpMap(String name) { throw RpcException.notFound("no map " + name); }
         @Override public Object updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
-        @Override public void attach(String program) { rec = rec.withProgram(program, null); }
-        @Override public void detach() { rec = rec.withProgram(null, null); }
+        @Override public void attach(String program) { rec = rec.withProgram(program, null, program); }
+        @Override public void detach() { rec = rec.withProgram(null, null, null); }
         @Override public Object bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
             call.progress(Map.of("elapsed", 0));
             benchStarted.countDown();
@@ -85,7 +85,7 @@ class DaemonRpcTest {
     }
 
     static AddRequest nullDev(int id) {
-        return new AddRequest(id, "null", 1, 16, 1 << 20, 512, List.of(), 0, null, "emulated");
+        return new AddRequest(id, "null", 1, 16, 1 << 20, 512, List.of(), 0, null, "emulated", false);
     }
 
     @Test
@@ -178,7 +178,7 @@ class DaemonRpcTest {
         Process p = new ProcessBuilder("true").start();
         p.waitFor();
         DeviceRecord stale = new DeviceRecord(9, DeviceRecord.LIVE, "null", "emulated", 1, 16, 1 << 20, 512,
-                List.of(), 0, null, null, null, p.pid(), 1, "2026-01-01T00:00:00Z");
+                List.of(), 0, null, null, null, p.pid(), 1, "2026-01-01T00:00:00Z", null, false);
         new DeviceRecords(dir).write(stale);
         assertEquals(DeviceRecord.DEAD, new DeviceRecords(dir).read(9).orElseThrow().state());
 

@@ -87,6 +87,11 @@ public final class AddCmd extends Cmd {
     @Option(names = {"-n", "--number"}, paramLabel = "ID", description = "Device id (default: the lowest free one).")
     Integer id;
 
+    @Option(names = "--no-recovery",
+            description = "Kernel backend: do not keep the device for 'ublkctl recover' if the daemon dies "
+                    + "(by default the kernel holds its I/O until recover or del, where it has UBLK_F_USER_RECOVERY).")
+    boolean noRecovery;
+
     @Option(names = "--foreground", description = "Run the daemon in this terminal until Ctrl-C (for debugging).")
     boolean foreground;
 
@@ -147,7 +152,7 @@ public final class AddCmd extends Cmd {
             prog = prog + ":" + ops;
         }
         return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
-                abs, ch, prog, b);
+                abs, ch, prog, b, noRecovery);
     }
 
     private void print(DeviceRecord r) {

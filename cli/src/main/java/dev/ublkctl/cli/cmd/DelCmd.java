@@ -6,6 +6,7 @@ import dev.ublkctl.cli.DeviceIds;
 import dev.ublkctl.cli.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DaemonUnavailableException;
+import dev.ublkctl.daemon.DeadDevices;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
 import picocli.CommandLine.ArgGroup;
@@ -20,7 +21,8 @@ import java.util.Optional;
 
 @Command(name = "del", aliases = "rm",
         description = {"Delete a device, or all of them.", "Stops its queues, detaches its program and releases its files.",
-                "The daemon exits when its last device is deleted. Records of devices whose daemon died are removed."},
+                "The daemon exits when its last device is deleted. A device whose daemon died is removed too: "
+                        + "on the kernel backend with DEL_DEV (its held I/O fails), then its record."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl del -n 0", "  ublkctl del -a"})
 public final class DelCmd extends Cmd {
@@ -48,17 +50,13 @@ public final class DelCmd extends Cmd {
                 // no daemon: only records of dead ones can be left
             }
             for (DeviceRecord r : store.readAll()) {
-                if (DeviceRecord.DEAD.equals(r.state())) {
-                    store.delete(r.id());
-                    done.add(entry(r.id(), "removed record (daemon had died)"));
-                }
+                if (DeviceRecord.DEAD.equals(r.state())) done.add(entry(r.id(), removeDead(store, r)));
             }
         } else {
             int id = which.id;
             Optional<DeviceRecord> rec = store.read(id);
             if (rec.isPresent() && DeviceRecord.DEAD.equals(rec.get().state())) {
-                store.delete(id);
-                done.add(entry(id, "removed record (daemon had died)"));
+                done.add(entry(id, removeDead(store, rec.get())));
             } else {
                 try (DaemonClient c = session().connect()) {
                     c.delete(id);
@@ -78,6 +76,19 @@ public final class DelCmd extends Cmd {
         }
         out().flush();
         return ExitCode.OK;
+    }
+
+    private static String removeDead(DeviceRecords store, DeviceRecord r) {
+        try {
+            return DeadDevices.remove(store, r);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCode.INTERRUPTED, "interrupted while deleting device " + r.id());
+        } catch (IllegalStateException e) {
+            throw new CliException(ExitCode.ERROR, e.getMessage());
+        } catch (dev.ublkctl.sys.SyscallException e) {
+            throw new CliException(ExitCode.ERROR, "cannot delete ublk device " + r.id() + ": " + e.getMessage());
+        }
     }
 
     private static Map<String, Object> entry(int id, String result) {

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
         description = {"List devices.", "Reads the device records in the run dir (no daemon round trip)."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl list", "  ublkctl list -n 0 -v", "  ublkctl list --json | jq '.[].state'",
-                "", "A device whose daemon died is listed with state 'dead' (remove it with 'ublkctl del')."})
+                "", "A device whose daemon died is listed with state 'dead': remove it with 'ublkctl del', or, on the kernel",
+                "backend, serve it again with 'ublkctl recover' (JSON field 'recoverable')."})
 public final class ListCmd extends Cmd {
 
     @Option(names = {"-n", "--number"}, paramLabel = "ID", completionCandidates = DeviceIds.class,

@@ -4,9 +4,11 @@ import dev.ublkctl.sys.Errno;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
+import dev.ublkctl.ublk.RecoveredDevice;
 import dev.ublkctl.ublk.UblkDriver;
 import dev.ublkctl.ublk.UblkQueue;
 import dev.ublkctl.ublk.uapi.DevInfo;
+import dev.ublkctl.ublk.uapi.UblkFeature;
 import dev.ublkctl.ublk.uapi.UblkParams;
 import dev.ublkctl.ublk.uapi.UblkUapi;
 
@@ -107,18 +109,30 @@ public final class KernelDriver implements UblkDriver {
         }
     }
 
+    @Override
+    public long recoveryFlags() {
+        long f = 0;
+        if (ctl.has(UblkFeature.USER_RECOVERY)) {
+            f = UblkFeature.USER_RECOVERY.mask();
+            // reissue: requests in flight when the server died are served again by the new one
+            if (ctl.has(UblkFeature.USER_RECOVERY_REISSUE)) f |= UblkFeature.USER_RECOVERY_REISSUE.mask();
+        }
+        return f;
+    }
+
     /**
      * Takes over a device whose server died (it must have been added with
      * {@code UBLK_F_USER_RECOVERY}): waits up to {@code waitMillis} for the kernel to quiesce it,
      * sends START_USER_RECOVERY and opens its char device. Then open every queue on its serving
      * thread ({@link #openQueue}) and call {@link #endRecovery}.
      */
-    public DeviceInfo beginRecovery(int devId, long waitMillis) throws InterruptedException {
+    @Override
+    public RecoveredDevice beginRecovery(int devId, long waitMillis) throws InterruptedException {
         if (devices.containsKey(devId)) throw new IllegalStateException("ublk device " + devId + " is served by this driver");
         long deadline = System.currentTimeMillis() + waitMillis;
         while (true) {
             DevInfo i = ctl.getDevInfo(devId);
-            if (!i.has(dev.ublkctl.ublk.uapi.UblkFeature.USER_RECOVERY))
+            if (!i.has(UblkFeature.USER_RECOVERY))
                 throw new IllegalStateException("ublk device " + devId + " was not added with USER_RECOVERY: it cannot be recovered, only deleted");
             if (i.state() == UblkUapi.S_DEV_QUIESCED || i.state() == UblkUapi.S_DEV_FAIL_IO) {
                 try {
@@ -135,11 +149,22 @@ public final class KernelDriver implements UblkDriver {
             Thread.sleep(20);
         }
         KernelDevice d = KernelDevice.attach(ctl, devId);
+        DeviceParams p = toParams(ctl.getParams(devId));
         devices.put(devId, d);
-        return toInfo(d.info());
+        params.put(devId, p);
+        return new RecoveredDevice(toInfo(d.info()), p);
+    }
+
+    /** The parts of the kernel's params the engine uses (what {@link #setParams} sent). */
+    private static DeviceParams toParams(UblkParams up) {
+        UblkParams.Basic b = up.basic();
+        if (b == null) throw new IllegalStateException("the kernel returned no basic params");
+        return new DeviceParams(b.logicalBsShift(), Math.max(b.logicalBsShift(), b.physicalBsShift()), b.devSectors(),
+                b.maxSectors(), up.discard() != null, -1);
     }
 
     /** END_USER_RECOVERY, once every queue is open again: the device is LIVE with this process as server. */
+    @Override
     public void endRecovery(int devId) { dev(devId).endRecovery(); }
 
     @Override

@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  * {@code N passed, M failed}; exits 0 only if every case passed, 77 if there is no ublk here.
  */
 public final class GuestSuite {
-    private static final long CASE_TIMEOUT_S = 180;
+    private static final long CASE_TIMEOUT_S = 360;   // the command-line case starts several JVMs under TCG
 
     private record Case(String name, Body body) {}
 
@@ -76,6 +76,7 @@ public final class GuestSuite {
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
                 new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
+                new Case("ublkctl on the kernel backend: add --bpf loop, bench, daemon killed, list, recover, killed again, del", GuestSuite::cliKernel),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
         List<String> only = new ArrayList<>();
         Path reportDir = null;
@@ -647,7 +648,7 @@ public final class GuestSuite {
                 System.out.println("  killed the server after " + atKill + " of " + blocks + " writes");
 
                 drv = KernelDriver.open();
-                DeviceInfo info = drv.beginRecovery(devId, 30_000);
+                DeviceInfo info = drv.beginRecovery(devId, 30_000).info();
                 check(drv.kernelInfo(devId).orElseThrow().state() == UblkUapi.S_DEV_QUIESCED, "QUIESCED during recovery");
                 srv = new GuestServer(drv, devId, info.nrQueues(), new GuestServer.LoopTarget(backing.toString(), RECOVERY_SIZE));
                 drv.endRecovery(devId);
@@ -676,6 +677,151 @@ public final class GuestSuite {
             else if (devId >= 0) ctl.delDev(devId);    // not recovered: remove what the dead server left
             Files.deleteIfExists(backing);
             Files.deleteIfExists(ready);
+        }
+    }
+
+    /**
+     * The command line against the real driver: {@code bin/ublkctl} (the launcher, which spawns the
+     * daemon) adds a loop device with the loop program, bench runs through the daemon, the daemon is
+     * SIGKILLed with writes in flight, {@code recover} brings the device back with acknowledged writes
+     * kept; the new daemon is killed as well and {@code del} removes the device from the kernel.
+     */
+    static void cliKernel(UblkControl ctl) throws Exception {
+        String home = System.getProperty("ublkctl.home");
+        check(home != null && Files.isRegularFile(Path.of(home, "cli/target/ublkctl.jar")),
+                "-Dublkctl.home names a built tree (cli/target/ublkctl.jar): " + home);
+        Path runDir = Files.createTempDirectory("ublkctl-run");
+        Path backing = sizedFile("ublk-cli", 32L << 20);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Cli cli = new Cli(Path.of(home, "bin/ublkctl"), runDir);
+        int id = -1;
+        try {
+            var rec = json.readTree(cli.ok("add", "-t", "loop", "-f", backing.toString(), "--bpf", "loop", "--backend", "kernel",
+                    "-q", "1", "-d", "32", "--json"));
+            id = rec.get("id").asInt();
+            check(rec.get("backend").asText().equals("kernel") && rec.get("blockDevice").asText().equals("/dev/ublkb" + id),
+                    "add: a kernel device with its block node: " + rec);
+            check(rec.get("recoverable").asBoolean(), "add: recoverable by default (the kernel has USER_RECOVERY): " + rec);
+            long pid1 = rec.get("daemonPid").asLong();
+            DevInfo k = ctl.getDevInfo(id);
+            check(k.state() == UblkUapi.S_DEV_LIVE && k.serverPid() == pid1, "the kernel says LIVE, served by the daemon " + pid1 + ": " + k);
+
+            var bench = json.readTree(cli.ok("bench", "-n", "" + id, "--rw", "randrw", "--bs", "4k", "--iodepth", "8",
+                    "--runtime", "1", "--json"));
+            check(bench.get("iops").asDouble() > 0, "bench through the daemon did I/O: " + bench);
+
+            int fd = openBlock("/dev/ublkb" + id);
+            try (Arena a = Arena.ofShared()) {
+                MemorySegment marker = a.allocate(4096, 4096);
+                fill(marker, 42);
+                check(Libc.pwrite(fd, marker, 4096, 8192) == 4096, "marker written");
+                Libc.fsync(fd);
+                int blocks = 256;
+                MemorySegment pattern = a.allocate(4096L * blocks, 4096);
+                fill(pattern, 9);
+                long[] done = new long[1];
+                Throwable[] writerErr = new Throwable[1];
+                Thread writer = Thread.ofPlatform().name("cli-writer").start(() -> {
+                    try {
+                        for (int i = 0; i < blocks; i++) {
+                            Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, (4L << 20) + 4096L * i);
+                            done[0] = i + 1;
+                        }
+                        Libc.fsync(fd);
+                    } catch (Throwable t) {
+                        writerErr[0] = t;
+                    }
+                });
+                while (done[0] < 8 && writer.isAlive()) Thread.sleep(5);
+                ProcessHandle daemon = ProcessHandle.of(pid1).orElseThrow(() -> new AssertionError("daemon " + pid1 + " not running"));
+                daemon.destroyForcibly();
+                daemon.onExit().get(60, TimeUnit.SECONDS);
+                System.out.println("  killed the daemon after " + done[0] + " of " + blocks + " writes");
+
+                var dead = json.readTree(cli.ok("list", "-n", "" + id, "--json"));
+                check(dead.get("state").asText().equals("dead") && dead.get("recoverable").asBoolean(), "list: dead, recoverable: " + dead);
+                var back = json.readTree(cli.ok("recover", "-n", "" + id, "--json"));
+                long pid2 = back.get("daemonPid").asLong();
+                check(back.get("state").asText().equals("live") && pid2 != pid1 && "loop_ops".equals(back.get("program").asText()),
+                        "recover: live again under a new daemon, same program: " + back);
+                DevInfo k2 = ctl.getDevInfo(id);
+                check(k2.state() == UblkUapi.S_DEV_LIVE && k2.serverPid() == pid2, "the kernel says LIVE, served by " + pid2 + ": " + k2);
+
+                writer.join(TimeUnit.SECONDS.toMillis(60));
+                check(!writer.isAlive(), "the writer finished after recover (no hang)");
+                check(writerErr[0] == null, "no write failed across the kill: " + writerErr[0]);
+                MemorySegment got = a.allocate(4096L * blocks, 4096);
+                check(Libc.pread(fd, got.asSlice(0, 4096), 4096, 8192) == 4096, "marker read");
+                check(got.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
+                check(Libc.pread(fd, got, 4096L * blocks, 4L << 20) == 4096L * blocks, "pattern read");
+                check(got.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
+            } finally {
+                Libc.close(fd);
+            }
+            // the new daemon dies too: del removes the device from the kernel, then its record
+            ProcessHandle d2 = ProcessHandle.of(ctl.getDevInfo(id).serverPid()).orElseThrow();
+            d2.destroyForcibly();
+            d2.onExit().get(60, TimeUnit.SECONDS);
+            String del = cli.ok("del", "-n", "" + id, "--json");
+            check(del.contains("deleted (daemon had died"), "del of a dead daemon's device: " + del);
+            check(!UblkControl.deviceIds().contains(id), "del: the dead daemon's kernel device is gone");
+            check(cli.run("list", "-n", "" + id).exit() == 3, "no record left");
+            id = -1;
+        } catch (Throwable t) {
+            System.out.println("  daemon log:\n" + cli.logTail());
+            throw t;
+        } finally {
+            if (id >= 0) {
+                try { cli.run("del", "-n", "" + id); } catch (Exception ignored) { }
+            }
+            for (var p : ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(runDir.toString())).orElse(false)).toList())
+                p.destroyForcibly();
+            Files.deleteIfExists(backing);
+        }
+    }
+
+    /** Runs {@code bin/ublkctl} with its own run dir, bounded in time. */
+    private record Cli(Path launcher, Path runDir) {
+        record Out(int exit, String out, String err) {}
+
+        Out run(String... args) throws IOException, InterruptedException {
+            List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+            cmd.addAll(List.of(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("UBLKCTL_RUN_DIR", runDir.toString());
+            pb.environment().put("UBLKCTL_NO_BUILD", "1");    // built on the host
+            pb.environment().put("UBLKCTL_CDS", "0");         // class-data archive: slower than none under TCG
+            // the daemon's start-up dominates under TCG: C1 only, as for the test JVM
+            pb.environment().put("UBLKCTL_DAEMON_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+            Path err = Files.createTempFile("ublkctl-err", ".txt");
+            pb.redirectError(err.toFile());
+            long t0 = System.nanoTime();
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("ublkctl " + String.join(" ", args) + " did not finish in 180 s");
+            }
+            String e = Files.readString(err);
+            Files.deleteIfExists(err);
+            System.out.println("  ublkctl " + String.join(" ", args) + ": exit " + p.exitValue() + " ("
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+            return new Out(p.exitValue(), out, e);
+        }
+
+        String ok(String... args) throws IOException, InterruptedException {
+            Out o = run(args);
+            if (o.exit() != 0) throw new AssertionError("ublkctl " + String.join(" ", args) + " exited " + o.exit() + ": " + o.err() + o.out());
+            return o.out();
+        }
+
+        String logTail() {
+            try {
+                List<String> l = Files.readAllLines(runDir.resolve("daemon.log"));
+                return String.join("\n", l.subList(Math.max(0, l.size() - 30), l.size()));
+            } catch (IOException e) {
+                return "(no daemon log: " + e.getMessage() + ")";
+            }
         }
     }
 

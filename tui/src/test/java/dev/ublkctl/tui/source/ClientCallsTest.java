@@ -27,8 +27,8 @@ class ClientCallsTest {
             Daemon d = new Daemon(dir, new SyntheticDevices(), m -> { });
             assertTrue(d.start());
             try {
-                d.add(new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, "null", "emulated"));
-                d.add(new AddRequest(7, "null", 1, 32, 1L << 20, 512, List.of(), 0, null, "emulated"));
+                d.add(new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, "null", "emulated", false));
+                d.add(new AddRequest(7, "null", 1, 32, 1L << 20, 512, List.of(), 0, null, "emulated", false));
                 var calc = new RateCalculator(60, 100);
                 var s1 = src.poll(OptionalInt.of(0));
                 assertEquals(SourceState.CONNECTED, s1.state(), s1.message());

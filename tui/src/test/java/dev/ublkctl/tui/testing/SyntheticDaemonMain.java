@@ -17,7 +17,7 @@ public final class SyntheticDaemonMain {
         if (!d.start()) throw new IllegalStateException("another daemon runs there");
         String[] t = {"null", "loop", "stripe"};
         for (int i = 0; i < n; i++) {
-            d.add(new AddRequest(-1, t[i % 3], q, 64, 1L << 30, 512, List.of(), 0, t[i % 3], "emulated"));
+            d.add(new AddRequest(-1, t[i % 3], q, 64, 1L << 30, 512, List.of(), 0, t[i % 3], "emulated", false));
         }
         d.awaitStop();
     }

@@ -22,7 +22,7 @@ public final class SyntheticDevices implements HostedDevice.Factory {
 
     @Override
     public HostedDevice create(int id, AddRequest req, DeviceRecord base) {
-        return new Dev(base.withProgram(req.bpf(), req.bpf()), Math.max(1, req.queues()));
+        return new Dev(base.withProgram(req.bpf(), req.bpf(), req.bpf()), Math.max(1, req.queues()));
     }
 
     static final class Dev implements HostedDevice {
