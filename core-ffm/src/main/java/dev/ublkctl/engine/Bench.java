@@ -109,6 +109,16 @@ public final class Bench {
     private static final class Job implements Runnable, IoCallback {
         static final int R_IOS = 0, W_IOS = 1, R_BYTES = 2, W_BYTES = 3, ERRORS = 4;
         private static final VarHandle L = MethodHandles.arrayElementVarHandle(long[].class);
+        private static final VarHandle SLEEPING;
+        static {
+            try {
+                SLEEPING = MethodHandles.lookup().findVarHandle(Job.class, "sleeping", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+        /** Spin iterations before parking for completions (-Dublkctl.bench.spin, 0: park at once). */
+        private static final int SPIN = Integer.getInteger("ublkctl.bench.spin", 200);
 
         final int id;
         final Thread thread;
@@ -118,13 +128,15 @@ public final class Bench {
         long deadline;
         final int queue;
         final MemorySegment[] bufs;
-        final long[] submitted, doneAt;
+        final long[] submitted;
         final int[] results, next;
         final boolean[] isRead;
         final AtomicInteger doneHead = new AtomicInteger(-1);
         final LatencyRecorder latency = new LatencyRecorder();
         final long[] counters = new long[5];
-        volatile boolean sleeping, stop;
+        /** Set by the job before it parks; the first completion to see it clears it and unparks. */
+        volatile boolean sleeping;
+        volatile boolean stop;
         volatile Throwable failure;
         volatile long endNanos;
         long issued, seqBlock, rng;
@@ -145,7 +157,6 @@ public final class Bench {
                     bufs[i].set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, k, mix(id * 1_000_003L + i * 131L + k));
             }
             submitted = new long[d];
-            doneAt = new long[d];
             results = new int[d];
             next = new int[d];
             isRead = new boolean[d];
@@ -167,14 +178,14 @@ public final class Bench {
         @Override
         public void done(long slot, int result) {
             int s = (int) slot;
-            doneAt[s] = System.nanoTime();
             results[s] = result;
             int h;
             do {
                 h = doneHead.get();
                 next[s] = h;
             } while (!doneHead.compareAndSet(h, s));
-            if (sleeping) LockSupport.unpark(thread);
+            // One unpark per park: later completions of the same burst see the flag cleared.
+            if (sleeping && SLEEPING.compareAndSet(this, true, false)) LockSupport.unpark(thread);
         }
 
         private boolean more() {
@@ -218,16 +229,21 @@ public final class Bench {
                 while (inFlight > 0) {
                     int h = doneHead.getAndSet(-1);
                     if (h == -1) {
+                        for (int i = 0; i < SPIN && doneHead.get() == -1; i++) Thread.onSpinWait();
+                        if (doneHead.get() != -1) continue;
                         sleeping = true;
                         if (doneHead.get() == -1) LockSupport.parkNanos(this, 10_000_000L);
                         sleeping = false;
                         continue;
                     }
+                    // Completion latency ends when the job reaps the burst (one clock read per burst, as
+                    // fio reaps): the driver thread that runs done() does not read the clock for us.
+                    long reapedAt = System.nanoTime();
                     for (int s = h; s != -1; ) {
                         int nx = next[s];
                         inFlight--;
                         int res = results[s];
-                        latency.record(doneAt[s] - submitted[s]);
+                        latency.record(reapedAt - submitted[s]);
                         if (res < 0) add(ERRORS, 1);
                         else if (isRead[s]) { add(R_IOS, 1); add(R_BYTES, res); }
                         else { add(W_IOS, 1); add(W_BYTES, res); }

@@ -3,7 +3,7 @@ package dev.ublkctl.engine;
 import java.time.Duration;
 
 /**
- * A bench run's summary, fio style. {@code latency} is end to end (submit → completion callback);
+ * A bench run's summary, fio style. {@code latency} is end to end (submit → the job reaping the completion, as fio measures clat);
  * the BPF counters are the device's, over the run.
  */
 public record BenchResult(BenchSpec spec, Duration elapsed, long readIos, long writeIos, long readBytes,

@@ -110,7 +110,7 @@ final class BpfQueue implements ProgramQueue {
         completed = new boolean[depth];
         forwarded = new boolean[depth];
         pendingRelease = new int[depth];
-        UblkKfuncs.CURRENT.set(this);
+        ctx.setHost(this);
     }
 
     // ------------------------------------------------------------------ running programs
@@ -467,7 +467,7 @@ final class BpfQueue implements ProgramQueue {
 
     @Override
     public void abort() {
-        if (UblkKfuncs.CURRENT.get() == this) UblkKfuncs.CURRENT.remove();
+        ctx.setHost(null);
         // the queue loop ends only when no aio is in flight, so nothing can touch this memory any more
         if (aioInFlight == 0) arena.close();
     }

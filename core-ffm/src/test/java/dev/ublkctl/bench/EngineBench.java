@@ -11,6 +11,7 @@ import dev.ublkctl.engine.QueueStats;
 import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.target.TargetConfig;
 
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -27,11 +28,18 @@ import java.util.List;
  *   <li>{@code none}: no program, the Java null target.</li>
  * </ul>
  * Modes run in the order given, each after a 2 s warm-up on its own device; rounds repeat the whole
- * sequence so drift on a shared machine shows. Not a test; run by {@code scripts/bench-engine}.
+ * sequence so drift on a shared machine shows. {@code cpuNsPerIo} is the process's CPU time
+ * (all threads, spinning included) over the measured run divided by its I/Os. Not a test; run by {@code scripts/bench-engine}.
  *
  * <p>Arguments: SECONDS [BPF_DIR=bpf-objects/target/classes/bpf] [ROUNDS=1] [MODES=queued,redirect,none].
  */
 public final class EngineBench {
+    /** CPU time of the whole process (all threads): with the machine shared, CPU per I/O moves less than IOPS. */
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : 0;
+    }
+
     public static void main(String[] args) throws Exception {
         int secs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         Path obj = Path.of(args.length > 1 ? args[1] : "bpf-objects/target/classes/bpf").resolve("null.o");
@@ -58,13 +66,16 @@ public final class EngineBench {
                     d.start();
                     Bench.run(d, spec.withRuntime(Duration.ofSeconds(2)), null); // warm-up: JIT, caches
                     var before = d.stats();
+                    long cpu0 = processCpuNanos();
                     BenchResult r = Bench.run(d, spec, null);
+                    long cpu = processCpuNanos() - cpu0;
                     QueueStats s = d.stats().minus(before).total();
                     double runNs = s.progRuns() > 0 ? (double) s.progRunNanos() / s.progRuns() : 0;
                     System.out.printf("round %d mode=%-8s iops=%.0f ios=%d errors=%d bpfHandled=%d redirected=%d progRuns=%d progNsPerRun=%.0f "
-                                    + "serviceP50ns=%d clatP50us=%.2f clatP99us=%.2f%n",
+                                    + "serviceP50ns=%d clatP50us=%.2f clatP99us=%.2f cpuNsPerIo=%.0f%n",
                             round, mode, r.iops(), r.ios(), r.errors(), r.bpfHandled(), r.redirected(), s.progRuns(), runNs,
-                            s.latency().p50(), r.latency().p50() / 1000.0, r.latency().p99() / 1000.0);
+                            s.latency().p50(), r.latency().p50() / 1000.0, r.latency().p99() / 1000.0,
+                            r.ios() > 0 ? (double) cpu / r.ios() : 0);
                 }
             }
         }

@@ -114,6 +114,12 @@ public final class VmContext {
         setRegion(REGION_ARGS, args, 0, 0, false, "struct_ops arguments");
     }
 
+    /** What runs programs on this context (e.g. a ublk queue), for kfuncs that act on it; null if none. */
+    private Object host;
+
+    public Object host() { return host; }
+    public void setHost(Object host) { this.host = host; }
+
     public int cpu() { return cpu; }
     public void setCpu(int cpu) { this.cpu = cpu; }
     /** Instructions one run may execute before it faults. */

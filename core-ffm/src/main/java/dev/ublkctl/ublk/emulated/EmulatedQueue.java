@@ -26,6 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * order. When it sleeps it sits in {@code io_uring_enter} on the queue's ring, with a read of an
  * eventfd armed on it, so a submitter wakes it with one eventfd write and the same wait also sees
  * the completions of the server's own I/O.
+ *
+ * <p>Hand-offs cost a wake-up only when the other side sleeps: the serving thread spins briefly
+ * before it sleeps and raises a {@code sleeping} flag first (as io_uring's SQ_NEED_WAKEUP); the
+ * first submitter that sees the flag clears it and writes the eventfd, the others skip it.
+ * Completions go back in batches: a commit inside {@link #processEvents} is queued and the
+ * callbacks run every {@link #COMPLETION_BATCH} commits and at the end of the pass, after their
+ * tags and permits are given back in one update; a commit outside a pass completes at once.
  */
 final class EmulatedQueue implements UblkQueue {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -43,10 +50,15 @@ final class EmulatedQueue implements UblkQueue {
 
     /** Spin iterations before sleeping (0 turns spinning off: -Dublkctl.emulated.spin=0). */
     static final int SPIN = Integer.getInteger("ublkctl.emulated.spin", 200);
+    /**
+     * Completions handed over at once inside a pass (-Dublkctl.emulated.completionBatch): the submitter
+     * starts on the first ones while this thread serves the rest, and is woken at most once per batch.
+     */
+    static final int COMPLETION_BATCH = Math.max(1, Integer.getInteger("ublkctl.emulated.completionBatch", 32));
 
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
-    private final int qid, depth, maxIo;
+    private final int qid, depth, maxIo, spin;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment descs, buffers, wakeBuf;
     private final MemorySegment[] tagBufs;
@@ -71,6 +83,17 @@ final class EmulatedQueue implements UblkQueue {
     private final int[] lens;
     private final byte[] ops;
 
+    // Completions of the current pass of processEvents, handed to their callbacks (and their tags back
+    // to the submitters) at its end: a submitter gets a burst per pass and is woken once for it, and
+    // the tag bitmap and permits take one atomic update per pass, not one per request.
+    private final IoCallback[] doneCbs;
+    private final long[] doneCookies;
+    private final int[] doneRes;
+    private int doneCount;
+    private final long[] freedBits;
+    private int freed;
+    private boolean inPass;
+
     @SuppressWarnings("unused") // via SLEEPING
     private volatile int sleeping;
     private volatile boolean aborted;
@@ -86,6 +109,11 @@ final class EmulatedQueue implements UblkQueue {
     private volatile boolean closed;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
+        this(qid, depth, maxIo, SPIN);
+    }
+
+    EmulatedQueue(int qid, int depth, int maxIo, int spin) {
+        this.spin = spin;
         this.qid = qid;
         this.depth = depth;
         this.maxIo = maxIo;
@@ -112,6 +140,10 @@ final class EmulatedQueue implements UblkQueue {
         userBufs = new MemorySegment[depth];
         lens = new int[depth];
         ops = new byte[depth];
+        doneCbs = new IoCallback[depth];
+        doneCookies = new long[depth];
+        doneRes = new int[depth];
+        freedBits = new long[tagBits.length];
     }
 
     // ---------------------------------------------------------------- submitter side
@@ -150,7 +182,11 @@ final class EmulatedQueue implements UblkQueue {
         } finally {
             submitters.decrementAndGet();
         }
-        if ((int) SLEEPING.getVolatile(this) != 0) wake();
+        // Wake the serving thread only if it is (about to be) asleep, and only once per sleep: the
+        // first submitter to see the flag clears it and pays for the eventfd write; the others see
+        // 0 and go on (as SQ_NEED_WAKEUP). The push above and this read are both volatile, and so
+        // are the sleeper's flag store and its re-check of the stack: one of the two sees the other.
+        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) signal();
         return 0;
     }
 
@@ -198,21 +234,28 @@ final class EmulatedQueue implements UblkQueue {
     @Override
     public boolean processEvents(Handler h, boolean wait) {
         if (servingThread == null) servingThread = Thread.currentThread();
-        if (!wakeArmed) armWake();
+        reapTo = h;
         while (true) {
-            int n = sealed ? failAll() : deliver(h);
-            ring.submit();
-            reapTo = h;
-            n += ring.reap(reaper);
-            if (!wakeArmed) armWake();
+            int n;
+            inPass = true;
+            try {
+                n = sealed ? failAll() : deliver(h);
+                ring.submit();
+                n += ring.reap(reaper);
+            } finally {
+                inPass = false;
+                flushCompletions();
+            }
             if (sealed) {
                 failAll();
                 if (!h.serverBusy()) return false;
             }
             if (n > 0 || !wait) return true;
-            // a short spin catches the next submission without the eventfd/io_uring_enter round trip
-            for (int i = 0; i < SPIN && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
-            if (pendingHead.get() != -1 || ring.cqReady() > 0) continue;
+            // A short spin catches the next submission without the eventfd/io_uring_enter round trip.
+            for (int i = 0; i < spin && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
+            if (pendingHead.get() != -1 || ring.cqReady() > 0 || sealed) continue;
+            // Arm the eventfd read only now, so that its submission rides on the wait's io_uring_enter.
+            if (!wakeArmed) armWake();
             SLEEPING.setVolatile(this, 1);
             if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
             SLEEPING.setVolatile(this, 0);
@@ -273,12 +316,54 @@ final class EmulatedQueue implements UblkQueue {
         cbs[tag] = null;
         userBufs[tag] = null;
         state[tag] = FREE;
-        giveTag(tag);
+        if (inPass && doneCount < doneCbs.length) {
+            freedBits[tag >>> 6] |= 1L << (tag & 63);
+            freed++;
+            doneCbs[doneCount] = cb;
+            doneCookies[doneCount] = cookie;
+            doneRes[doneCount++] = result;
+            if (doneCount >= COMPLETION_BATCH) flushCompletions();
+            return;
+        }
+        giveTag(tag); // outside a pass (e.g. a program's abort): at once
         cb.done(cookie, result);
+    }
+
+    /** Gives the pass's committed tags back, then runs their callbacks; a throwing callback does not stop the others. */
+    private void flushCompletions() {
+        if (freed > 0) {
+            for (int w = 0; w < freedBits.length; w++) {
+                if (freedBits[w] != 0) {
+                    LONGS.getAndBitwiseAnd(tagBits, w, ~freedBits[w]);
+                    freedBits[w] = 0;
+                }
+            }
+            permits.release(freed);
+            freed = 0;
+        }
+        int n = doneCount;
+        doneCount = 0;
+        RuntimeException failure = null;
+        for (int i = 0; i < n; i++) {
+            IoCallback cb = doneCbs[i];
+            doneCbs[i] = null;
+            try {
+                cb.done(doneCookies[i], doneRes[i]);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 
     @Override
     public void wake() {
+        signal();
+    }
+
+    /** One eventfd write: completes the armed read, so a waiting {@link #processEvents} returns. */
+    private void signal() {
         if (closed) return;
         try {
             Libc.write(eventFd, ONE, 8);

@@ -171,4 +171,107 @@ class VmMapTest {
         assertThrows(IllegalArgumentException.class, () -> VmMap.create(MapDef.of("x", MapType.RINGBUF, 4, 4, 4096), 1));
         assertThrows(IllegalArgumentException.class, () -> VmMap.create(MapDef.of("x", MapType.ARRAY, 4, 1 << 20, 1 << 20), 1));
     }
+
+    @Test
+    void oddKeySizesCompareEveryByte() throws MapException {
+        // 13-byte keys: one full word and a 5-byte tail; keys differing only in the tail are distinct
+        VmMap m = VmMap.create(MapDef.of("odd", MapType.HASH, 13, 4, 16), 1);
+        Set<String> put = new HashSet<>();
+        for (int i = 0; i < 13; i++) {
+            byte[] k = new byte[13];
+            k[i] = (byte) (i + 1);
+            m.update(k, le32(i), VmMap.BPF_NOEXIST);
+            put.add(java.util.Arrays.toString(k));
+        }
+        for (int i = 0; i < 13; i++) {
+            byte[] k = new byte[13];
+            k[i] = (byte) (i + 1);
+            assertArrayEquals(le32(i), m.lookup(k));
+            k[i] = (byte) 0x80;
+            assertNull(m.lookup(k));
+        }
+        assertNull(m.lookup(new byte[13]));
+        Set<String> seen = new HashSet<>();
+        for (byte[] k = m.nextKey(null); k != null; k = m.nextKey(k)) seen.add(java.util.Arrays.toString(k));
+        assertEquals(put, seen, "iteration gives back the exact key bytes");
+        // a key read by a program from the middle of a segment, unaligned
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new byte[40]);
+        seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 3 + 4, (byte) 5);
+        int slot = m.findSlot(seg, 3);
+        assertTrue(slot >= 0);
+        assertEquals(4, m.storage().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, m.valueOffset(slot, 0)));
+    }
+
+    @Test
+    void programLookupsStayExactWhileOtherKeysChurn() throws Exception {
+        // Program-side lookups take no lock: keys that stay must always be found with their value,
+        // keys never inserted never found, while writers insert and delete other keys (reusing slots).
+        VmMap m = VmMap.create(MapDef.of("churn", MapType.HASH, 8, 8, 256), 1);
+        for (long k = 0; k < 64; k++) m.update(le64(k), le64(k * 7), VmMap.BPF_ANY);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> err = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread[] writers = new Thread[2];
+        for (int t = 0; t < writers.length; t++) {
+            long seed = t;
+            writers[t] = Thread.ofPlatform().start(() -> {
+                java.util.Random r = new java.util.Random(seed);
+                try {
+                    while (!stop.get()) {
+                        long k = 1000 + r.nextInt(400);   // more churn keys than free slots: E2BIG happens
+                        try {
+                            if (r.nextBoolean()) m.update(le64(k), le64(k * 7), VmMap.BPF_ANY);
+                            else m.delete(le64(k));
+                        } catch (MapException e) {
+                            if (e.errno() != Errno.E2BIG && e.errno() != Errno.ENOENT) throw e;
+                        }
+                    }
+                } catch (Throwable e) { err.compareAndSet(null, e); }
+            });
+        }
+        java.lang.foreign.MemorySegment key = java.lang.foreign.MemorySegment.ofArray(new long[1]);
+        java.util.Random r = new java.util.Random(42);
+        try {
+            for (int i = 0; i < 300_000; i++) {
+                long k = r.nextInt(64);
+                key.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, k);
+                int slot = m.findSlot(key, 0);
+                assertTrue(slot >= 0, "stable key " + k + " not found");
+                assertEquals(k * 7, m.storage().get(java.lang.foreign.ValueLayout.JAVA_LONG, m.valueOffset(slot, 0)));
+                key.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, 5000 + k);
+                assertEquals(-1, m.findSlot(key, 0), "absent key found");
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) t.join();
+        }
+        if (err.get() != null) throw new AssertionError(err.get());
+    }
+
+    @Test
+    void programLookupsAllocateNothing() throws MapException {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean tm && tm.isThreadAllocatedMemorySupported(),
+                "this JVM does not report per-thread allocation");
+        var tm = (com.sun.management.ThreadMXBean) mx;
+        for (MapType type : List.of(MapType.HASH, MapType.LRU_HASH, MapType.PERCPU_HASH)) {
+            VmMap m = VmMap.create(MapDef.of("a", type, 12, 8, 128), 2);
+            for (int k = 0; k < 100; k++) m.update(java.util.Arrays.copyOf(le32(k), 12), new byte[m.userValueSize()], VmMap.BPF_ANY);
+            java.lang.foreign.MemorySegment key = java.lang.foreign.MemorySegment.ofArray(new byte[12]);
+            long found = 0;
+            for (int i = 0; i < 300_000; i++) {   // warm up: let the JIT compile the lookup
+                key.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, i % 128);
+                found += m.findSlot(key, 0) >= 0 ? 1 : 0;
+            }
+            long tid = Thread.currentThread().threadId();
+            long before = tm.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 200_000; i++) {
+                key.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, i % 128);
+                found += m.findSlot(key, 0) >= 0 ? 1 : 0;
+            }
+            long bytes = tm.getThreadAllocatedBytes(tid) - before;
+            // a key object per lookup would be >= 200,000 * 32 bytes; allow the odd JIT/JFR allocation
+            assertTrue(bytes < 200_000, type + ": " + bytes + " bytes allocated by 200,000 lookups");
+            assertEquals(500_000 * 100 / 128, found, 2_000);
+        }
+    }
 }
