@@ -126,7 +126,7 @@ final class EmulatedQueue implements UblkQueue {
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
         tagBufs = new MemorySegment[depth];
         for (int t = 0; t < depth; t++) tagBufs[t] = buffers.asSlice((long) t * maxIo, maxIo);
-        wakeBuf = arena.allocate(8, 8);
+        wakeBuf = IoUring.DISCARD_8;   // may be written after close: never freed
         int entries = Integer.highestOneBit(Math.max(64, Math.min(4096, depth * 4)) * 2 - 1);
         ring = IoUring.create(new IoUring.Params(entries, 0, entries * 4));
         eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
