@@ -5,11 +5,12 @@
  *                       so the backing fd from loop_files is valid there)
  *   id 16 loop_aio_ops  bpf_aio_complete_ops: completes the ublk I/O with the aio result
  * READ/WRITE -> aio read/write, FLUSH -> aio fsync, DISCARD/WRITE_SAME -> punch hole,
- * WRITE_ZEROES -> zero range.
+ * WRITE_ZEROES -> zero range. Ops named in the map "mix" go to the server (mixed mode).
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
 #include "ublkctl_aio.h"
+#include "ublkctl_mix.h"
 
 struct loop_backing {
 	int fd;         /* backing file descriptor, valid in the server task */
@@ -101,8 +102,8 @@ ublk_bpf_return_t BPF_PROG(loop_queue_io, struct ublk_bpf_io *io, unsigned int o
 		return UBLK_BPF_RET_QUEUED();
 	}
 	backing = bpf_map_lookup_elem(&loop_files, &dev_id);
-	if (!backing) {
-		/* no backing file configured: let the server handle it */
+	if (!backing || mix_redirected(iod)) {
+		/* no backing file configured, or an op the server serves (mix): redirect */
 		struct ublkctl_qstats *st = qstats_of(io);
 
 		QSTAT_ADD(st, redirected, 1);

@@ -7,11 +7,13 @@
  * A per-I/O record in stripe_inflight counts outstanding pieces (plus one
  * reference held until the last piece is queued); the last completion
  * completes the ublk I/O. FLUSH fsyncs every backing file.
+ * Ops named in the map "mix" go to the server whole (mixed mode).
  *   id 32 stripe_ops, id 32 stripe_aio_ops
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
 #include "ublkctl_aio.h"
+#include "ublkctl_mix.h"
 
 #define STRIPE_MAX_FILES 4
 
@@ -179,6 +181,13 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 		return UBLK_BPF_RET_QUEUED();
 	}
 	cfg = bpf_map_lookup_elem(&stripe_cfg, &dev_id);
+	if (off == 0 && mix_redirected(iod)) {
+		/* an op the server serves (mixed mode): the whole I/O goes there */
+		struct ublkctl_qstats *st = qstats_of(io);
+
+		QSTAT_ADD(st, redirected, 1);
+		return UBLK_BPF_RET_REDIRECT();
+	}
 	if (!cfg || !stripe_config_ok(cfg)) {
 		if (off == 0) {
 			struct ublkctl_qstats *st = qstats_of(io);

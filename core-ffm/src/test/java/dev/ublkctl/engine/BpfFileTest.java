@@ -55,6 +55,31 @@ class BpfFileTest {
         }
     }
 
+    /** Mixed mode: the "mix" map sends writes to the Java target; reads and flushes stay in BPF aio, same files. */
+    @Test
+    void loopAndStripeMixedModeShareTheFilesWithTheServer() throws Exception {
+        byte[] key = {0, 0, 0, 0}, writesToServer = {1 << 1, 0, 0, 0, 0, 0, 0, 0};   // mix {redirect_ops = 1 << WRITE}
+        for (String target : List.of("loop", "stripe")) {
+            UblkProgram p = UblkProgram.load(BpfFixtures.bundled(target), target.equals("loop") ? 16 : 32);
+            p.map("mix").orElseThrow().update(key, writesToServer, dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
+            TargetConfig cfg = target.equals("loop") ? new TargetConfig.Loop(EngineBasicTest.file(dir, "mix.img", 2 << 20))
+                    : new TargetConfig.Stripe(List.of(EngineBasicTest.file(dir, "mix0", 1 << 20), EngineBasicTest.file(dir, "mix1", 1 << 20)), 4096);
+            try (Engine e = Engine.emulated()) {
+                Device d = e.create(DeviceConfig.of(cfg).withQueues(2).withMaxIoBytes(128 << 10));
+                d.attach(p);
+                d.start();
+                VerifyResult v = Verifier.run(d, new VerifySpec(0, 0, 16384, 8, 5), null);
+                assertTrue(v.ok(), () -> target + ": " + v.firstMismatch());
+                QueueStats s = d.stats().total();
+                assertEquals(0, s.errorCount(), target);
+                assertEquals(s.op(IoOp.WRITE).ios(), s.redirected(), target + ": every write went to the server");
+                assertEquals(s.ios() - s.redirected(), s.bpfHandled(), target + ": the rest in BPF");
+                assertTrue(s.bpfHandled() > 0 && s.aioSubmitted() > 0, target + ": reads through bpf aio");
+                assertEquals(s.aioSubmitted(), s.aioCompleted(), target);
+            }
+        }
+    }
+
     @Test
     void stripeThroughBpfAioMatchesStraightLayout() throws Exception {
         UblkProgram prog = UblkProgram.load(BpfFixtures.bundled("stripe"), 32);

@@ -149,7 +149,7 @@ class BpfObjectTest {
         assertEquals("bpf_aio_complete_ops", aio.typeName());
         assertEquals(16, aio.id().orElseThrow());
         assertEquals(Map.of("bpf_aio_complete_cb", "loop_aio_done"), aio.programs());
-        assertEquals(List.of("qstats", "loop_files"), loop.maps().stream().map(MapSpec::name).toList());
+        assertEquals(List.of("qstats", "mix", "loop_files"), loop.maps().stream().map(MapSpec::name).toList());
         assertConventions(loop);
 
         BpfObject stripe = BpfObject.parse(BpfObjects.bundledBytes("stripe"), "stripe");

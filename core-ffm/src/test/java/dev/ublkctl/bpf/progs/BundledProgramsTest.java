@@ -116,6 +116,30 @@ class BundledProgramsTest {
         h.run("loop_aio_done", aio.addr, -5);
         assertEquals(List.of(-5), bad.completions);
         assertEquals(1, h.qstats(1)[4]); // errors
+
+        // mixed mode: mix.redirect_ops = WRITE sends writes to the server, reads stay in BPF
+        UblkBpfHarness.update(h.map("mix"), le(4).putInt(0).array(), le(8).putInt(1 << WRITE).putInt(0).array());
+        int aiosBefore = h.aios.size();
+        Io w = h.io(7, 1, 5, WRITE, 0, 8);
+        assertEquals(REDIRECT, h.queue("loop_queue_io", w).getFirst().disposition());
+        assertEquals(aiosBefore, h.aios.size(), "no aio for a redirected write");
+        Io r = h.io(7, 1, 6, READ, 0, 8);
+        assertEquals(QUEUED, h.queue("loop_queue_io", r).getFirst().disposition());
+        assertEquals(aiosBefore + 1, h.aios.size());
+    }
+
+    @Test
+    void stripeMixedModeSendsChosenOpsToTheServerWhole() throws VmFault {
+        UblkBpfHarness h = harness("stripe");
+        UblkBpfHarness.update(h.map("stripe_cfg"), le(4).putInt(9).array(),
+                le(24).putInt(12).putInt(2).putInt(10).putInt(11).putInt(-1).putInt(-1).array());
+        UblkBpfHarness.update(h.map("mix"), le(4).putInt(0).array(), le(8).putInt(1 << WRITE).putInt(0).array());
+        Io w = h.io(9, 0, 1, WRITE, 4, 24);   // spans chunks, but goes to the server in one piece
+        assertEquals(List.of(new Step(REDIRECT, 0, 0)), h.queue("stripe_queue_io", w));
+        assertTrue(h.aios.isEmpty());
+        Io r = h.io(9, 0, 2, READ, 4, 24);
+        assertEquals(4, h.queue("stripe_queue_io", r).size(), "reads are still split in BPF");
+        assertEquals(1, h.qstats(0)[1]); // redirected
     }
 
     @Test

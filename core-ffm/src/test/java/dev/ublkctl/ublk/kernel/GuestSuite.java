@@ -72,7 +72,7 @@ public final class GuestSuite {
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
                 new Case("ram device with USER_COPY (pread/pwrite on the char device): verify", c -> ramDevice(c, UblkFeature.USER_COPY.mask())),
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
-                new Case("engine + BPF programs on the kernel driver: null (BPF only, mixed), loop and stripe via bpf aio", GuestSuite::engineBpf),
+                new Case("engine + BPF programs on the kernel driver: null, loop, stripe, each BPF only and mixed (BPF + server)", GuestSuite::engineBpf),
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
                 new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
@@ -433,12 +433,16 @@ public final class GuestSuite {
                 new BpfCase("null, BPF only", new TargetConfig.Null(size), "null", 0, false, false),
                 new BpfCase("null, mixed (even tags to the server)", new TargetConfig.Null(size), "null", 2, true, false),
                 new BpfCase("loop, BPF aio", new TargetConfig.Loop(loopFile), "loop", 16, false, true),
-                new BpfCase("stripe, BPF aio", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, false, true));
+                new BpfCase("loop, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Loop(loopFile), "loop", 16, true, true),
+                new BpfCase("stripe, BPF aio", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, false, true),
+                new BpfCase("stripe, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, true, true));
         try (Engine engine = Engine.on(KernelDriver.open())) {
             for (BpfCase c : cases) {
                 UblkProgram prog = UblkProgram.load(bpfObject(c.object()), c.opsId());
-                if (c.mixed()) // null_cfg {split_bytes, redirect_ops, redirect_modulo, pad}: tags % 2 == 0 go to the server
+                if (c.mixed() && c.object().equals("null")) // null_cfg {split_bytes, redirect_ops, redirect_modulo, pad}: tags % 2 == 0 go to the server
                     prog.map("null_cfg").orElseThrow().update(le32(0), le32(0, 0, 2, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
+                else if (c.mixed()) // mix {redirect_ops, pad}: WRITE (op 1) to the server's Java target
+                    prog.map("mix").orElseThrow().update(le32(0), le32(1 << 1, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
                 Device d = engine.create(DeviceConfig.of(c.target()).withQueues(2).withDepth(32).withMaxIoBytes(256 << 10));
                 try {
                     d.attach(prog);
