@@ -144,6 +144,7 @@ public final class Daemon implements AutoCloseable {
                 .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
+                .method("device.statsAll", (p, c) -> statsAll())
                 .method("prog.show", (p, c) -> get(id(p)).program())
                 .method("prog.dump", (p, c) -> get(id(p)).dumpProgram())
                 .method("map.list", (p, c) -> get(id(p)).maps())
@@ -191,6 +192,25 @@ public final class Daemon implements AutoCloseable {
     public synchronized List<DeviceRecord> list() {
         List<DeviceRecord> out = new ArrayList<>();
         for (HostedDevice d : devices.values()) out.add(d.record());
+        return out;
+    }
+
+    /** {@code device.statsAll}: every device's record and stats in one answer (what a monitor polls). */
+    public List<Map<String, Object>> statsAll() {
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        List<Map<String, Object>> out = new ArrayList<>(ds.size());
+        for (HostedDevice d : ds) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("record", d.record());
+            try {
+                e.put("stats", d.stats());
+            } catch (RuntimeException ex) {
+                e.put("stats", null);
+                e.put("error", ex.getMessage() == null ? ex.toString() : ex.getMessage());
+            }
+            out.add(e);
+        }
         return out;
     }
 

@@ -110,6 +110,12 @@ class DaemonRpcTest {
 
             assertEquals(1, c.stats(0).get("calls").asInt());
             assertEquals(2, c.stats(0).get("calls").asInt());
+            // one round trip for every device's record and stats (what the monitor polls)
+            var all = c.call("device.statsAll", Map.of(), com.fasterxml.jackson.databind.JsonNode.class);
+            assertEquals(2, all.size());
+            assertEquals(0, all.get(0).get("record").get("id").asInt());
+            assertEquals(3, all.get(0).get("stats").get("calls").asInt());
+            assertEquals(1, all.get(1).get("record").get("id").asInt());
 
             RpcException e = assertThrows(RpcException.class, () -> c.stats(7));
             assertEquals(RpcException.NOT_FOUND, e.code());

@@ -38,6 +38,20 @@ public final class ClientCalls implements DaemonCalls {
 
     @Override public JsonNode stats(int id) { return guard(() -> client.stats(id)); }
 
+    @Override
+    public List<DeviceStats> devicesWithStats() {
+        JsonNode arr = guard(() -> client.call("device.statsAll", Map.of(), JsonNode.class));
+        List<DeviceStats> out = new ArrayList<>(arr == null ? 0 : arr.size());
+        if (arr != null) {
+            for (JsonNode e : arr) {
+                JsonNode stats = e.get("stats");
+                out.add(new DeviceStats(e.get("record"), stats == null || stats.isNull() ? null : stats,
+                        e.hasNonNull("error") ? e.get("error").asText() : null));
+            }
+        }
+        return out;
+    }
+
     @Override public JsonNode maps(int id) { return guard(() -> client.maps(id)); }
 
     @Override public JsonNode dumpMap(int id, String name) { return guard(() -> client.dumpMap(id, name)); }

@@ -18,6 +18,28 @@ public interface DaemonCalls extends AutoCloseable {
     /** {@code device.stats} of one device. */
     JsonNode stats(int id);
 
+    /** One device's record with its stats, or the error that kept the stats from being read. */
+    record DeviceStats(JsonNode record, JsonNode stats, String error) {}
+
+    /**
+     * Every device with its stats: {@code device.statsAll}, one round trip per refresh. This
+     * default asks {@link #devices} and then {@link #stats} per device.
+     */
+    default List<DeviceStats> devicesWithStats() {
+        List<DeviceStats> out = new java.util.ArrayList<>();
+        for (JsonNode rec : devices()) {
+            try {
+                out.add(new DeviceStats(rec, stats(rec.path("id").asInt()), null));
+            } catch (Unreachable e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // deleted between list and stats, or a stats error: the device is shown with the reason
+                out.add(new DeviceStats(rec, null, e.getMessage() == null ? e.toString() : e.getMessage()));
+            }
+        }
+        return out;
+    }
+
     /** {@code map.list}: the maps of a device's program (an array; empty or null without a program). */
     JsonNode maps(int id);
 

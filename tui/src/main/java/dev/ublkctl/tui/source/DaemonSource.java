@@ -35,19 +35,12 @@ public final class DaemonSource implements MonitorSource {
     public MonitorSnapshot poll(OptionalInt focus) {
         try {
             if (calls == null) calls = connector.get();
-            List<JsonNode> recs = calls.devices();
             List<DeviceSnapshot> out = new ArrayList<>();
-            for (JsonNode rec : recs) {
+            for (DaemonCalls.DeviceStats ds : calls.devicesWithStats()) {
+                JsonNode rec = ds.record();
                 int id = rec.path("id").asInt();
-                DeviceSnapshot d;
-                try {
-                    d = StatsJson.device(rec, calls.stats(id), null);
-                } catch (DaemonCalls.Unreachable e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    // Deleted between list and stats, or a stats error: show the device with the reason.
-                    d = StatsJson.device(rec, null, message(e));
-                }
+                // a device deleted between list and stats, or a stats error, is shown with the reason
+                DeviceSnapshot d = ds.stats() != null ? StatsJson.device(rec, ds.stats(), null) : StatsJson.device(rec, null, ds.error());
                 if (focus.isPresent() && focus.getAsInt() == id) d = d.withMaps(maps(id));
                 out.add(d);
             }
