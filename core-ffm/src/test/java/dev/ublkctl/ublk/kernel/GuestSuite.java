@@ -632,23 +632,10 @@ public final class GuestSuite {
                 int blocks = 512;
                 MemorySegment pattern = a.allocate(4096L * blocks, 4096);
                 fill(pattern, 5);
-                long[] done = new long[1];
-                Throwable[] writerErr = new Throwable[1];
-                Thread writer = Thread.ofPlatform().name("writer").start(() -> {
-                    try {
-                        for (int i = 0; i < blocks; i++) {
-                            Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, (1L << 20) + 4096L * i);
-                            done[0] = i + 1;
-                        }
-                        Libc.fsync(fd);
-                    } catch (Throwable t) {
-                        writerErr[0] = t;
-                    }
-                });
-                while (done[0] < 16 && writer.isAlive()) Thread.sleep(5);
+                Writer writer = Writer.start(fd, pattern, 1L << 20, 16);
                 child.destroyForcibly();
                 check(child.waitFor(60, TimeUnit.SECONDS), "the child server is gone after SIGKILL");
-                long atKill = done[0];
+                long atKill = writer.done();
                 System.out.println("  killed the server after " + atKill + " of " + blocks + " writes");
 
                 drv = KernelDriver.open();
@@ -660,14 +647,7 @@ public final class GuestSuite {
                 DevInfo live = drv.kernelInfo(devId).orElseThrow();
                 check(live.state() == UblkUapi.S_DEV_LIVE && live.serverPid() == Libc.getpid(), "LIVE again, served by us: " + live);
 
-                writer.join(TimeUnit.SECONDS.toMillis(60));
-                check(!writer.isAlive(), "the writer finished after recovery (no hang)");
-                check(writerErr[0] == null, "no write failed across the kill: " + writerErr[0]);
-                MemorySegment back = a.allocate(4096L * blocks, 4096);
-                check(Libc.pread(fd, back.asSlice(0, 4096), 4096, 0) == 4096, "marker read");
-                check(back.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
-                check(Libc.pread(fd, back, 4096L * blocks, 1L << 20) == 4096L * blocks, "pattern read");
-                check(back.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
+                writer.finish("recovery", a, marker, 0);
             } finally {
                 Libc.close(fd);
             }
@@ -723,24 +703,11 @@ public final class GuestSuite {
                 int blocks = 256;
                 MemorySegment pattern = a.allocate(4096L * blocks, 4096);
                 fill(pattern, 9);
-                long[] done = new long[1];
-                Throwable[] writerErr = new Throwable[1];
-                Thread writer = Thread.ofPlatform().name("cli-writer").start(() -> {
-                    try {
-                        for (int i = 0; i < blocks; i++) {
-                            Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, (4L << 20) + 4096L * i);
-                            done[0] = i + 1;
-                        }
-                        Libc.fsync(fd);
-                    } catch (Throwable t) {
-                        writerErr[0] = t;
-                    }
-                });
-                while (done[0] < 8 && writer.isAlive()) Thread.sleep(5);
+                Writer writer = Writer.start(fd, pattern, 4L << 20, 8);
                 ProcessHandle daemon = ProcessHandle.of(pid1).orElseThrow(() -> new AssertionError("daemon " + pid1 + " not running"));
                 daemon.destroyForcibly();
                 daemon.onExit().get(60, TimeUnit.SECONDS);
-                System.out.println("  killed the daemon after " + done[0] + " of " + blocks + " writes");
+                System.out.println("  killed the daemon after " + writer.done() + " of " + blocks + " writes");
 
                 var dead = json.readTree(cli.ok("list", "-n", "" + id, "--json"));
                 check(dead.get("state").asText().equals("dead") && dead.get("recoverable").asBoolean(), "list: dead, recoverable: " + dead);
@@ -751,14 +718,7 @@ public final class GuestSuite {
                 DevInfo k2 = ctl.getDevInfo(id);
                 check(k2.state() == UblkUapi.S_DEV_LIVE && k2.serverPid() == pid2, "the kernel says LIVE, served by " + pid2 + ": " + k2);
 
-                writer.join(TimeUnit.SECONDS.toMillis(60));
-                check(!writer.isAlive(), "the writer finished after recover (no hang)");
-                check(writerErr[0] == null, "no write failed across the kill: " + writerErr[0]);
-                MemorySegment got = a.allocate(4096L * blocks, 4096);
-                check(Libc.pread(fd, got.asSlice(0, 4096), 4096, 8192) == 4096, "marker read");
-                check(got.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
-                check(Libc.pread(fd, got, 4096L * blocks, 4L << 20) == 4096L * blocks, "pattern read");
-                check(got.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
+                writer.finish("recover", a, marker, 8192);
             } finally {
                 Libc.close(fd);
             }
@@ -826,6 +786,62 @@ public final class GuestSuite {
             } catch (IOException e) {
                 return "(no daemon log: " + e.getMessage() + ")";
             }
+        }
+    }
+
+    /**
+     * O_DIRECT writes of {@code pattern}, 4 KiB at a time from {@code at}, then an fsync, on a
+     * thread of their own: the I/O in flight while a server is killed.
+     */
+    private static final class Writer {
+        private final Thread thread;
+        private final int fd;
+        private final MemorySegment pattern;
+        private final long at;
+        private volatile long done;
+        private volatile Throwable error;
+
+        private Writer(int fd, MemorySegment pattern, long at) {
+            this.fd = fd;
+            this.pattern = pattern;
+            this.at = at;
+            long blocks = pattern.byteSize() / 4096;
+            thread = Thread.ofPlatform().name("writer").unstarted(() -> {
+                try {
+                    for (int i = 0; i < blocks; i++) {
+                        Libc.pwrite(fd, pattern.asSlice(4096L * i, 4096), 4096, at + 4096L * i);
+                        done = i + 1;
+                    }
+                    Libc.fsync(fd);
+                } catch (Throwable t) {
+                    error = t;
+                }
+            });
+        }
+
+        /** Starts the writes and returns once {@code first} of them are done (or the writer ended). */
+        static Writer start(int fd, MemorySegment pattern, long at, int first) throws InterruptedException {
+            Writer w = new Writer(fd, pattern, at);
+            w.thread.start();
+            while (w.done < first && w.thread.isAlive()) Thread.sleep(5);
+            return w;
+        }
+
+        long done() { return done; }
+
+        /**
+         * Waits (bounded) for the rest: it must end, without an error, once the server is back;
+         * then the 4 KiB {@code marker} acknowledged before the kill and every pattern write read back.
+         */
+        void finish(String after, Arena a, MemorySegment marker, long markerAt) throws InterruptedException {
+            thread.join(TimeUnit.SECONDS.toMillis(60));
+            check(!thread.isAlive(), "the writer finished after " + after + " (no hang)");
+            check(error == null, "no write failed across the kill: " + error);
+            MemorySegment back = a.allocate(pattern.byteSize(), 4096);
+            check(Libc.pread(fd, back.asSlice(0, 4096), 4096, markerAt) == 4096, "marker read");
+            check(back.asSlice(0, 4096).mismatch(marker) == -1, "the write acknowledged before the kill is there");
+            check(Libc.pread(fd, back, pattern.byteSize(), at) == pattern.byteSize(), "pattern read");
+            check(back.mismatch(pattern) == -1, "writes in flight at the kill were reissued: data matches");
         }
     }
 
