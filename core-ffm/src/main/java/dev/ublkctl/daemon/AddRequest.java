@@ -17,8 +17,14 @@ import java.util.List;
  * @param bpf       bundled program name, object file path, or null for none
  * @param backend   auto, kernel-bpf, kernel or emulated
  * @param noRecovery do not ask the driver to keep the device for recovery if the daemon dies
+ * @param threads   serving threads, 0 for one per queue (kublk's --nthreads)
  */
 public record AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
-                         List<String> files, long chunk, String bpf, String backend, boolean noRecovery) {
+                         List<String> files, long chunk, String bpf, String backend, boolean noRecovery, int threads) {
     public AddRequest { files = files == null ? List.of() : List.copyOf(files); }
+
+    public AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
+                      List<String> files, long chunk, String bpf, String backend, boolean noRecovery) {
+        this(id, target, queues, depth, size, blockSize, files, chunk, bpf, backend, noRecovery, 0);
+    }
 }

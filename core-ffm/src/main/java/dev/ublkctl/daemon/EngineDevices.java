@@ -54,7 +54,8 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
 
     private static DeviceConfig config(int id, AddRequest req) {
         return DeviceConfig.of(target(req)).withId(id).withQueues(req.queues()).withDepth(req.depth())
-                .withLogicalBlockSize(req.blockSize()).withSize(req.size()).withRecovery(!req.noRecovery());
+                .withLogicalBlockSize(req.blockSize()).withSize(req.size()).withRecovery(!req.noRecovery())
+                .withThreads(req.threads());
     }
 
     /** Attaches the program (attach_dev runs right before the device goes live, as in the RFC) and starts it. */

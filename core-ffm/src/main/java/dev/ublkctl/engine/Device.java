@@ -40,7 +40,9 @@ public final class Device implements AutoCloseable {
         this.config = config;
         this.target = target;
         this.workers = new QueueWorker[info.nrQueues()];
-        this.threads = new Thread[info.nrQueues()];
+        // one thread per queue unless fewer are asked for (the driver may have given fewer queues)
+        int t = config.threads() == 0 ? info.nrQueues() : Math.min(config.threads(), info.nrQueues());
+        this.threads = new Thread[t];
         for (int q = 0; q < workers.length; q++) workers[q] = new QueueWorker(this, q, info.queueDepth());
     }
 
@@ -51,6 +53,8 @@ public final class Device implements AutoCloseable {
     public int nrQueues() { return info.nrQueues(); }
     public int queueDepth() { return info.queueDepth(); }
     public int maxIoBytes() { return info.maxIoBufBytes(); }
+    /** Serving threads: one per queue, or fewer each serving several queues. */
+    public int nrThreads() { return threads.length; }
     public DeviceState state() { return state; }
     public String targetName() { return target.name(); }
     public String backend() { return driver.name(); }
@@ -73,9 +77,19 @@ public final class Device implements AutoCloseable {
 
     private void start(boolean recovering) {
         if (state != DeviceState.CREATED) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not created");
-        for (int q = 0; q < workers.length; q++) {
-            threads[q] = Thread.ofPlatform().name("ublk-d" + id() + "-q" + q).daemon().unstarted(workers[q]);
-            threads[q].start();
+        if (threads.length == workers.length) {
+            for (int q = 0; q < workers.length; q++) {
+                threads[q] = Thread.ofPlatform().name("ublk-d" + id() + "-q" + q).daemon().unstarted(workers[q]);
+                threads[q].start();
+            }
+        } else {
+            // thread t serves queues t, t + T, t + 2T, ...
+            for (int t = 0; t < threads.length; t++) {
+                List<QueueWorker> mine = new ArrayList<>();
+                for (int q = t; q < workers.length; q += threads.length) mine.add(workers[q]);
+                threads[t] = Thread.ofPlatform().name("ublk-d" + id() + "-t" + t).daemon().unstarted(new QueueGroup(mine));
+                threads[t].start();
+            }
         }
         Throwable fail = null;
         for (QueueWorker w : workers) {

@@ -15,9 +15,11 @@ import dev.ublkctl.ublk.DeviceInfo;
  * @param size             device size in bytes, 0 for the target's own size (must not exceed it)
  * @param recovery         ask the driver to keep the device for recovery if its server dies
  *                         (kernel: {@code UBLK_F_USER_RECOVERY}; ignored where the driver cannot)
+ * @param threads          serving threads, 0 for one per queue (as a ublk server has); fewer than
+ *                         {@code queues} makes each thread serve several queues (kublk's --nthreads)
  */
 public record DeviceConfig(int id, TargetConfig target, int queues, int depth, int logicalBlockSize, int maxIoBytes,
-                           long size, boolean recovery) {
+                           long size, boolean recovery, int threads) {
     public static final int DEFAULT_QUEUES = 1, DEFAULT_DEPTH = 128, DEFAULT_LBS = 512;
 
     public DeviceConfig {
@@ -31,20 +33,23 @@ public record DeviceConfig(int id, TargetConfig target, int queues, int depth, i
             throw new IllegalArgumentException("logical block size must be 512, 1024, 2048 or 4096, got " + logicalBlockSize);
         if (maxIoBytes < 4096 || maxIoBytes > DeviceInfo.MAX_IO_LIMIT || maxIoBytes % 4096 != 0)
             throw new IllegalArgumentException("max I/O size must be a multiple of 4096 in 4 KiB..32 MiB, got " + maxIoBytes);
+        if (threads < 0 || threads > queues)
+            throw new IllegalArgumentException("threads must be 0 (one per queue) or 1.." + queues + " (the queues), got " + threads);
         if (size < 0 || size % logicalBlockSize != 0)
             throw new IllegalArgumentException("size must be 0 (target's) or a multiple of the logical block size, got " + size);
     }
 
     public static DeviceConfig of(TargetConfig target) {
-        return new DeviceConfig(-1, target, DEFAULT_QUEUES, DEFAULT_DEPTH, DEFAULT_LBS, DeviceInfo.DEFAULT_MAX_IO, 0, true);
+        return new DeviceConfig(-1, target, DEFAULT_QUEUES, DEFAULT_DEPTH, DEFAULT_LBS, DeviceInfo.DEFAULT_MAX_IO, 0, true, 0);
     }
 
-    public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size, recovery); }
-    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size, recovery); }
-    public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size, recovery); }
-    public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size, recovery); }
-    public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size, recovery); }
-    public DeviceConfig withMaxIoBytes(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, v, size, recovery); }
-    public DeviceConfig withSize(long v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, v, recovery); }
-    public DeviceConfig withRecovery(boolean v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, size, v); }
+    public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
+    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
+    public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
+    public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size, recovery, threads); }
+    public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size, recovery, threads); }
+    public DeviceConfig withMaxIoBytes(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, v, size, recovery, threads); }
+    public DeviceConfig withSize(long v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, v, recovery, threads); }
+    public DeviceConfig withRecovery(boolean v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, size, v, threads); }
+    public DeviceConfig withThreads(int v) { return new DeviceConfig(id, target, queues, depth, logicalBlockSize, maxIoBytes, size, recovery, v); }
 }

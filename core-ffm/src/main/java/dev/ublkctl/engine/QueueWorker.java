@@ -58,34 +58,60 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
 
     @Override
     public void run() {
+        if (!open()) return;
+        while (step(true)) { }
+        finish();
+    }
+
+    /** Opens the queue on the calling thread (the kernel binds a queue to it); false if it failed (reported through {@link #ready}). */
+    boolean open() { return open(-1); }
+
+    /** {@link #open()}, and with {@code eventFd} ≥ 0 that eventfd registered on the queue's ring (see {@link QueueGroup}). */
+    boolean open(int eventFd) {
         try {
             queue = dev.driver.openQueue(dev.id(), qid);
             descs = queue.descriptors();
             target = dev.target.openQueue(queue.ring(), depth, dev.maxIoBytes(), this);
+            if (eventFd >= 0) queue.ring().registerEventFd(eventFd);
         } catch (Throwable t) {
             startFailure = t;
             ready.countDown();
             if (queue != null) queue.close();
-            return;
+            queue = null;
+            return false;
         }
         ready.countDown();
+        return true;
+    }
+
+    /** Events seen by this worker's handler so far: a thread serving several queues blocks only after a pass with none. */
+    long events;
+
+    /**
+     * One round of the queue (blocking for an event with {@code wait}); false once the queue is
+     * done. A failure stops the device; the queue then drains until the driver aborts it.
+     */
+    boolean step(boolean wait) {
         try {
-            while (queue.processEvents(this, true)) {
-                syncProgram();
-            }
+            if (failed) return queue.processEvents(this, wait);
+            boolean more = queue.processEvents(this, wait);
+            if (more) syncProgram();
+            return more;
         } catch (Throwable t) {
+            if (failed) return false;   // the queue is broken beyond repair; close releases it
+            failed = true;
             LOG.log(Level.SEVERE, "queue " + qid + " of device " + dev.id() + " failed; stopping the device", t);
             dev.queueFailed(qid, t);
-            // keep serving completions until the driver aborts us, so nothing is left hanging
-            try {
-                while (queue.processEvents(this, true)) { /* drain */ }
-            } catch (Throwable ignored) {
-                // the queue is broken beyond repair; close releases it
-            }
-        } finally {
-            if (program != null) program.abort();
-            queue.close();
+            return true;   // keep serving completions until the driver aborts us, so nothing is left hanging
         }
+    }
+
+    private boolean failed;
+
+    /** After the last {@link #step}: releases the program's queue and the driver queue. */
+    void finish() {
+        if (program != null) program.abort();
+        queue.close();
     }
 
     /** Picks up an attach/detach: a new program serves new requests; the old one finishes its own. */
@@ -102,6 +128,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
 
     @Override
     public void onRequest(int tag) {
+        events++;
         syncProgram();
         int o = IoDesc.op(descs, tag);
         start[tag] = System.nanoTime();
@@ -126,6 +153,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
 
     @Override
     public void onServerCompletion(long userData, int res, int flags) {
+        events++;
         if ((userData & ProgramQueue.AIO_UD) != 0) {
             if (program != null) program.onAioCompletion(userData, res);
             else LOG.warning("aio completion 0x" + Long.toHexString(userData) + " without a program");

@@ -58,6 +58,18 @@ public interface UblkQueue extends AutoCloseable {
      */
     void commit(int tag, int result);
 
+    /**
+     * For a thread that serves several queues and blocks on one eventfd registered on all their
+     * rings ({@link IoUring#registerEventFd}): after {@code processEvents(h, false)} found nothing,
+     * arranges that any new event (request, server completion, {@link #wake()}) posts a CQE on
+     * {@link #ring()}, and submits what is prepared. Returns false if an event is pending already
+     * (do not block then). Follow with {@link #endWait()} after blocking, or at once on false.
+     */
+    boolean prepareWait();
+
+    /** Ends a wait begun with {@link #prepareWait()}. */
+    void endWait();
+
     /** Makes a blocked {@link #processEvents} return soon; any thread. */
     void wake();
 

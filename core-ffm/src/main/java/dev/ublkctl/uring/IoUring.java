@@ -262,6 +262,18 @@ public final class IoUring implements AutoCloseable {
 
     public int registeredFiles() { return registeredFiles; }
 
+    /**
+     * IORING_REGISTER_EVENTFD: the kernel adds 1 to {@code eventFd} whenever it posts a CQE on this
+     * ring, so one thread can block on a single eventfd for several rings.
+     */
+    public void registerEventFd(int eventFd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arr = a.allocateFrom(ValueLayout.JAVA_INT, eventFd);
+            long r = Libc.syscall(Syscalls.IO_URING_REGISTER, fd, UringConstants.REGISTER_EVENTFD, arr.address(), 1, 0, 0);
+            if (r < 0) throw new SyscallException("io_uring_register", "REGISTER_EVENTFD, fd " + eventFd, (int) -r);
+        }
+    }
+
     /** Registers buffers for READ_FIXED/WRITE_FIXED (index = position in the list). */
     public void registerBuffers(List<MemorySegment> bufs) {
         try (Arena a = Arena.ofConfined()) {

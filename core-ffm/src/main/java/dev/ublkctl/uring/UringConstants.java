@@ -15,7 +15,8 @@ public final class UringConstants {
     // io_uring_enter flags
     public static final int ENTER_GETEVENTS = 1;
     // io_uring_register opcodes
-    public static final int REGISTER_BUFFERS = 0, UNREGISTER_BUFFERS = 1, REGISTER_FILES = 2, UNREGISTER_FILES = 3;
+    public static final int REGISTER_BUFFERS = 0, UNREGISTER_BUFFERS = 1, REGISTER_FILES = 2, UNREGISTER_FILES = 3,
+            REGISTER_EVENTFD = 4, UNREGISTER_EVENTFD = 5;
     // sqe flags
     public static final byte SQE_FIXED_FILE = 1, SQE_IO_DRAIN = 2, SQE_IO_LINK = 4, SQE_IO_HARDLINK = 8, SQE_ASYNC = 16;
     // fsync flags

@@ -87,6 +87,11 @@ public final class AddCmd extends Cmd {
     @Option(names = {"-n", "--number"}, paramLabel = "ID", description = "Device id (default: the lowest free one).")
     Integer id;
 
+    @Option(names = "--nthreads", paramLabel = "N", defaultValue = "0",
+            description = "Serving threads (1..queues); each serves several queues when fewer than the queues. "
+                    + "Default: one per queue.")
+    int nthreads;
+
     @Option(names = "--no-recovery",
             description = "Kernel backend: do not keep the device for 'ublkctl recover' if the daemon dies "
                     + "(by default the kernel holds its I/O until recover or del, where it has UBLK_F_USER_RECOVERY).")
@@ -117,6 +122,7 @@ public final class AddCmd extends Cmd {
         }
         if (queues < 1 || queues > 32) throw CliException.usage("--queues must be 1..32, not " + queues);
         if (depth < 1 || depth > 1024) throw CliException.usage("--depth must be 1..1024, not " + depth);
+        if (nthreads < 0 || nthreads > queues) throw CliException.usage("--nthreads must be 1.." + queues + " (the queues), not " + nthreads);
         if (blockSize != 512 && blockSize != 4096) throw CliException.usage("--bs must be 512 or 4096, not " + blockSize);
         if (size != null && (size <= 0 || size % blockSize != 0)) {
             throw CliException.usage("--size must be a positive multiple of the block size (" + blockSize + "), not " + size);
@@ -152,7 +158,7 @@ public final class AddCmd extends Cmd {
             prog = prog + ":" + ops;
         }
         return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
-                abs, ch, prog, b, noRecovery);
+                abs, ch, prog, b, noRecovery, nthreads);
     }
 
     private void print(DeviceRecord r) {

@@ -262,6 +262,23 @@ final class EmulatedQueue implements UblkQueue {
         }
     }
 
+    @Override
+    public boolean prepareWait() {
+        if (servingThread == null) servingThread = Thread.currentThread();
+        if (!wakeArmed) armWake();
+        SLEEPING.setVolatile(this, 1);
+        ring.submit();
+        // the flag store above and a submitter's push are both volatile: one of us sees the other
+        if (pendingHead.get() != -1 || ring.cqReady() > 0 || sealed) {
+            SLEEPING.setVolatile(this, 0);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void endWait() { SLEEPING.setVolatile(this, 0); }
+
     private void armWake() {
         ring.sqe().prepRead(eventFd, wakeBuf, 8, 0).userData(WAKE_UD);
         wakeArmed = true;

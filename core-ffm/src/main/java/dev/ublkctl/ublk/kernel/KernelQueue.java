@@ -269,6 +269,18 @@ public final class KernelQueue implements UblkQueue {
         ring.sqe().prepUringCmd(cdevFd, c.opcode(ioctlEncode), cmd).userData(ud);
     }
 
+    @Override
+    public boolean prepareWait() {
+        checkOwner();
+        if (!aborted()) armWake();
+        // new requests and wake-ups arrive as CQEs on the ring: submitting the commits is all it takes
+        ring.submit();
+        return ring.cqReady() == 0;
+    }
+
+    @Override
+    public void endWait() { }
+
     private void armWake() {
         if (wakeArmed.compareAndSet(false, true)) ring.sqe().prepRead(wakeFd, wakeBuf, 8, 0).userData(WAKE_UD);
     }

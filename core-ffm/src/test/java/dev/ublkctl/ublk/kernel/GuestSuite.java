@@ -74,6 +74,7 @@ public final class GuestSuite {
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
                 new Case("engine + BPF programs on the kernel driver: null, loop, stripe, each BPF only and mixed (BPF + server)", GuestSuite::engineBpf),
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
+                new Case("engine loop device, 2 queues served by 1 thread (--nthreads): verify, both queues' rings on one eventfd", GuestSuite::engineSharedThread),
                 new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("ublkctl on the kernel backend: add --bpf loop, bench, daemon killed, list, recover, killed again, del", GuestSuite::cliKernel),
@@ -495,6 +496,44 @@ public final class GuestSuite {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int x : v) b.putInt(x);
         return b.array();
+    }
+
+    /** Two queues on one serving thread (QueueGroup) in front of the real driver: verify, then stop and delete. */
+    static void engineSharedThread(UblkControl ctl) throws Exception {
+        Path backing = sizedFile("ublk-shared", 8L << 20);
+        try (Engine engine = Engine.on(KernelDriver.open())) {
+            Device d = engine.add(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(2).withDepth(16).withThreads(1));
+            try {
+                check(d.nrQueues() == 2 && d.nrThreads() == 1, "2 queues on 1 thread: " + d.nrQueues() + " / " + d.nrThreads());
+                VerifyResult v = Verifier.run(d, new VerifySpec(0, 0, 4096, 16, 11, false), null);
+                check(v.ok(), "verify on a shared thread: " + v.firstMismatch());
+                // the kernel picks the queue by CPU: write from a thread per CPU so both queues see I/O
+                int fd = openBlock("/dev/ublkb" + d.id());
+                try {
+                    List<Thread> ts = new ArrayList<>();
+                    for (int c = 0; c < 2; c++) {
+                        int part = c;
+                        ts.add(Thread.ofPlatform().start(() -> {
+                            try (Arena a = Arena.ofConfined()) {
+                                MemorySegment buf = a.allocate(4096, 4096);
+                                fill(buf, part);
+                                for (int i = 0; i < 200; i++) Libc.pwrite(fd, buf, 4096, (part * 200L + i) * 4096);
+                            }
+                        }));
+                    }
+                    for (Thread t : ts) t.join(60_000);
+                } finally {
+                    Libc.close(fd);
+                }
+                DeviceStats s = d.stats();
+                check(s.total().errorCount() == 0, "no errors: " + s.total().errors());
+                System.out.println("  per-queue I/Os on one thread: " + s.queues().stream().map(q -> q.queue() + ":" + q.ios()).toList());
+            } finally {
+                d.delete();
+            }
+        } finally {
+            Files.deleteIfExists(backing);
+        }
     }
 
     /** The engine's verifier and bench on a stripe device, through KernelDriver.blockDevice (O_DIRECT io_uring). */
