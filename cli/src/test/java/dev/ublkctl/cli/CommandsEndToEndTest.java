@@ -46,7 +46,7 @@ class CommandsEndToEndTest {
     @Test
     void addNullLoopStripeListStatsDeleteAll() throws Exception {
         assertTrue(CliHarness.daemons().isEmpty());
-        var a = cli.run("add", "-t", "null", "--size", "1G", "-q", "2", "-d", "64", "--json");
+        var a = cli.run("add", "-t", "null", "--size", "1G", "-q", "2", "-d", "64", "--nthreads", "1", "--json");
         ok(a);
         JsonNode rec = a.json();
         assertEquals(0, rec.get("id").asInt());
@@ -55,7 +55,9 @@ class CommandsEndToEndTest {
         assertEquals(1L << 30, rec.get("size").asLong());
         assertEquals(2, rec.get("queues").asInt());
         assertEquals(64, rec.get("depth").asInt());
+        assertEquals(1, rec.get("threads").asInt(), "2 queues on 1 serving thread");
         assertEquals(1, CliHarness.daemons().size(), "add started one daemon");
+        assertEquals(ExitCode.USAGE, cli.run("add", "-t", "null", "-q", "2", "--nthreads", "3").code());
 
         Path img = file("disk.img", 32 << 20);
         var loop = cli.run("add", "-t", "loop", "-f", img.toString(), "--bs", "4k", "--json");

@@ -27,13 +27,23 @@ import java.util.List;
  * @param bpf         what loads the attached program again ({@code OBJECT:OPS}), or null
  * @param recoverable whether the driver keeps the device for {@code recover} if its daemon dies
  *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
+ * @param threads     serving threads when fewer than the queues ({@code add --nthreads}), else 0
  */
 public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable) {
+                           String created, String bpf, boolean recoverable, int threads) {
 
     public static final String LIVE = "live", DEAD = "dead";
+
+    /** A record with one serving thread per queue. */
+    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, 0);
+    }
 
     public DeviceRecord {
         files = files == null ? List.of() : List.copyOf(files);
@@ -41,12 +51,12 @@ public record DeviceRecord(int id, String state, String target, String backend, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

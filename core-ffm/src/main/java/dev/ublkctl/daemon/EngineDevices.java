@@ -68,7 +68,8 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
                     dev.nrQueues(), dev.queueDepth(), dev.size(), dev.logicalBlockSize(), base.files(), base.chunk(),
                     prog == null ? null : prog.program().name(), prog == null ? null : prog.source(),
                     dev.backend().equals("kernel") ? "/dev/ublkb" + dev.id() : null,
-                    base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.spec(), dev.recoverable());
+                    base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.spec(), dev.recoverable(),
+                    dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads());
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();

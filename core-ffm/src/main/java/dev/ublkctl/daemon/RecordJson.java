@@ -27,6 +27,7 @@ public final class RecordJson {
             long size = 0, chunk = 0, daemonPid = 0, daemonStart = 0;
             String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null, bpf = null;
             boolean recoverable = false;
+            int threads = 0;
             List<String> files = new ArrayList<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
@@ -54,12 +55,13 @@ public final class RecordJson {
                     case "created" -> created = text(p, t);
                     case "bpf" -> bpf = text(p, t);
                     case "recoverable" -> recoverable = p.getBooleanValue();
+                    case "threads" -> threads = p.getIntValue();
                     default -> p.skipChildren();
                 }
             }
             if (id < 0) throw new IOException("device record without an id");
             return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program,
-                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable);
+                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
         }
     }
 
@@ -104,6 +106,7 @@ public final class RecordJson {
         g.writeStringField("created", r.created());
         g.writeStringField("bpf", r.bpf());
         g.writeBooleanField("recoverable", r.recoverable());
+        g.writeNumberField("threads", r.threads());
         g.writeEndObject();
     }
 }
