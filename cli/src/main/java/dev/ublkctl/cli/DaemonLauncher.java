@@ -36,8 +36,9 @@ public final class DaemonLauncher {
         } catch (DaemonUnavailableException first) {
             RunDir dir = session.runDir();
             Process p = lockHeld(dir) ? null : spawn(dir);
+            Duration limit = p == null ? START_TIMEOUT : SPAWN_TIMEOUT;
             long t0 = System.nanoTime();
-            long deadline = t0 + (p == null ? START_TIMEOUT : SPAWN_TIMEOUT).toNanos();
+            long deadline = t0 + limit.toNanos();
             boolean noted = false;
             while (System.nanoTime() < deadline) {
                 if (!noted && System.nanoTime() - t0 > NOTE_AFTER.toNanos()) {
@@ -59,7 +60,7 @@ public final class DaemonLauncher {
                     }
                 }
             }
-            throw new CliException(ExitCode.DAEMON, "daemon did not answer within " + (p == null ? START_TIMEOUT : SPAWN_TIMEOUT).toSeconds()
+            throw new CliException(ExitCode.DAEMON, "daemon did not answer within " + limit.toSeconds()
                     + " s (log: " + dir.logFile() + ")");
         }
     }

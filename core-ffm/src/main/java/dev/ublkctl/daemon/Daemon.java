@@ -1,7 +1,6 @@
 package dev.ublkctl.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.ublk.kernel.UblkControl;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -91,10 +90,9 @@ public final class Daemon implements AutoCloseable {
         // Records left by a daemon that died: an emulated device died with it, so its record goes.
         // A kernel device outlives its daemon (recoverable, or at least still to be deleted): its
         // record stays for `recover` and `del` while the kernel still has the device.
-        List<Integer> kernelIds = UblkControl.deviceIds();
         for (DeviceRecord r : records.readAll()) {
             if (DeviceRecord.LIVE.equals(r.state())) continue;
-            if ("kernel".equals(r.backend()) && kernelIds.contains(r.id())) {
+            if (DeadDevices.inKernel(r)) {
                 log.accept("keeping record of device " + r.id() + " (its daemon " + r.daemonPid()
                         + " died; the kernel still has the device: recover or del it)");
                 continue;
@@ -132,7 +130,6 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void registerMethods() {
-        ActivityTracking server = new ActivityTracking(this.server);
         server.method("daemon.info", (p, c) -> info())
                 .method("daemon.shutdown", (p, c) -> { deleteAll(); stopped.countDown(); return Map.of(); })
                 .method("device.list", (p, c) -> list())
@@ -152,24 +149,6 @@ public final class Daemon implements AutoCloseable {
                 .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
                 .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
                 .method("device.verify", (p, c) -> get(id(p)).verify(Json.mapper().treeToValue(p, VerifyRequest.class), c));
-    }
-
-    /**
-     * Registers methods so that every call, on arrival, restarts the idle clock: an add that is
-     * still being parsed when the daemon has been empty for a while must not see it exit.
-     */
-    private final class ActivityTracking {
-        private final RpcServer server;
-
-        ActivityTracking(RpcServer server) { this.server = server; }
-
-        ActivityTracking method(String name, RpcServer.Method m) {
-            server.method(name, (p, c) -> {
-                emptySince = System.nanoTime();
-                return m.call(p, c);
-            });
-            return this;
-        }
     }
 
     static int id(JsonNode p) {

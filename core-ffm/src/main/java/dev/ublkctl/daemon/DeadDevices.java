@@ -20,9 +20,14 @@ public final class DeadDevices {
     /** How long {@link #remove} waits for the kernel to drop a device after DEL_DEV_ASYNC. */
     static final long DELETE_WAIT_MS = 10_000;
 
+    /** Whether a record is of a kernel-backend device that the kernel still has (it outlives its daemon). */
+    public static boolean inKernel(DeviceRecord r) {
+        return "kernel".equals(r.backend()) && UblkControl.deviceIds().contains(r.id());
+    }
+
     /** The kernel's view of a dead daemon's device, if the kernel still has it (and we may ask). */
     public static Optional<DevInfo> kernelState(DeviceRecord r) {
-        if (!"kernel".equals(r.backend()) || !UblkControl.deviceIds().contains(r.id())) return Optional.empty();
+        if (!inKernel(r)) return Optional.empty();
         if (!Files.exists(Path.of(UblkControl.CONTROL_PATH))) return Optional.empty();
         try (UblkControl ctl = UblkControl.open()) {
             return Optional.of(ctl.getDevInfo(r.id()));
@@ -38,7 +43,7 @@ public final class DeadDevices {
     public static String remove(DeviceRecords records, DeviceRecord r) throws InterruptedException {
         if (DeviceRecord.LIVE.equals(r.state())) throw new IllegalArgumentException("device " + r.id() + " has a live daemon");
         String done = "removed record (daemon had died)";
-        if ("kernel".equals(r.backend()) && UblkControl.deviceIds().contains(r.id())) {
+        if (inKernel(r)) {
             try (UblkControl ctl = UblkControl.open()) {
                 DevInfo i = ctl.getDevInfo(r.id());
                 // the id may have been taken by another server (not ublkctl's) since the daemon died

@@ -73,7 +73,7 @@ public final class Device implements AutoCloseable {
     public synchronized void startRecovered() { start(true); }
 
     /** Whether the driver keeps this device for recovery if its server dies. */
-    public boolean recoverable() { return driver.recoveryFlags() != 0 && (info.flags() & driver.recoveryFlags()) != 0; }
+    public boolean recoverable() { return (info.flags() & driver.recoveryFlags()) != 0; }
 
     private void start(boolean recovering) {
         if (state != DeviceState.CREATED) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not created");

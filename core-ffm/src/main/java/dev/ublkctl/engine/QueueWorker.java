@@ -26,6 +26,10 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
     final StatsRecorder stats;
     final CountDownLatch ready = new CountDownLatch(1);
     volatile Throwable startFailure;
+    /** Events seen by this worker's handler so far: a thread serving several queues blocks only after a pass with none. */
+    long events;
+    /** A step threw: the device is being stopped and the queue only drains. */
+    private boolean failed;
     UblkQueue queue;
     TargetQueue target;
     MemorySegment descs;
@@ -84,9 +88,6 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
         return true;
     }
 
-    /** Events seen by this worker's handler so far: a thread serving several queues blocks only after a pass with none. */
-    long events;
-
     /**
      * One round of the queue (blocking for an event with {@code wait}); false once the queue is
      * done. A failure stops the device; the queue then drains until the driver aborts it.
@@ -105,8 +106,6 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter {
             return true;   // keep serving completions until the driver aborts us, so nothing is left hanging
         }
     }
-
-    private boolean failed;
 
     /** After the last {@link #step}: releases the program's queue and the driver queue. */
     void finish() {

@@ -45,7 +45,7 @@ public final class RecoverCmd extends Cmd {
                     + "'ublkctl del -n " + id + "' removes its record");
         if (!Files.exists(Path.of(UblkControl.CONTROL_PATH)))
             throw CliException.unsupported("no ublk driver here (no " + UblkControl.CONTROL_PATH + ")");
-        if (!UblkControl.deviceIds().contains(id))
+        if (!DeadDevices.inKernel(r))
             throw CliException.notFound("the kernel no longer has ublk device " + id + "; 'ublkctl del -n " + id + "' removes its record");
         if (!r.recoverable()) {
             String state = DeadDevices.kernelState(r).map(i -> " (the kernel has it " + i.stateName() + ")").orElse("");
