@@ -80,7 +80,7 @@ public final class Cli {
             }
         }
         if (ex instanceof RpcException r && r.code() == RpcException.CANCELLED) code = ExitCode.INTERRUPTED;
-        err.println(cl.getCommandSpec().qualifiedName(" ") + ": " + msg);
+        err.println(cl.getCommandSpec().qualifiedName(" ") + ": " + TerminalText.safe(msg));
         if (debug(cl)) ex.printStackTrace(err);
         err.flush();
         return code;
@@ -99,7 +99,7 @@ public final class Cli {
     private static int onBadArgs(CommandLine.ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println("ublkctl: " + ex.getMessage());
+        err.println("ublkctl: " + TerminalText.safe(ex.getMessage()));
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
             err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help'.");
         }

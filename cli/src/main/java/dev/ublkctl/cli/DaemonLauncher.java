@@ -50,6 +50,11 @@ public final class DaemonLauncher {
                 try {
                     return session.connect();
                 } catch (DaemonUnavailableException e) {
+                    if (p == null && !lockHeld(dir)) {
+                        // the daemon that held the lock was exiting, and now has gone: start one
+                        p = spawn(dir);
+                        deadline = System.nanoTime() + SPAWN_TIMEOUT.toNanos();
+                    }
                     if (p != null && !p.isAlive()) {
                         throw new CliException(ExitCode.DAEMON, "daemon exited at start (code " + p.exitValue()
                                 + "): " + lastLine(dir.logFile()) + " (log: " + dir.logFile() + ")");
@@ -102,8 +107,7 @@ public final class DaemonLauncher {
     private static Process spawn(RunDir dir) {
         try {
             dir.create();
-            Path log = dir.logFile();
-            Files.createDirectories(log.getParent());
+            Path log = dir.prepareLog();
             ProcessBuilder pb = new ProcessBuilder(daemonCommand())
                     .directory(dir.root().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -57,6 +57,10 @@ public final class ListView {
             }
         }
         t.print(out, st);
+        for (DeviceRecord r : recs) {
+            if (r.problem() != null) err.println("device " + r.id() + ": " + TerminalText.safe(r.problem())
+                    + (r.isBroken() ? " ('ublkctl del -n " + r.id() + "' removes it)" : ""));
+        }
         if (recs.stream().anyMatch(r -> DeviceRecord.DEAD.equals(r.state()))) {
             boolean recoverable = recs.stream().anyMatch(r -> DeviceRecord.DEAD.equals(r.state()) && r.recoverable());
             err.println("some devices' daemon died; 'ublkctl del -n ID' removes them"
@@ -102,10 +106,10 @@ public final class ListView {
         try {
             return print(RunDir.resolve(), id, verbose, json, pretty, Style.detect(noColor), out, err);
         } catch (CliException e) {
-            err.println("ublkctl list: " + e.getMessage());
+            err.println("ublkctl list: " + TerminalText.safe(e.getMessage()));
             return e.exitCode();
         } catch (RuntimeException e) {
-            err.println("ublkctl list: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            err.println("ublkctl list: " + TerminalText.safe(e.getMessage() == null ? e.toString() : e.getMessage()));
             return ExitCode.ERROR;
         } finally {
             out.flush();

@@ -23,7 +23,7 @@ public final class Table {
 
     public Table row(Object... cells) {
         String[] r = new String[headers.length];
-        for (int i = 0; i < r.length; i++) r[i] = i < cells.length && cells[i] != null ? String.valueOf(cells[i]) : "-";
+        for (int i = 0; i < r.length; i++) r[i] = i < cells.length && cells[i] != null ? TerminalText.safe(String.valueOf(cells[i])) : "-";
         rows.add(r);
         return this;
     }
@@ -56,7 +56,7 @@ public final class Table {
     public static void keyValues(PrintWriter out, Style style, List<String[]> kv) {
         int w = 0;
         for (String[] e : kv) w = Math.max(w, e[0].length());
-        for (String[] e : kv) out.println(style.bold(e[0] + ":") + " ".repeat(w - e[0].length() + 1) + e[1]);
+        for (String[] e : kv) out.println(style.bold(e[0] + ":") + " ".repeat(w - e[0].length() + 1) + TerminalText.safe(e[1]));
         out.flush();
     }
 }

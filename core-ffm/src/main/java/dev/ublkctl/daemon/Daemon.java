@@ -3,7 +3,6 @@ package dev.ublkctl.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.StandardOpenOption;
@@ -57,13 +56,21 @@ public final class Daemon implements AutoCloseable {
 
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
     public static void main(String[] args) throws Exception {
+        // 0-2 on /dev/null where closed (and stdin always): no backing file can ever get a standard number
+        dev.ublkctl.sys.Libc.holdStandardDescriptors();
         Sessions.detachFromTerminal();
         RunDir dir = RunDir.resolve();
-        PrintStream logOut = System.out;
-        Daemon d = withEngine(dir, m -> logOut.println(Instant.now() + " " + m));
-        if (!d.start()) {
-            logOut.println(Instant.now() + " another daemon holds " + dir.lockFile() + "; exiting");
-            System.exit(0);
+        DaemonLog log = new DaemonLog(StdoutLogSink.create());
+        log.captureJavaLogging();
+        Daemon d = withEngine(dir, log);
+        try {
+            if (!d.start()) {
+                log.accept("another daemon holds " + dir.lockFile() + "; exiting");
+                System.exit(0);
+            }
+        } catch (IOException e) {
+            log.accept("cannot start: " + e.getMessage());
+            System.exit(1);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(d::close, "daemon-shutdown"));
         d.awaitStop();
@@ -92,6 +99,11 @@ public final class Daemon implements AutoCloseable {
         // record stays for `recover` and `del` while the kernel still has the device.
         for (DeviceRecord r : records.readAll()) {
             if (DeviceRecord.LIVE.equals(r.state())) continue;
+            if (r.isBroken()) {
+                // never guess what a damaged record described: keep its id taken, say so, let del remove it
+                log.accept("warning: skipping device " + r.id() + ": " + r.problem() + " (ublkctl del -n " + r.id() + " removes it)");
+                continue;
+            }
             if (DeadDevices.inKernel(r)) {
                 log.accept("keeping record of device " + r.id() + " (its daemon " + r.daemonPid()
                         + " died; the kernel still has the device: recover or del it)");
@@ -113,18 +125,51 @@ public final class Daemon implements AutoCloseable {
 
     public boolean awaitStop(Duration d) throws InterruptedException { return stopped.await(d.toMillis(), TimeUnit.MILLISECONDS); }
 
+    /**
+     * Exits the daemon once it has no device, no add under way and no client connected: at once
+     * after its last device was deleted (once that client has gone), after {@link #IDLE_EXIT} if
+     * it never had one. A connected client may be about to add (its request still being read or
+     * parsed: seconds on a slow machine), so nobody connected is part of the rule; a client that
+     * connects after the decision gets {@link RpcException#SHUTTING_DOWN} and asks a new daemon.
+     */
     private void idleWatch() {
+        int ticks = 0;
         while (stopped.getCount() > 0) {
-            try { Thread.sleep(500); } catch (InterruptedException e) { return; }
+            try { Thread.sleep(100); } catch (InterruptedException e) { return; }
+            if (++ticks % 10 == 0) {
+                if (log instanceof DaemonLog dl) dl.tick();   // counts of suppressed lines
+                recheckDevices();
+            }
             synchronized (this) {
-                // a connected client may be about to add (its request still being read or parsed:
-                // seconds on a slow machine): the idle clock runs only while nobody is connected
                 RpcServer srv = server;
-                if (srv != null && srv.connections() > 0) emptySince = System.nanoTime();
-                if (devices.isEmpty() && reserved.isEmpty() && System.nanoTime() - emptySince > IDLE_EXIT.toNanos()) {
+                if (srv != null && srv.connections() > 0) {
+                    emptySince = System.nanoTime();
+                    continue;
+                }
+                if (devices.isEmpty() && reserved.isEmpty() && (hadDevice || System.nanoTime() - emptySince > IDLE_EXIT.toNanos())) {
                     log.accept(hadDevice ? "last device deleted; exiting" : "no device added; exiting");
                     stopped.countDown();
                 }
+            }
+        }
+    }
+
+    /** Records follow what happened to the devices' storage, so {@code list} (which reads them) says so. */
+    private void recheckDevices() {
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        for (HostedDevice d : ds) {
+            try {
+                if (d.recheck()) {
+                    synchronized (this) {
+                        // under the lock: a delete removes the device from the map before its record
+                        if (devices.get(d.record().id()) != d) continue;
+                        records.write(d.record());
+                    }
+                    if (d.record().problem() != null) log.accept("warning: device " + d.record().id() + ": " + d.record().problem());
+                }
+            } catch (RuntimeException e) {
+                log.accept("checking device " + d.record().id() + ": " + e.getMessage());
             }
         }
     }
@@ -214,11 +259,15 @@ public final class Daemon implements AutoCloseable {
     private DeviceRecord host(AddRequest req, boolean recover) throws Exception {
         int id;
         synchronized (this) {
-            if (stopped.getCount() == 0) throw RpcException.failed("daemon is shutting down");
+            if (stopped.getCount() == 0) throw new RpcException(RpcException.SHUTTING_DOWN, "daemon is shutting down");
             id = req.id() >= 0 ? req.id() : lowestFreeId();
             if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
             if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
-            if (!recover && records.read(id).isPresent())
+            var old = recover ? java.util.Optional.<DeviceRecord>empty() : records.read(id);
+            if (old.isPresent() && old.get().isBroken())
+                throw new RpcException(RpcException.EXISTS, "device " + id + " has a broken record (" + old.get().problem()
+                        + "); ublkctl del -n " + id + " removes it");
+            if (old.isPresent())
                 throw new RpcException(RpcException.EXISTS, "device " + id + " exists: its daemon died and the record is kept "
                         + "(ublkctl recover -n " + id + " or ublkctl del -n " + id + ")");
             reserved.add(id);
@@ -267,14 +316,9 @@ public final class Daemon implements AutoCloseable {
             records.delete(id);
             log.accept("deleted device " + id);
             synchronized (this) {
-                if (devices.isEmpty()) {
-                    emptySince = System.nanoTime();
-                    // The daemon exits with its last device, just after this answer is sent.
-                    if (hadDevice) Thread.ofVirtual().start(() -> {
-                        try { Thread.sleep(200); } catch (InterruptedException ignored) { }
-                        synchronized (Daemon.this) { if (devices.isEmpty()) stopped.countDown(); }
-                    });
-                }
+                // the daemon exits with its last device once no client is connected (idleWatch):
+                // an add that races this delete keeps it
+                if (devices.isEmpty()) emptySince = System.nanoTime();
             }
         }
         return d.record();

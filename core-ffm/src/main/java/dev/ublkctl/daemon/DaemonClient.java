@@ -51,6 +51,11 @@ public final class DaemonClient implements AutoCloseable {
 
     /** Connects to the daemon of {@code dir}, or throws {@link DaemonUnavailableException}. */
     public static DaemonClient connect(RunDir dir) {
+        try {
+            dir.checkIfExists();   // a socket in a directory someone else controls is not our daemon
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        }
         if (!Files.exists(dir.socket())) {
             throw new DaemonUnavailableException("no daemon running (no socket at " + dir.socket() + ")");
         }

@@ -19,4 +19,19 @@ public final class Daemons {
         if (startMs == 0) return true;
         return h.get().info().startInstant().map(i -> Math.abs(i.toEpochMilli() - startMs) < 2000).orElse(true);
     }
+
+    /**
+     * True if pid is stopped (SIGSTOP, a debugger): it holds its socket but will answer nothing,
+     * so a client can say so at once instead of waiting out a timeout.
+     */
+    public static boolean stopped(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')');   // the command name may hold spaces and parentheses
+            char state = stat.charAt(close + 2);
+            return state == 'T' || state == 't';
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
 }

@@ -28,13 +28,38 @@ import java.util.List;
  * @param recoverable whether the driver keeps the device for {@code recover} if its daemon dies
  *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
  * @param threads     serving threads when fewer than the queues ({@code add --nthreads}), else 0
+ * @param problem     what is wrong, or null: why a {@code broken} record cannot be read, or what
+ *                    happened to a live device's storage (a backing file deleted or truncated)
  */
 public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable, int threads) {
+                           String created, String bpf, boolean recoverable, int threads, String problem) {
 
-    public static final String LIVE = "live", DEAD = "dead";
+    /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
+    public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
+
+    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null);
+    }
+
+    /** The stand-in for a record file that cannot be read (empty, truncated, not JSON). */
+    public static DeviceRecord broken(int id, String why) {
+        return new DeviceRecord(id, BROKEN, null, null, 0, 0, 0, 0, List.of(), 0, null, null, null, 0, 0, null, null,
+                false, 0, why);
+    }
+
+    public boolean isBroken() { return BROKEN.equals(state); }
+
+    public DeviceRecord withProblem(String p) {
+        return java.util.Objects.equals(p, problem) ? this
+                : new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, p);
+    }
 
     /** A record with one serving thread per queue. */
     public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
@@ -51,12 +76,12 @@ public record DeviceRecord(int id, String state, String target, String backend, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, problem);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, problem);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

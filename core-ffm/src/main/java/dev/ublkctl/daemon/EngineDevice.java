@@ -43,6 +43,14 @@ final class EngineDevice implements HostedDevice {
 
     @Override public DeviceRecord record() { return rec; }
 
+    /** Looks at the backing files again; the record says what is wrong with them, if anything. */
+    @Override
+    public boolean recheck() {
+        DeviceRecord before = rec;
+        rec = before.withProblem(dev.target().problem().orElse(null));
+        return rec != before;
+    }
+
     @Override public Object stats() { return StatsView.of(dev.stats()); }
 
     /** What {@code prog show} prints for an attached program. */

@@ -23,6 +23,12 @@ public interface HostedDevice extends AutoCloseable {
 
     DeviceRecord record();
 
+    /**
+     * Looks at the device's storage again (a backing file deleted or truncated meanwhile) and
+     * updates {@link #record()}'s {@code problem}; true if the record changed.
+     */
+    default boolean recheck() { return false; }
+
     /** {@code device.stats}. */
     Object stats();
 

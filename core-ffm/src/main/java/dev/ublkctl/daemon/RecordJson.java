@@ -28,6 +28,7 @@ public final class RecordJson {
             String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null, bpf = null;
             boolean recoverable = false;
             int threads = 0;
+            String problem = null;
             List<String> files = new ArrayList<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
@@ -56,12 +57,13 @@ public final class RecordJson {
                     case "bpf" -> bpf = text(p, t);
                     case "recoverable" -> recoverable = p.getBooleanValue();
                     case "threads" -> threads = p.getIntValue();
+                    case "problem" -> problem = text(p, t);
                     default -> p.skipChildren();
                 }
             }
             if (id < 0) throw new IOException("device record without an id");
             return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program,
-                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
+                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, problem);
         }
     }
 
@@ -107,6 +109,7 @@ public final class RecordJson {
         g.writeStringField("bpf", r.bpf());
         g.writeBooleanField("recoverable", r.recoverable());
         g.writeNumberField("threads", r.threads());
+        g.writeStringField("problem", r.problem());
         g.writeEndObject();
     }
 }

@@ -17,6 +17,8 @@ public final class RpcException extends RuntimeException {
     public static final int EXISTS = -32003;
     /** The request was cancelled (client went away or interrupted). */
     public static final int CANCELLED = -32004;
+    /** The daemon is exiting and takes no new device: ask again (a new daemon will answer). */
+    public static final int SHUTTING_DOWN = -32005;
 
     private final int code;
 

@@ -64,11 +64,20 @@ public final class RpcServer implements AutoCloseable {
         return this;
     }
 
-    /** Binds the socket (mode 0600; a stale file is replaced) and accepts on a platform thread. */
+    /**
+     * Binds the socket and accepts on a platform thread. The socket is created under a 0077 umask,
+     * so it is 0600 from its first instant (a chmod after bind leaves a window in which anyone may
+     * connect); a stale file is replaced.
+     */
     public void start() throws IOException {
         Files.deleteIfExists(socketPath);
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
+        int old = dev.ublkctl.sys.Libc.umask(077);
+        try {
+            server.bind(UnixDomainSocketAddress.of(socketPath));
+        } finally {
+            dev.ublkctl.sys.Libc.umask(old);
+        }
         Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
         Thread.ofPlatform().name("rpc-accept").daemon(true).start(this::acceptLoop);
     }
@@ -76,17 +85,49 @@ public final class RpcServer implements AutoCloseable {
     /** Clients connected now. */
     public int connections() { return clients.size(); }
 
+    /** Longest pause after failed accepts (out of descriptors): the loop must not spin. */
+    static final long ACCEPT_BACKOFF_MAX_MS = 1000;
+
     private void acceptLoop() {
+        long backoff = 0;
         while (!closed) {
             try {
                 SocketChannel ch = server.accept();
+                backoff = 0;
+                if (clients.size() >= MAX_CLIENTS) {
+                    // every connection holds a descriptor and a thread: refuse beyond the bound
+                    refuse(ch, "too many connections (limit " + MAX_CLIENTS + ")");
+                    continue;
+                }
                 clients.add(ch);
                 Thread.ofVirtual().name("rpc-conn").start(() -> serve(ch));
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
-                if (!closed) log.accept("accept failed: " + e.getMessage());
+                if (closed) return;
+                log.accept("accept failed: " + e.getMessage());
+                backoff = Math.min(ACCEPT_BACKOFF_MAX_MS, Math.max(10, backoff * 2));
+                try { Thread.sleep(backoff); } catch (InterruptedException ie) { return; }
             }
+        }
+    }
+
+    /** Connections served at once. */
+    public static final int MAX_CLIENTS = 256;
+    /** Longest request line: a request is a few hundred bytes; a map update a few KiB. */
+    public static final int MAX_REQUEST_BYTES = 1 << 20;
+
+    private void refuse(SocketChannel ch, String why) {
+        try (ch) {
+            ObjectNode resp = json.createObjectNode();
+            resp.put("jsonrpc", "2.0");
+            resp.putNull("id");
+            ObjectNode err = resp.putObject("error");
+            err.put("code", RpcException.INVALID_REQUEST);
+            err.put("message", why);
+            ch.write(java.nio.ByteBuffer.wrap((json.writeValueAsString(resp) + "\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException ignored) {
+            // it went away
         }
     }
 
@@ -96,7 +137,13 @@ public final class RpcServer implements AutoCloseable {
         OutputStream out = Channels.newOutputStream(ch);
         try (var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8))) {
             String line;
-            while ((line = in.readLine()) != null) {
+            while ((line = readLine(in)) != null) {
+                if (line.length() > MAX_REQUEST_BYTES) {
+                    // answer once and hang up: the rest of that line is not worth reading
+                    send(out, errorResponse(null, RpcException.INVALID_REQUEST,
+                            "request larger than " + (MAX_REQUEST_BYTES >> 10) + " KiB; connection closed"));
+                    break;
+                }
                 if (line.isBlank()) continue;
                 String l = line;
                 Thread t = Thread.ofVirtual().name("rpc-call").unstarted(() -> {
@@ -116,6 +163,32 @@ public final class RpcServer implements AutoCloseable {
             clients.remove(ch);
             try { ch.close(); } catch (IOException ignored) { }
         }
+    }
+
+    /**
+     * One line, at most {@link #MAX_REQUEST_BYTES} characters: a longer one comes back as soon as
+     * it is one character over the limit (the caller refuses it and hangs up), so no client can
+     * make the daemon hold an unbounded line.
+     */
+    static String readLine(BufferedReader in) throws IOException {
+        StringBuilder b = new StringBuilder(256);
+        for (;;) {
+            int c = in.read();
+            if (c < 0) return b.isEmpty() ? null : b.toString();
+            if (c == '\n') return b.toString();
+            b.append((char) c);
+            if (b.length() > MAX_REQUEST_BYTES) return b.toString();   // too long: the caller refuses it
+        }
+    }
+
+    private ObjectNode errorResponse(JsonNode id, int code, String message) {
+        ObjectNode resp = json.createObjectNode();
+        resp.put("jsonrpc", "2.0");
+        resp.set("id", id);
+        ObjectNode err = resp.putObject("error");
+        err.put("code", code);
+        err.put("message", message);
+        return resp;
     }
 
     private void handle(String line, OutputStream out, java.util.concurrent.atomic.AtomicBoolean cancelled) {
@@ -155,13 +228,19 @@ public final class RpcServer implements AutoCloseable {
             resp.set("id", id);
             resp.set("result", json.valueToTree(result));
             send(out, resp);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // the request's own allocation failed (what it allocated is garbage again): answer, do not leave the caller waiting
+            send(out, errorResponse(id, RpcException.FAILED, "the daemon ran out of memory serving this request ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")"));
+            log.accept("request failed: " + e);
         } catch (Exception e) {
             RpcException re = e instanceof RpcException r ? r
                     : e instanceof IllegalArgumentException ? RpcException.invalid(message(e))
                     : e instanceof InterruptedException ? new RpcException(RpcException.CANCELLED, "cancelled")
                     : new RpcException(RpcException.FAILED, message(e), e);
             if (re.code() == RpcException.FAILED || re.code() == RpcException.INTERNAL_ERROR) {
-                log.accept("request failed: " + line + ": " + stack(re.getCause() != null ? re.getCause() : re));
+                log.accept("request failed: " + (line.length() > 300 ? line.substring(0, 300) + "..." : line) + ": "
+                        + stack(re.getCause() != null ? re.getCause() : re));
             }
             ObjectNode resp = json.createObjectNode();
             resp.put("jsonrpc", "2.0");

@@ -50,6 +50,26 @@ public record RunDir(Path root, boolean isolated) {
         return stateDir().resolve("daemon.log");
     }
 
+    /**
+     * Creates the log file's directory (0700) and the file (0600), or tightens an existing file to
+     * 0600: requests and program output land in it.
+     */
+    public Path prepareLog() throws IOException {
+        Path log = logFile();
+        Path parent = log.getParent();
+        if (!Files.isDirectory(parent))
+            Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (!Files.exists(log, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createFile(log, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // made meanwhile: tightened below
+            }
+        }
+        Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-------"));
+        return log;
+    }
+
     /** {@code $XDG_STATE_HOME/ublkctl} or {@code ~/.local/state/ublkctl}: history and logs. */
     public static Path stateDir() {
         String xdg = System.getenv("XDG_STATE_HOME");
@@ -58,10 +78,57 @@ public record RunDir(Path root, boolean isolated) {
         return base.resolve("ublkctl");
     }
 
-    /** Creates the run dir (mode 0700) and its devices dir. */
+    /**
+     * Creates the run dir (mode 0700) and its devices dir, and refuses one another user could
+     * control: not a directory (a symlink included), not owned by this user, or writable by group
+     * or others. Whoever controls the directory controls the socket every command talks to (as
+     * OpenSSH's StrictModes and systemd's RuntimeDirectory reason).
+     */
     public void create() throws IOException {
         var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-        if (!Files.isDirectory(root)) Files.createDirectories(root, mode);
-        if (!Files.isDirectory(devicesDir())) Files.createDirectories(devicesDir(), mode);
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (root.getParent() != null) Files.createDirectories(root.getParent());
+            try {
+                Files.createDirectory(root, mode);
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // someone made it first: checked below like any existing one
+            }
+        }
+        checkOwned(root);
+        if (!Files.exists(devicesDir(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectory(devicesDir(), mode);
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // checked below
+            }
+        }
+        checkOwned(devicesDir());
+    }
+
+    /** Checks the run dir, if it exists, without creating anything (what clients do before connecting). */
+    public void checkIfExists() throws IOException {
+        if (Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) checkOwned(root);
+    }
+
+    /** Thrown for a run dir that this user does not control. */
+    public static final class UnsafeRunDirException extends IOException {
+        private static final long serialVersionUID = 1L;
+        public UnsafeRunDirException(String m) { super(m); }
+    }
+
+    private static void checkOwned(Path d) throws IOException {
+        var a = Files.readAttributes(d, java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (!a.isDirectory())
+            throw new UnsafeRunDirException("run dir " + d + " is not a directory" + (a.isSymbolicLink() ? " (a symbolic link)" : "")
+                    + "; remove it or set " + ENV);
+        long owner = ((Number) Files.getAttribute(d, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).longValue();
+        long me = currentUid();
+        if (owner != me)
+            throw new UnsafeRunDirException("run dir " + d + " belongs to uid " + owner + ", not to this user (uid " + me
+                    + "): refusing to use it; remove it or set " + ENV);
+        var p = a.permissions();
+        if (p.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE) || p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE))
+            throw new UnsafeRunDirException("run dir " + d + " is writable by others (mode " + PosixFilePermissions.toString(p)
+                    + "): refusing to use it; chmod 700 it or set " + ENV);
     }
 }

@@ -60,6 +60,8 @@ public final class UblkProgram {
         FunctionRegistry reg = FunctionRegistry.standard(log);
         UblkKfuncs.registerAll(reg);
         List<VmMap> ms = new ArrayList<>();
+        VmMap.checkTotal(object.name(), object.maps().stream()
+                .map(s -> new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), s.maxEntries(), s.flags())).toList(), VM_CPUS);
         for (MapSpec s : object.maps()) {
             VmMap m = VmMap.create(new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), s.maxEntries(), s.flags()), VM_CPUS);
             if (s.initialValue() != null) {

@@ -62,6 +62,11 @@ public final class Libc {
     private static final MethodHandle MUNMAP = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle IOCTL = downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle DUP2 = downcall("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL = downcall("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle UMASK = LINKER.downcallHandle(LIBC.find("umask").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCALL6 = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
@@ -108,12 +113,57 @@ public final class Libc {
 
     public static int open(String path, int flags) { return open(path, flags, 0644); }
 
+    /**
+     * close(2). Refuses 0-2: no ublkctl code owns standard descriptors, so closing one is always a
+     * clean-up bug, and it would let the next open reuse the number (a file then gets I/O meant for
+     * the descriptor it replaced).
+     */
     public static void close(int fd) {
+        if (fd >= 0 && fd <= 2) throw new IllegalStateException("refusing to close standard descriptor " + fd + " (a clean-up bug)");
         MemorySegment st = STATE.get();
         try {
             int r = (int) CLOSE.invokeExact(st, fd);
             if (r == -1) throw fail(st, "close", "fd " + fd);
         } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** dup2(2): makes {@code newFd} refer to what {@code oldFd} does. */
+    public static void dup2(int oldFd, int newFd) {
+        MemorySegment st = STATE.get();
+        try {
+            int r = (int) DUP2.invokeExact(st, oldFd, newFd);
+            if (r == -1) throw fail(st, "dup2", oldFd + ", " + newFd);
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** Whether {@code fd} is an open descriptor of this process (fcntl F_GETFD). */
+    public static boolean isOpen(int fd) {
+        MemorySegment st = STATE.get();
+        try {
+            return (int) FCNTL.invokeExact(st, fd, 1 /* F_GETFD */, 0) != -1;
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** umask(2): sets the process's file mode creation mask, returns the previous one. */
+    public static int umask(int mask) {
+        try { return (int) UMASK.invokeExact(mask); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /**
+     * Points 0, 1 and 2 at /dev/null where they are closed, and 0 always (a daemon reads no input):
+     * then no descriptor the process opens can get a standard number, so no clean-up can ever
+     * close one by mistake and no device file can receive what was meant for stdout.
+     */
+    public static void holdStandardDescriptors() {
+        int nul = open("/dev/null", O_RDWR);
+        try {
+            for (int fd = 0; fd <= 2; fd++) {
+                if (fd == nul) continue;
+                if (fd == 0 || !isOpen(fd)) dup2(nul, fd);
+            }
+        } finally {
+            if (nul > 2) close(nul);
+        }
     }
 
     public static long read(int fd, MemorySegment buf, long len) {

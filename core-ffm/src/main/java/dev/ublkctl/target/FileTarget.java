@@ -42,10 +42,18 @@ public final class FileTarget implements Target {
         int opened = 0;
         try {
             long min = Long.MAX_VALUE;
+            java.util.Map<Object, Path> seen = new java.util.HashMap<>();
             for (Path p : paths) {
                 if (!Files.isRegularFile(p)) throw new IllegalArgumentException(name + " backing file " + p + " is not a regular file");
+                // the same file twice (by another name, a hard link, a bind mount) would put two chunks in one place
+                Object key = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                Path before = key == null ? null : seen.putIfAbsent(key, p);
+                if (before != null)
+                    throw new IllegalArgumentException(name + " backing files " + before + " and " + p + " are the same file");
                 min = Math.min(min, Files.size(p));
-                fds[opened++] = Target.openBacking(p);
+                // count a descriptor only once open returned it: clean-up must close exactly what was opened
+                int fd = Target.openBacking(p);
+                fds[opened++] = fd;
             }
             long unit = chunk == Integer.MAX_VALUE ? 4096 : chunk;
             long per = min / unit * unit;
@@ -64,6 +72,29 @@ public final class FileTarget implements Target {
 
     @Override public String name() { return name; }
     @Override public long size() { return size; }
+
+    /**
+     * What is wrong with the backing files now, if anything: a file deleted or renamed away while
+     * open, or shorter than the device needs (truncated by someone else). Empty when all is well.
+     */
+    @Override
+    public java.util.Optional<String> problem() {
+        if (closed) return java.util.Optional.empty();
+        long need = chunk == Integer.MAX_VALUE ? size : size / fds.length;
+        for (int i = 0; i < fds.length; i++) {
+            Path link = Path.of("/proc/self/fd/" + fds[i]);
+            try {
+                String now = Files.readSymbolicLink(link).toString();
+                if (now.endsWith(" (deleted)")) return java.util.Optional.of("backing file " + paths.get(i) + " was deleted");
+                long len = Files.size(link);
+                if (len < need)
+                    return java.util.Optional.of("backing file " + paths.get(i) + " was truncated to " + len + " bytes (needs " + need + ")");
+            } catch (IOException e) {
+                return java.util.Optional.of("backing file " + paths.get(i) + ": " + e.getMessage());
+            }
+        }
+        return java.util.Optional.empty();
+    }
     @Override public boolean supportsDiscard() { return true; }
     public List<Path> paths() { return paths; }
     /** Stripe chunk in bytes (loop: {@link Integer#MAX_VALUE}). */

@@ -15,6 +15,9 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
     /** Backing file descriptors (empty for null), in stripe order. */
     List<Integer> fds();
 
+    /** What is wrong with the target's storage now (a deleted or truncated backing file); empty if nothing. */
+    default java.util.Optional<String> problem() { return java.util.Optional.empty(); }
+
     /** Whether DISCARD / WRITE_ZEROES are served. */
     boolean supportsDiscard();
 

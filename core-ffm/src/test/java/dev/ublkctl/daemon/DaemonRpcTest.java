@@ -197,4 +197,90 @@ class DaemonRpcTest {
         RunDir empty = new RunDir(tmp.resolve("empty"), true);
         assertThrows(DaemonUnavailableException.class, () -> DaemonClient.connect(empty));
     }
+
+    /** A line without end is cut at the limit: answered once, connection closed, daemon's heap not grown. */
+    @Test
+    void anEndlessRequestLineIsRefusedAndTheDaemonGoesOn() throws Exception {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(dir.socket()));
+            var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            byte[] chunk = new byte[64 << 10];
+            java.util.Arrays.fill(chunk, (byte) 'a');
+            var buf = java.nio.ByteBuffer.wrap(chunk);
+            long sent = 0;
+            try {
+                while (sent < 4L * RpcServer.MAX_REQUEST_BYTES) {
+                    buf.rewind();
+                    while (buf.hasRemaining()) sent += ch.write(buf);
+                }
+            } catch (java.io.IOException closedByDaemon) {
+                // the daemon hung up once the line passed its limit
+            }
+            JsonNode r = Json.mapper().readTree(in.readLine());
+            assertEquals(RpcException.INVALID_REQUEST, r.at("/error/code").asInt());
+            assertTrue(r.at("/error/message").asText().contains("larger than"), r.toString());
+            assertNull(in.readLine(), "connection closed after the answer");
+        }
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            assertNotNull(c.info(), "the daemon still answers");
+        }
+    }
+
+    /** One bad record file does not stop a daemon from starting, nor list, nor the id from being kept. */
+    @Test
+    void brokenRecordsAreSkippedShownAndRemovable() throws Exception {
+        daemon.close();
+        Files.createDirectories(dir.devicesDir());
+        Files.writeString(dir.record(0), "");                                  // empty
+        Files.writeString(dir.record(1), "{\"id\":1,\"state\":\"live\",\"tar");     // truncated
+        Files.writeString(dir.record(2), "{\"id\":5,\"state\":\"live\",\"target\":\"null\",\"backend\":\"emulated\"}");
+        List<DeviceRecord> recs = new DeviceRecords(dir).readAll();
+        assertEquals(List.of(0, 1, 2), recs.stream().map(DeviceRecord::id).toList());
+        assertTrue(recs.stream().allMatch(DeviceRecord::isBroken), recs.toString());
+        assertTrue(recs.get(0).problem().contains("empty"), recs.get(0).problem());
+        assertTrue(recs.get(2).problem().contains("names device 5"), recs.get(2).problem());
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+        daemon = new Daemon(dir, (id, req, base) -> last = new CountingDevice(base), log::add);
+        assertTrue(daemon.start(), "a broken record does not stop the daemon");
+        assertTrue(log.stream().anyMatch(l -> l.contains("skipping device 1")), log.toString());
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            assertEquals(3, c.add(nullDev(-1)).id(), "broken records keep their ids");
+            RpcException e = assertThrows(RpcException.class, () -> c.add(nullDev(1)));
+            assertTrue(e.getMessage().contains("broken record"), e.getMessage());
+        }
+        new DeviceRecords(dir).delete(1);
+        assertEquals(List.of(0, 2, 3), new DeviceRecords(dir).ids());
+    }
+
+    /** Records are complete files: a record written and read back is equal (and a temp file never remains). */
+    @Test
+    void recordsAreWrittenWhole() throws Exception {
+        DeviceRecord r = new DeviceRecord(4, DeviceRecord.LIVE, "loop", "emulated", 2, 64, 1 << 30, 4096,
+                List.of("/tmp/a b\nc"), 0, "loop", "/bpf/loop.o", null, 1, 2, "2026-01-01T00:00:00Z", "loop:0", false, 1,
+                "backing file /tmp/a was deleted");
+        new DeviceRecords(dir).write(r);
+        assertEquals(r, new DeviceRecords(dir).read(4).orElseThrow().withState(DeviceRecord.LIVE));
+        try (var s = Files.list(dir.devicesDir())) {
+            assertEquals(List.of("4.json"), s.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    /**
+     * The last delete does not stop a daemon while another client is connected (it may be about to
+     * add), and an add that reaches a daemon that decided to exit is told to ask again.
+     */
+    @Test
+    void deletingTheLastDeviceDoesNotLoseAConnectedAdd() throws Exception {
+        try (DaemonClient a = DaemonClient.connect(dir); DaemonClient b = DaemonClient.connect(dir)) {
+            a.add(nullDev(-1));
+            a.delete(0);
+            Thread.sleep(700);   // several idle checks
+            assertFalse(daemon.awaitStop(Duration.ZERO), "a client is still connected: the daemon stays");
+            assertEquals(0, b.add(nullDev(-1)).id(), "the connected client's add is served");
+            b.delete(0);
+        }
+        assertTrue(daemon.awaitStop(Duration.ofSeconds(5)), "with no client and no device it exits");
+        RpcException e = assertThrows(RpcException.class, () -> daemon.add(nullDev(-1)));
+        assertEquals(RpcException.SHUTTING_DOWN, e.code());
+    }
 }

@@ -79,4 +79,36 @@ class LibcTest {
         assertTrue(Libc.pageSize() >= 4096);
         assertEquals("EAGAIN", Errno.name(-11));
     }
+
+    /** Closing a standard descriptor is always a clean-up bug here: refused, and the descriptor stays. */
+    @Test
+    void standardDescriptorsAreNeverClosed() {
+        for (int fd = 0; fd <= 2; fd++) {
+            boolean open = Libc.isOpen(fd);
+            int f = fd;
+            var e = assertThrows(IllegalStateException.class, () -> Libc.close(f));
+            assertTrue(e.getMessage().contains("standard descriptor " + fd), e.getMessage());
+            assertEquals(open, Libc.isOpen(fd));
+        }
+    }
+
+    @Test
+    void dup2IsOpenAndUmask() throws Exception {
+        int a = Libc.open(dir.resolve("x").toString(), Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0600);
+        int b = Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        try {
+            Libc.dup2(a, b);   // b now refers to the file
+            assertEquals(Files.readSymbolicLink(Path.of("/proc/self/fd/" + a)), Files.readSymbolicLink(Path.of("/proc/self/fd/" + b)));
+        } finally {
+            Libc.close(b);
+            Libc.close(a);
+        }
+        assertFalse(Libc.isOpen(b));
+        int old = Libc.umask(077);
+        try {
+            assertEquals(077, Libc.umask(077));
+        } finally {
+            Libc.umask(old);
+        }
+    }
 }

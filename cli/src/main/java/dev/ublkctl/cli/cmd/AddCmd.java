@@ -108,11 +108,18 @@ public final class AddCmd extends Cmd {
             throw CliException.unsupported("backend kernel is not available: no ublk driver here (no /dev/ublk-control)");
         }
         if (foreground) return runForeground(req);
-        try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
-            DeviceRecord r = c.add(req);
-            print(r);
+        // a daemon that is exiting (its last device was just deleted) takes no new device: ask the next one
+        long deadline = System.nanoTime() + DaemonLauncher.SPAWN_TIMEOUT.toNanos();
+        for (;;) {
+            try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
+                DeviceRecord r = c.add(req);
+                print(r);
+                return ExitCode.OK;
+            } catch (dev.ublkctl.daemon.RpcException e) {
+                if (e.code() != dev.ublkctl.daemon.RpcException.SHUTTING_DOWN || System.nanoTime() > deadline) throw e;
+                Thread.sleep(50);
+            }
         }
-        return ExitCode.OK;
     }
 
     AddRequest request() {

@@ -71,6 +71,12 @@ public final class BenchCmd extends Cmd {
             pr.done();
             if (json()) printJson(r);
             else summary(r);
+            // as fio: a run with failed I/O is a failed run, whatever else it measured
+            long errors = r.path("errors").asLong();
+            if (errors > 0) {
+                note("ublkctl bench: " + errors + " of " + (errors + r.path("ios").asLong()) + " I/Os failed");
+                return ExitCode.ERROR;
+            }
         }
         return ExitCode.OK;
     }

@@ -43,20 +43,50 @@ public final class DelCmd extends Cmd {
     protected int run() {
         DeviceRecords store = new DeviceRecords(session().runDir());
         List<Map<String, Object>> done = new ArrayList<>();
+        // a stopped daemon accepts connections and answers nothing: say so now, not after a timeout
+        for (DeviceRecord r : which.all ? store.readAll() : store.read(which.id).map(List::of).orElse(List.of())) {
+            if (DeviceRecord.LIVE.equals(r.state()) && dev.ublkctl.daemon.Daemons.stopped(r.daemonPid()))
+                throw new CliException(ExitCode.DAEMON, "device " + r.id() + " is live, but its daemon (pid " + r.daemonPid()
+                        + ") is stopped and cannot delete it; 'kill -CONT " + r.daemonPid() + "' resumes it");
+        }
         if (which.all) {
+            DaemonUnavailableException unreachable = null;
             try (DaemonClient c = session().connect()) {
                 for (int id : c.deleteAll()) done.add(entry(id, "deleted"));
             } catch (DaemonUnavailableException e) {
-                // no daemon: only records of dead ones can be left
+                unreachable = e;   // no daemon, or one that does not answer: the records say which
             }
+            List<String> stillLive = new ArrayList<>();
             for (DeviceRecord r : store.readAll()) {
                 if (DeviceRecord.DEAD.equals(r.state())) done.add(entry(r.id(), removeDead(store, r)));
+                else if (r.isBroken()) {
+                    store.delete(r.id());
+                    done.add(entry(r.id(), "removed broken record"));
+                } else if (DeviceRecord.LIVE.equals(r.state())) {   // readAll says dead if its daemon is gone
+                    stillLive.add("device " + r.id() + " (daemon pid " + r.daemonPid() + ")");
+                }
             }
+            // never say "no devices" while one is still live: its daemon is stopped, hung or busy
+            if (!stillLive.isEmpty())
+                throw new CliException(ExitCode.DAEMON, String.join(", ", stillLive) + " still live, its daemon does not answer"
+                        + (unreachable != null ? " (" + unreachable.getMessage() + ")" : "")
+                        + (done.isEmpty() ? "" : "; removed " + done.size() + " other"));
         } else {
             int id = which.id;
             Optional<DeviceRecord> rec = store.read(id);
             if (rec.isPresent() && DeviceRecord.DEAD.equals(rec.get().state())) {
                 done.add(entry(id, removeDead(store, rec.get())));
+            } else if (rec.isPresent() && rec.get().isBroken()) {
+                // a live daemon may still serve the device behind a damaged record: let it delete first
+                String result = "removed broken record";
+                try (DaemonClient c = session().connect()) {
+                    c.delete(id);
+                    result = "deleted";
+                } catch (DaemonUnavailableException | dev.ublkctl.daemon.RpcException e) {
+                    // nobody serves it: the file is all there is
+                }
+                store.delete(id);
+                done.add(entry(id, result));
             } else {
                 try (DaemonClient c = session().connect()) {
                     c.delete(id);
@@ -72,7 +102,7 @@ public final class DelCmd extends Cmd {
         } else if (done.isEmpty()) {
             out().println("no devices");
         } else {
-            for (var e : done) out().println("device " + e.get("id") + ": " + e.get("result"));
+            for (var e : done) out().println("device " + e.get("id") + ": " + dev.ublkctl.cli.TerminalText.safe(String.valueOf(e.get("result"))));
         }
         out().flush();
         return ExitCode.OK;

@@ -1,5 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.TerminalText;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.ublkctl.cli.Cmd;
@@ -57,15 +59,16 @@ public final class ProgCmd extends Cmd {
 
         private void human(JsonNode p) {
             var st = style();
-            out().println(st.bold("device " + p.path("device").asText() + ": " + p.path("name").asText())
-                    + "  struct ublk_bpf_ops id " + p.path("opsId").asText() + "  from " + p.path("source").asText()
-                    + (p.path("aioOps").isTextual() ? "  aio ops " + p.path("aioOps").asText() : ""));
+            // names and paths come from the object file: shown escaped
+            out().println(st.bold("device " + p.path("device").asText() + ": " + TerminalText.safe(p.path("name").asText()))
+                    + "  struct ublk_bpf_ops id " + p.path("opsId").asText() + "  from " + TerminalText.safe(p.path("source").asText())
+                    + (p.path("aioOps").isTextual() ? "  aio ops " + TerminalText.safe(p.path("aioOps").asText()) : ""));
             java.util.List<String> cbs = new java.util.ArrayList<>();
             p.path("callbacks").fields().forEachRemaining(e -> cbs.add(e.getKey() + "=" + e.getValue().asText()));
-            out().println("  callbacks: " + String.join(" ", cbs));
+            out().println("  callbacks: " + TerminalText.safe(String.join(" ", cbs)));
             java.util.List<String> maps = new java.util.ArrayList<>();
             p.path("maps").forEach(m -> maps.add(m.asText()));
-            out().println("  maps:      " + String.join(" ", maps));
+            out().println("  maps:      " + TerminalText.safe(String.join(" ", maps)));
             long runs = p.path("runs").asLong();
             out().println("  runs:      " + runs + " in " + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong())
                     + (runs > 0 ? " (" + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong() / runs) + " each)" : "")

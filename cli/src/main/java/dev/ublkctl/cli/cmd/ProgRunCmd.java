@@ -79,6 +79,9 @@ public final class ProgRunCmd extends Cmd {
             description = "Backing files: one makes a loop device, several a stripe device (default: a null device).")
     List<Path> files = new ArrayList<>();
 
+    /** Largest --data-in packet read (far above what the kernel's test run accepts for any packet type). */
+    static final long MAX_DATA_IN = 16L << 20;
+
     @Option(names = "--data-in", paramLabel = "FILE", description = "Packet for an XDP or socket-filter program.")
     Path dataIn;
 
@@ -187,6 +190,11 @@ public final class ProgRunCmd extends Cmd {
 
     private int runPacket() throws Exception {
         if (!Files.isRegularFile(dataIn)) throw CliException.usage("no such file: " + dataIn);
+        // the kernel's BPF_PROG_TEST_RUN takes at most a few pages of packet; read no more than a bound of it
+        long len = Files.size(dataIn);
+        if (len > MAX_DATA_IN)
+            throw CliException.usage("--data-in " + dataIn + " is " + len + " bytes; a test packet may be at most "
+                    + (MAX_DATA_IN >> 20) + " MiB");
         byte[] data = Files.readAllBytes(dataIn);
         BpfObject obj = Objects.load(object);
         ProgramSpec spec = progName != null

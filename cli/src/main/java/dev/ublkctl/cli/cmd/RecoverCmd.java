@@ -38,6 +38,9 @@ public final class RecoverCmd extends Cmd {
         DeviceRecords store = new DeviceRecords(session().runDir());
         DeviceRecord r = store.read(id).orElseThrow(() -> CliException.notFound("no record of device " + id + " in "
                 + session().runDir().root() + " (recover needs the record its daemon wrote)"));
+        if (r.isBroken())
+            throw CliException.failed("device " + id + ": " + r.problem() + "; recover needs a readable record ('ublkctl del -n "
+                    + id + "' removes it)");
         if (DeviceRecord.LIVE.equals(r.state()))
             throw CliException.failed("device " + id + " is served by daemon " + r.daemonPid() + ": nothing to recover");
         if (!"kernel".equals(r.backend()))

@@ -44,6 +44,41 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         this.storage = MemorySegment.ofArray(new long[(int) (bytes / 8)]);
     }
 
+    /**
+     * Most bytes all maps of one object may take together: 512 MiB, or a quarter of the heap if
+     * that is less. One object must not be able to take the daemon's heap from every other device
+     * (an {@code OutOfMemoryError} in the middle of an add helps nobody); refusing up front names
+     * the maps.
+     */
+    public static long maxTotalBytes() {
+        return Math.min(512L << 20, Runtime.getRuntime().maxMemory() / 4);
+    }
+
+    /** Heap a map of this definition takes: values (per cpu), and for hash maps keys and index arrays. */
+    public static long plannedBytes(MapDef def, int cpus) {
+        long n = Integer.toUnsignedLong(def.maxEntries());
+        long copies = def.type().perCpu() ? Math.max(1, cpus) : 1;
+        long bytes = ((def.valueSize() + 7L) & ~7L) * n * copies;
+        if (def.type() != MapType.ARRAY && def.type() != MapType.PERCPU_ARRAY)
+            bytes += ((def.keySize() + 7L) & ~7L) * n + n * (4 + 4 + 1 + 4 + 8) + 8 * n;   // keys, hash, next, used, free, lru, buckets
+        return bytes;
+    }
+
+    /** Refuses a set of maps whose {@link #plannedBytes} together exceed {@link #maxTotalBytes()}. */
+    public static void checkTotal(String object, java.util.List<MapDef> defs, int cpus) {
+        long total = 0;
+        StringBuilder big = new StringBuilder();
+        for (MapDef d : defs) {
+            long b = plannedBytes(d, cpus);
+            total += b;
+            if (b >= (1 << 20)) big.append(big.isEmpty() ? "" : ", ").append(d.name()).append(' ').append(b >> 20).append(" MiB");
+        }
+        long max = maxTotalBytes();
+        if (total > max)
+            throw new IllegalArgumentException(object + ": its maps need " + (total >> 20) + " MiB (" + big + "), more than the "
+                    + (max >> 20) + " MiB one object may use here");
+    }
+
     /** A map of the given definition; per-cpu maps get {@code cpus} copies of each value. */
     public static VmMap create(MapDef def, int cpus) {
         return switch (def.type()) {

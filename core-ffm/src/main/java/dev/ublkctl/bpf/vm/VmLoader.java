@@ -37,6 +37,8 @@ public final class VmLoader {
     /** VM maps for all of the object's maps, in the object's order (the ld_imm64 indexes). */
     public static List<VmMap> createMaps(BpfObject obj, int cpus) {
         List<VmMap> maps = new ArrayList<>(obj.maps().size());
+        VmMap.checkTotal(obj.name(), obj.maps().stream().map(s -> new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(),
+                s.maxEntries(), s.flags())).toList(), cpus);
         for (MapSpec s : obj.maps()) maps.add(createMap(s, cpus));
         return maps;
     }

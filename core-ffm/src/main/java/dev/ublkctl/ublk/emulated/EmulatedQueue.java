@@ -324,6 +324,8 @@ final class EmulatedQueue implements UblkQueue {
         byte s = state[tag];
         if (s == ABORTED) return;
         if (s != INFLIGHT) throw new IllegalStateException("commit of tag " + tag + " on queue " + qid + " that holds no request");
+        // as the kernel's __ublk_complete_rq: never more bytes than the request has, whatever the server says
+        if (result > lens[tag] && (ops[tag] == IoOp.READ.code || ops[tag] == IoOp.WRITE.code)) result = lens[tag];
         if (result >= 0 && ops[tag] == IoOp.READ.code) {
             int n = Math.min(result, lens[tag]);
             MemorySegment.copy(tagBufs[tag], 0, userBufs[tag], 0, n);

@@ -274,4 +274,18 @@ class VmMapTest {
             assertEquals(500_000 * 100 / 128, found, 2_000);
         }
     }
+
+    /** An object whose maps together would take the heap is refused before anything is allocated, naming them. */
+    @Test
+    void mapsOfOneObjectHaveATotalBudget() {
+        MapDef big = new MapDef("huge", MapType.ARRAY, 4, 1 << 20, 1024, 0);   // 1 GiB of values
+        MapDef small = new MapDef("small", MapType.HASH, 8, 8, 1024, 0);
+        var e = assertThrows(IllegalArgumentException.class, () -> VmMap.checkTotal("big.o", java.util.List.of(big, small), 2));
+        assertTrue(e.getMessage().contains("huge 1024 MiB"), e.getMessage());
+        assertTrue(e.getMessage().contains("big.o"), e.getMessage());
+        VmMap.checkTotal("small.o", java.util.List.of(small), 2);
+        assertTrue(VmMap.plannedBytes(small, 2) >= 1024 * 16, "keys and values counted");
+        assertEquals(2 * VmMap.plannedBytes(new MapDef("p", MapType.PERCPU_ARRAY, 4, 8, 16, 0), 1),
+                VmMap.plannedBytes(new MapDef("p", MapType.PERCPU_ARRAY, 4, 8, 16, 0), 2), "per-cpu copies");
+    }
 }

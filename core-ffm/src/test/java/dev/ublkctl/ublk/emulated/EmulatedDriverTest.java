@@ -72,4 +72,37 @@ class EmulatedDriverTest {
             assertTrue(drv.deviceIds().isEmpty());
         }
     }
+
+    /**
+     * A server (or a program) that completes more bytes than the request has: the front sees the
+     * request's length, as the kernel's __ublk_complete_rq caps it (a 4 KiB read never "reads" 2 GiB).
+     */
+    @Test
+    void completionIsCappedAtTheRequestLength() throws Exception {
+        try (EmulatedDriver drv = new EmulatedDriver(); Arena a = Arena.ofShared()) {
+            drv.addDevice(new DeviceInfo(-1, 1, 4, 8192, 0));
+            drv.setParams(0, new DeviceParams(9, 12, 2048, 16, true, -1));
+            UblkQueue q = drv.openQueue(0, 0);
+            drv.startDevice(0);
+            BlockDevice b = drv.blockDevice(0).orElseThrow();
+            MemorySegment buf = a.allocate(4096, 4096);
+            List<Integer> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+            assertEquals(0, b.submit(0, IoOp.READ, 0, 4096, buf, (c, r) -> results.add(r), 1, true));
+            assertEquals(0, b.submit(0, IoOp.WRITE, 8192, 4096, buf, (c, r) -> results.add(r), 2, true));
+            List<Integer> tags = new ArrayList<>();
+            UblkQueue.Handler h = new UblkQueue.Handler() {
+                @Override public void onRequest(int tag) { tags.add(tag); }
+                @Override public void onServerCompletion(long ud, int res, int flags) { fail("no server SQEs"); }
+                @Override public boolean serverBusy() { return false; }
+            };
+            while (tags.size() < 2) assertTrue(q.processEvents(h, true));
+            for (int t : tags) q.commit(t, Integer.MAX_VALUE);
+            long end = System.nanoTime() + 5_000_000_000L;
+            while (results.size() < 2 && System.nanoTime() < end) q.processEvents(h, false);
+            assertEquals(List.of(4096, 4096), results);
+            drv.stopDevice(0);
+            q.close();
+            drv.deleteDevice(0);
+        }
+    }
 }
