@@ -130,7 +130,27 @@ final class BpfQueue implements ProgramQueue {
             return FAULTED;
         } finally {
             w.stats.progRun(System.nanoTime() - t0);
+            if (running == 1 && unsubmitted > 0) releaseLeakedAios(p);
             if (--running == 0) drainReleases();
+        }
+    }
+
+    /** Aio slots allocated and neither submitted nor released yet. */
+    private int unsubmitted;
+
+    /**
+     * A program that returns still holding an aio it neither submitted nor released has leaked it
+     * (the kernel's verifier refuses such a program: bpf_aio_alloc's reference must be released or
+     * handed on). Left alone, the I/O it is attached to would wait forever; release it, which fails
+     * that I/O with -EIO.
+     */
+    private void releaseLeakedAios(VmProgram p) {
+        for (int s = 0; s < nAio && unsubmitted > 0; s++) {
+            if (aState[s] != A_ALLOC) continue;
+            LOG.warning("device " + devId + " queue " + qid + ": " + p.name() + " returned holding bpf_aio #" + s
+                    + " (neither submitted nor released)" + (aTag[s] >= 0 ? "; failing tag " + aTag[s] + " with EIO" : "; released"));
+            if (aTag[s] >= 0) completeIo(aTag[s], -Errno.EIO);
+            free(s);
         }
     }
 
@@ -317,6 +337,7 @@ final class BpfQueue implements ProgramQueue {
         if (op < 0 || op >= AIO_OP_LAST || (flags & AIO_OP_MASK) != 0 || freeTop == 0) return 0; // NULL
         int s = freeAio[--freeTop];
         aState[s] = A_ALLOC;
+        unsubmitted++;
         aTag[s] = -1;
         aOp[s] = op;
         aSize[s] = 0;
@@ -377,6 +398,7 @@ final class BpfQueue implements ProgramQueue {
             LOG.warning("device " + devId + " queue " + qid + ": aio released while attached to tag " + aTag[s] + "; detaching");
             detach(s);
         }
+        if (aState[s] == A_ALLOC) unsubmitted--;
         aState[s] = A_FREE;
         freeAio[freeTop++] = s;
     }
@@ -391,6 +413,7 @@ final class BpfQueue implements ProgramQueue {
         // FSYNC has no position (a flush's sector is (u64)-1, which programs pass on as pos).
         if (pos < 0 && op != AIO_FSYNC) return -Errno.EINVAL;
         aState[s] = A_SUBMITTED;
+        unsubmitted--;
         aFd[s] = fd;
         aPos[s] = pos;
         aLen[s] = bytes;

@@ -6,7 +6,7 @@ import dev.ublkctl.uring.IoUring;
 import java.util.List;
 
 /** A device's backend on the Java side: sizes, backing files, and one {@link TargetQueue} per queue. */
-public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget {
+public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget {
     String name();
 
     /** Natural size in bytes. */
@@ -33,6 +33,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Null n -> new NullTarget(n.size());
             case TargetConfig.Loop l -> FileTarget.open("loop", List.of(l.file()), Integer.MAX_VALUE);
             case TargetConfig.Stripe s -> FileTarget.open("stripe", s.files(), s.chunkSize());
+            case TargetConfig.FaultInject f -> new FaultInjectTarget(f);
         };
     }
 

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** What a device serves, with kublk's parameters. */
 public sealed interface TargetConfig {
-    /** "null", "loop" or "stripe". */
+    /** "null", "loop", "stripe" or "fault_inject". */
     String name();
 
     /** Completes every I/O at once; reads return whatever the request buffer holds. */
@@ -46,5 +46,26 @@ public sealed interface TargetConfig {
         }
 
         @Override public String name() { return "stripe"; }
+    }
+
+    /**
+     * kublk's fault_inject target: a null device whose I/O completes after {@code delayNs} (an
+     * io_uring timeout, so the queue keeps serving meanwhile), and every {@code failEvery}-th I/O
+     * of a queue (0: none) fails with {@code -errno}: the error paths of the engine, the program,
+     * bench, verify and exports, on demand.
+     */
+    record FaultInject(long size, long delayNs, int failEvery, int errno) implements TargetConfig {
+        public static final long DEFAULT_SIZE = 1L << 30;
+        public static final long MAX_DELAY_NS = 10_000_000_000L;
+
+        public FaultInject {
+            if (size <= 0 || size % 4096 != 0)
+                throw new IllegalArgumentException("fault_inject target size must be a positive multiple of 4096, got " + size);
+            if (delayNs < 0 || delayNs > MAX_DELAY_NS) throw new IllegalArgumentException("fault_inject delay must be 0..10 s, got " + delayNs + " ns");
+            if (failEvery < 0) throw new IllegalArgumentException("fault_inject fail-every must be >= 0, got " + failEvery);
+            if (errno <= 0 || errno > 4095) throw new IllegalArgumentException("fault_inject errno must be 1..4095, got " + errno);
+        }
+
+        @Override public String name() { return "fault_inject"; }
     }
 }

@@ -69,6 +69,12 @@ public final class Sqe {
         return this;
     }
 
+    /**
+     * TIMEOUT: completes with {@code -ETIME} after the {@code __kernel_timespec} at {@code ts}
+     * (16 bytes: seconds, nanoseconds; read by the kernel when it takes the SQE), relative.
+     */
+    public Sqe prepTimeout(MemorySegment ts) { return rw(Opcode.TIMEOUT, -1, ts.address(), 1, 0); }
+
     /** FALLOCATE: the kernel takes the length in {@code addr} and the mode in {@code len}. */
     public Sqe prepFallocate(int fd, int mode, long off, long len) { return rw(Opcode.FALLOCATE, fd, len, mode, off); }
 
