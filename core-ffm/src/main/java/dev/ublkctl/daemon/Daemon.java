@@ -257,6 +257,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private DeviceRecord host(AddRequest req, boolean recover) throws Exception {
+        if (req.target() == null) throw RpcException.invalid("missing param 'target' (null, loop, stripe)");
+        if (req.backend() == null) throw RpcException.invalid("missing param 'backend'");
         int id;
         synchronized (this) {
             if (stopped.getCount() == 0) throw new RpcException(RpcException.SHUTTING_DOWN, "daemon is shutting down");
