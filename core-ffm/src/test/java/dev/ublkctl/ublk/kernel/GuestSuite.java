@@ -739,25 +739,46 @@ public final class GuestSuite {
                 fill(marker, 42);
                 check(Libc.pwrite(fd, marker, 4096, 8192) == 4096, "marker written");
                 Libc.fsync(fd);
-                int blocks = 256;
-                MemorySegment pattern = a.allocate(4096L * blocks, 4096);
-                fill(pattern, 9);
-                Writer writer = Writer.start(fd, pattern, 4L << 20, 8);
-                ProcessHandle daemon = ProcessHandle.of(pid1).orElseThrow(() -> new AssertionError("daemon " + pid1 + " not running"));
-                daemon.destroyForcibly();
-                daemon.onExit().get(60, TimeUnit.SECONDS);
-                System.out.println("  killed the daemon after " + writer.done() + " of " + blocks + " writes");
+                // kill -9 at a random point of a run of writes + fsync, recover, again: every write that
+                // was acknowledged (and everything fsynced before a kill) must be there, in every region
+                long seed = Long.getLong("guest.seed", System.nanoTime());
+                Random rnd = new Random(seed);
+                System.out.println("  kill points from seed " + seed + " (-Dguest.seed=" + seed + " replays them)");
+                int blocks = 256, rounds = 3;
+                long pid = pid1;
+                List<long[]> regions = new ArrayList<>();
+                List<MemorySegment> patterns = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    MemorySegment pattern = a.allocate(4096L * blocks, 4096);
+                    fill(pattern, 9 + round);
+                    long at = (4L + 2L * round) << 20;
+                    int first = 1 + rnd.nextInt(blocks / 2);
+                    Writer writer = Writer.start(fd, pattern, at, first);
+                    long victim = pid;
+                    ProcessHandle daemon = ProcessHandle.of(victim).orElseThrow(() -> new AssertionError("daemon " + victim + " not running"));
+                    daemon.destroyForcibly();
+                    daemon.onExit().get(60, TimeUnit.SECONDS);
+                    System.out.println("  round " + round + ": killed the daemon after " + writer.done() + " of " + blocks + " writes");
 
-                var dead = json.readTree(cli.ok("list", "-n", "" + id, "--json"));
-                check(dead.get("state").asText().equals("dead") && dead.get("recoverable").asBoolean(), "list: dead, recoverable: " + dead);
-                var back = json.readTree(cli.ok("recover", "-n", "" + id, "--json"));
-                long pid2 = back.get("daemonPid").asLong();
-                check(back.get("state").asText().equals("live") && pid2 != pid1 && "loop_ops".equals(back.get("program").asText()),
-                        "recover: live again under a new daemon, same program: " + back);
-                DevInfo k2 = ctl.getDevInfo(id);
-                check(k2.state() == UblkUapi.S_DEV_LIVE && k2.serverPid() == pid2, "the kernel says LIVE, served by " + pid2 + ": " + k2);
-
-                writer.finish("recover", a, marker, 8192);
+                    var dead = json.readTree(cli.ok("list", "-n", "" + id, "--json"));
+                    check(dead.get("state").asText().equals("dead") && dead.get("recoverable").asBoolean(), "list: dead, recoverable: " + dead);
+                    var back = json.readTree(cli.ok("recover", "-n", "" + id, "--json"));
+                    long pid2 = back.get("daemonPid").asLong();
+                    check(back.get("state").asText().equals("live") && pid2 != victim && "loop_ops".equals(back.get("program").asText()),
+                            "recover: live again under a new daemon, same program: " + back);
+                    DevInfo k2 = ctl.getDevInfo(id);
+                    check(k2.state() == UblkUapi.S_DEV_LIVE && k2.serverPid() == pid2, "the kernel says LIVE, served by " + pid2 + ": " + k2);
+                    writer.finish("recover (round " + round + ")", a, marker, 8192);
+                    regions.add(new long[]{at});
+                    patterns.add(pattern);
+                    pid = pid2;
+                }
+                // the model: every region written and fsynced in an earlier round is still intact
+                MemorySegment back = a.allocate(4096L * blocks, 4096);
+                for (int r = 0; r < regions.size(); r++) {
+                    check(Libc.pread(fd, back, back.byteSize(), regions.get(r)[0]) == back.byteSize(), "region " + r + " read");
+                    check(back.mismatch(patterns.get(r)) == -1, "region " + r + " intact after " + rounds + " kills (seed " + seed + ")");
+                }
             } finally {
                 Libc.close(fd);
             }
