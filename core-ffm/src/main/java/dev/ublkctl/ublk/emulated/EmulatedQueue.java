@@ -119,17 +119,33 @@ final class EmulatedQueue implements UblkQueue {
         this.maxIo = maxIo;
         long page = Libc.pageSize();
         long descBytes = (depth * IoDesc.SIZE + page - 1) / page * page;
-        descs = Libc.mmap(MemorySegment.NULL, descBytes, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
-        // Request buffers: one mapping, touched only as far as requests use it.
-        buffers = Libc.mmap(MemorySegment.NULL, (long) depth * maxIo, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        // each resource is released again if a later one cannot be had: a failed open leaks nothing
+        MemorySegment d = null, bufs = null;
+        IoUring r = null;
+        int efd;
+        try {
+            d = Libc.mmap(MemorySegment.NULL, descBytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+            // Request buffers: one mapping, touched only as far as requests use it.
+            bufs = Libc.mmap(MemorySegment.NULL, (long) depth * maxIo, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+            int entries = Integer.highestOneBit(Math.max(64, Math.min(4096, depth * 4)) * 2 - 1);
+            r = IoUring.create(new IoUring.Params(entries, 0, entries * 4));
+            efd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        } catch (RuntimeException e) {
+            if (r != null) r.close();
+            if (bufs != null) Libc.munmap(bufs);
+            if (d != null) Libc.munmap(d);
+            arena.close();
+            throw e;
+        }
+        descs = d;
+        buffers = bufs;
+        ring = r;
+        eventFd = efd;
         tagBufs = new MemorySegment[depth];
         for (int t = 0; t < depth; t++) tagBufs[t] = buffers.asSlice((long) t * maxIo, maxIo);
         wakeBuf = IoUring.DISCARD_8;   // may be written after close: never freed
-        int entries = Integer.highestOneBit(Math.max(64, Math.min(4096, depth * 4)) * 2 - 1);
-        ring = IoUring.create(new IoUring.Params(entries, 0, entries * 4));
-        eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         permits = new Semaphore(depth);
         tagBits = new long[(depth + 63) / 64];
         next = new int[depth];

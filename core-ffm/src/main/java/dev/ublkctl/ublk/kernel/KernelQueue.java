@@ -78,13 +78,17 @@ public final class KernelQueue implements UblkQueue {
         MemorySegment d = null;
         IoUring r = null;
         int efd = -1;
+        MemorySegment buffersOrNull;
         try {
             d = Libc.mmap(MemorySegment.NULL, UblkUapi.descLength(depth, page), Libc.PROT_READ,
                     Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd, UblkUapi.descOffset(qid, page));
             // room for every tag's command plus the server's own I/O
             r = IoUring.create(new IoUring.Params(Integer.highestOneBit(Math.max(depth, 8) * 2 - 1) * 2));
             efd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
-        } catch (RuntimeException e) {
+            // the buffers too: an allocation failure must not leave the ring, the mapping and the eventfd open
+            buffersOrNull = arena.allocate((long) depth * maxIoBufBytes, page);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (efd >= 0) Libc.close(efd);
             if (r != null) r.close();
             if (d != null) Libc.munmap(d);
             arena.close();
@@ -95,7 +99,7 @@ public final class KernelQueue implements UblkQueue {
         wakeFd = efd;
         userCopy = info.has(UblkFeature.USER_COPY);
         // with USER_COPY the buffers are still ours: data moves by pread/pwrite on the char device
-        buffers = arena.allocate((long) depth * maxIoBufBytes, page);
+        buffers = buffersOrNull;
         cmd = arena.allocate(IO_CMD);
         wakeBuf = IoUring.DISCARD_8;   // may be written after close: never freed
         state = new TagState[depth];
