@@ -219,4 +219,30 @@ class ReliabilityEndToEndTest {
         assertTrue(r.err().contains("I/Os failed"), r.err());
         ok(cli.run("del", "-a"));
     }
+
+    /**
+     * Issue 11.3: a program that faults on every I/O does not flood the log: thousands of faults,
+     * a handful of lines and a count.
+     */
+    @Test
+    void aProgramFaultingOnEveryIoDoesNotFloodTheLog() throws Exception {
+        Path src = Path.of("..", "core-ffm", "src", "test", "resources", "bpf", "engine_faults.c").toAbsolutePath().normalize();
+        Path obj = tmp.resolve("engine_faults.o");
+        Process cc = new ProcessBuilder("clang", "-target", "bpf", "-mcpu=v3", "-O2", "-g",
+                "-I" + Path.of("..", "bpf-objects", "include").toAbsolutePath().normalize(), "-c", src.toString(), "-o", obj.toString())
+                .redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes());
+        assertTrue(cc.waitFor(60, TimeUnit.SECONDS) && cc.exitValue() == 0, "clang: " + ccOut);
+        ok(cli.run("add", "-t", "null", "--size", "64m", "--bpf", obj.toString(), "--ops", "null_deref_ops"));
+        var b = cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "1", "--json");
+        assertEquals(ExitCode.ERROR, b.code(), b.err());
+        long failed = b.json().get("errors").asLong();
+        assertTrue(failed > 100, "many faults: " + failed);
+        Thread.sleep(1500);   // the count of a window is written when it ends
+        List<String> log = Files.readAllLines(tmp.resolve("run").resolve("daemon.log"));
+        long faultLines = log.stream().filter(l -> l.contains("null_deref")).count();
+        assertTrue(faultLines <= 2 * dev.ublkctl.daemon.DaemonLog.BURST + 2,
+                failed + " faults wrote " + faultLines + " lines:\n" + String.join("\n", log));
+        ok(cli.run("del", "-a"));
+    }
 }
