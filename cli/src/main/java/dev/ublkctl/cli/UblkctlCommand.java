@@ -34,7 +34,7 @@ import picocli.CommandLine.Command;
                 "  ublkctl add -t loop -f disk.img --bpf loop",
                 "  ublkctl list",
                 "  ublkctl stats -n 0 --watch 1",
-                "  ublkctl map dump -n 0 io_stats",
+                "  ublkctl map dump -n 0 qstats",
                 "  ublkctl bench -n 0 --rw randread --runtime 5",
                 "  ublkctl del -a",
                 "  ublkctl top",

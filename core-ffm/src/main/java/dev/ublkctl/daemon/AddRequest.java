@@ -9,8 +9,8 @@ import java.util.List;
  * @param id        wanted device id, or -1 for the lowest free one
  * @param target    null, loop or stripe
  * @param queues    number of queues (1..32)
- * @param depth     queue depth (1..1024)
- * @param size      capacity in bytes; 0 means the backing files' size (loop/stripe) or 1 GiB (null)
+ * @param depth     queue depth (1..4096)
+ * @param size      capacity in bytes; 0 means the backing files' size (loop/stripe) or 250 GiB (null, as kublk)
  * @param blockSize 512 or 4096
  * @param files     backing files
  * @param chunk     stripe chunk size in bytes (0: default)

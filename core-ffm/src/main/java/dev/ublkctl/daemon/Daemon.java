@@ -1,6 +1,7 @@
 package dev.ublkctl.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.sys.Libc;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,7 +58,9 @@ public final class Daemon implements AutoCloseable {
 
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
     public static void main(String[] args) throws Exception {
-        Sessions.detachFromTerminal();
+        // leave the spawning terminal's session and process group, so its Ctrl-C does not reach the
+        // daemon; EPERM (already a group leader, as under add --foreground) is harmless
+        Libc.setsid();
         RunDir dir = RunDir.resolve();
         PrintStream logOut = System.out;
         Daemon d = withEngine(dir, m -> logOut.println(Instant.now() + " " + m));

@@ -71,6 +71,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle SETSID = downcall("setsid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(LIBC.find("sysconf").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
@@ -232,6 +233,15 @@ public final class Libc {
 
     public static int geteuid() {
         try { return (int) GETEUID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** setsid(2): a new session and process group; returns the session id or the negated errno. */
+    public static int setsid() {
+        MemorySegment st = STATE.get();
+        try {
+            int r = (int) SETSID.invokeExact(st);
+            return r == -1 ? -errno(st) : r;
+        } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long pageSize() {

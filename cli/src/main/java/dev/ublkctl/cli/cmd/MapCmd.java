@@ -42,7 +42,7 @@ public final class MapCmd extends Cmd {
 
     @Command(name = "dump",
             description = "Dump every entry of a map, formatted with the map's BTF types where known.",
-            footerHeading = "%nExamples:%n", footer = {"  ublkctl map dump -n 0 io_stats", "  ublkctl map dump -n 0 io_stats --pretty"})
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl map dump -n 0 qstats", "  ublkctl map dump -n 0 qstats --pretty"})
     public static final class Dump extends Cmd {
         @Mixin DeviceId dev;
 
