@@ -100,6 +100,11 @@ public final class Cli {
         CommandLine cl = ex.getCommandLine();
         PrintWriter err = cl.getErr();
         err.println("ublkctl: " + ex.getMessage());
+        // a refused value's message names what is accepted: one line, as every other user error
+        if (ex.getCause() instanceof CommandLine.TypeConversionException) {
+            err.flush();
+            return ExitCode.USAGE;
+        }
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
             err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help'.");
         }

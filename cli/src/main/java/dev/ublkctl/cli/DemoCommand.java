@@ -4,7 +4,9 @@ import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.RpcException;
+import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.Top;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.tui.source.ClientCalls;
 import dev.ublkctl.tui.source.MonitorSource;
 import picocli.CommandLine.Command;
@@ -33,9 +35,10 @@ import java.util.stream.Stream;
         footer = {"  ublkctl demo", "  ublkctl demo --backend emulated", "  ublkctl demo --once   # no terminal: load for a while, print one frame, clean up"})
 public final class DemoCommand extends Cmd {
 
-    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto",
+    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", converter = Names.BackendName.class,
+            completionCandidates = Names.Backends.class,
             description = "auto, kernel-bpf, kernel or emulated (default ${DEFAULT-VALUE}: the first that works here).")
-    String backend;
+    Backend backend;
 
     @Option(names = {"-d", "--delay"}, paramLabel = "SECS", defaultValue = "1", description = "Monitor refresh interval (default ${DEFAULT-VALUE}).")
     double delay;
@@ -90,17 +93,15 @@ public final class DemoCommand extends Cmd {
         tmp = Files.createTempDirectory("ublkctl-demo-");
         Path loopFile = sparse(tmp.resolve("loop.img"), 256L << 20);
         Path s0 = sparse(tmp.resolve("stripe0.img"), 128L << 20), s1 = sparse(tmp.resolve("stripe1.img"), 128L << 20);
-        String b = backend.toLowerCase(java.util.Locale.ROOT);
-        if (!List.of("auto", "kernel-bpf", "kernel", "emulated").contains(b)) {
-            throw CliException.usage("unknown backend '" + backend + "' (auto, kernel-bpf, kernel, emulated)");
-        }
+        Backend b = backend;
+        int auto = AddRequest.AUTO_ID;
         List<AddRequest> reqs = List.of(
                 // null_redirect_ops: BPF completes most I/O and sends every 4th tag to the server (set below),
                 // so the monitor shows both paths.
-                new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, Programs.resolve("null") + ":null_redirect_ops", b, false),
-                new AddRequest(-1, "loop", 2, 64, 0, 512, List.of(loopFile.toString()), 0, Programs.resolve("loop"), b, false),
-                new AddRequest(-1, "stripe", 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
-                        Programs.resolve("stripe"), b, false));
+                new AddRequest(auto, TargetType.NULL, 2, 64, 1L << 30, 512, List.of(), 0, "null", "null_redirect_ops", b, false, 0),
+                new AddRequest(auto, TargetType.LOOP, 2, 64, 0, 512, List.of(loopFile.toString()), 0, "loop", null, b, false, 0),
+                new AddRequest(auto, TargetType.STRIPE, 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
+                        "stripe", null, b, false, 0));
         List<DeviceRecord> out = new ArrayList<>();
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             for (AddRequest r : reqs) {
@@ -112,11 +113,11 @@ public final class DemoCommand extends Cmd {
                     // This build or backend cannot run the program: show the device without one.
                     note("demo: no BPF program for the " + r.target() + " device: " + e.getMessage());
                     d = c.add(new AddRequest(r.id(), r.target(), r.queues(), r.depth(), r.size(), r.blockSize(),
-                            r.files(), r.chunk(), null, r.backend(), false));
+                            r.files(), r.chunk(), null, null, r.backend(), false, 0));
                 }
                 created.add(d.id());
                 out.add(d);
-                if (d.target().equals("null") && d.program() != null) redirectSome(c, d.id());
+                if (d.target() == TargetType.NULL && d.program() != null) redirectSome(c, d.id());
                 note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }

@@ -2,7 +2,7 @@ package dev.ublkctl.cli;
 
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
-import dev.ublkctl.daemon.RecordJson;
+import dev.ublkctl.daemon.Json;
 import dev.ublkctl.daemon.RunDir;
 
 import java.io.IOException;
@@ -28,11 +28,11 @@ public final class ListView {
         }
         if (json || pretty) {
             try {
-                RecordJson.write(out, id != null ? recs.getFirst() : recs, pretty);
+                var w = pretty ? Json.mapper().writerWithDefaultPrettyPrinter() : Json.mapper().writer();
+                out.println(w.writeValueAsString(id != null ? recs.getFirst() : recs));
             } catch (IOException e) {
                 throw new CliException(ExitCode.ERROR, "cannot write JSON: " + e.getMessage());
             }
-            out.println();
             out.flush();
             return ExitCode.OK;
         }

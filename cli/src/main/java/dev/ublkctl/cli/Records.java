@@ -14,8 +14,8 @@ public final class Records {
         List<String[]> kv = new ArrayList<>();
         kv.add(new String[]{"device", Integer.toString(r.id())});
         kv.add(new String[]{"state", st.state(r.state())});
-        kv.add(new String[]{"target", r.target()});
-        kv.add(new String[]{"backend", r.backend()});
+        kv.add(new String[]{"target", String.valueOf(r.target())});
+        kv.add(new String[]{"backend", String.valueOf(r.backend())});
         kv.add(new String[]{"size", Sizes.format(r.size()) + " (" + r.size() + " bytes)"});
         kv.add(new String[]{"block size", Integer.toString(r.blockSize())});
         kv.add(new String[]{"queues", r.queues() + " x depth " + r.depth()});

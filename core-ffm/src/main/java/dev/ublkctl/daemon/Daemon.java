@@ -141,7 +141,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.recover", (p, c) -> recover(Json.mapper().treeToValue(p, AddRequest.class)))
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
-                .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
+                .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
+                        p.hasNonNull("ops") ? p.get("ops").asText() : null)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
@@ -215,12 +216,12 @@ public final class Daemon implements AutoCloseable {
     }
 
     private DeviceRecord host(AddRequest req, boolean recover) throws Exception {
+        req.deviceConfig();  // the engine's limits, before an id is taken (IllegalArgumentException: invalid params)
         int id;
         synchronized (this) {
             if (stopped.getCount() == 0) throw RpcException.failed("daemon is shutting down");
             id = req.id() >= 0 ? req.id() : lowestFreeId();
             if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
-            if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
             if (!recover && records.read(id).isPresent())
                 throw new RpcException(RpcException.EXISTS, "device " + id + " exists: its daemon died and the record is kept "
                         + "(ublkctl recover -n " + id + " or ublkctl del -n " + id + ")");
@@ -298,7 +299,7 @@ public final class Daemon implements AutoCloseable {
         return done;
     }
 
-    public DeviceRecord attach(int id, String program) throws Exception {
+    public DeviceRecord attach(int id, ProgramRef program) throws Exception {
         HostedDevice d = get(id);
         d.attach(program);
         records.write(d.record());

@@ -104,9 +104,17 @@ public final class DaemonClient implements AutoCloseable {
                 Duration.ofSeconds(120), null);
     }
 
-    /** {@code device.attach}: swaps in the program of an object file (or bundled name). */
-    public DeviceRecord attach(int id, String program) {
-        return call("device.attach", Map.of("id", id, "program", program), DeviceRecord.class, Duration.ofSeconds(60), null);
+    /**
+     * {@code device.attach}: swaps in a program.
+     * @param program a bundled name or an absolute object path
+     * @param ops     which struct ublk_bpf_ops (variable name or .id), null for the first
+     */
+    public DeviceRecord attach(int id, String program, String ops) {
+        Map<String, Object> p = new java.util.LinkedHashMap<>();
+        p.put("id", id);
+        p.put("program", program);
+        if (ops != null) p.put("ops", ops);
+        return call("device.attach", p, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
     /** {@code device.detach}: every I/O goes to the Java target afterwards. */

@@ -1,5 +1,9 @@
 package dev.ublkctl.daemon;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
+
 import java.util.List;
 
 /**
@@ -29,7 +33,8 @@ import java.util.List;
  *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
  * @param threads     serving threads when fewer than the queues ({@code add --nthreads}), else 0
  */
-public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+public record DeviceRecord(@JsonProperty(required = true) int id, String state, TargetType target, Backend backend,
+                           int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
                            String created, String bpf, boolean recoverable, int threads) {
@@ -37,7 +42,7 @@ public record DeviceRecord(int id, String state, String target, String backend, 
     public static final String LIVE = "live", DEAD = "dead";
 
     /** A record with one serving thread per queue. */
-    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
                         long size, int blockSize, List<String> files, long chunk, String program,
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable) {

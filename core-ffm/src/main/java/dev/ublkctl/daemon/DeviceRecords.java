@@ -25,9 +25,7 @@ public final class DeviceRecords {
             dir.create();
             Path target = dir.record(r.id());
             Path tmp = target.resolveSibling("." + r.id() + ".json.tmp");
-            try (var w = Files.newBufferedWriter(tmp)) {
-                RecordJson.write(w, r, true);
-            }
+            Json.mapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), r);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -86,7 +84,7 @@ public final class DeviceRecords {
 
     private static Optional<DeviceRecord> readFile(Path p) {
         try {
-            return Optional.of(RecordJson.read(Files.readAllBytes(p)));
+            return Optional.of(Json.mapper().readValue(Files.readAllBytes(p), DeviceRecord.class));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

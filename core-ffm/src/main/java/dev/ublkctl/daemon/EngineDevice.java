@@ -33,9 +33,12 @@ import java.util.Map;
 final class EngineDevice implements HostedDevice {
     private final Device dev;
     private volatile DeviceRecord rec;
-    private volatile Programs.Loaded loaded;
+    private volatile Attached loaded;
 
-    EngineDevice(Device dev, DeviceRecord rec, Programs.Loaded loaded) {
+    /** The attached program and what loads it again ({@code ref} names its ops by variable). */
+    record Attached(UblkProgram program, ProgramRef ref) { }
+
+    EngineDevice(Device dev, DeviceRecord rec, Attached loaded) {
         this.dev = dev;
         this.rec = rec;
         this.loaded = loaded;
@@ -50,17 +53,17 @@ final class EngineDevice implements HostedDevice {
                               Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos) { }
 
     private UblkProgram program0() {
-        Programs.Loaded l = loaded;
+        Attached l = loaded;
         if (l == null) throw RpcException.notFound("device " + dev.id() + " has no program");
         return l.program();
     }
 
     @Override public Object program() {
-        Programs.Loaded l = loaded;
+        Attached l = loaded;
         if (l == null) return null;
         UblkProgram p = l.program();
         var total = dev.stats().total();
-        return new ProgramView(dev.id(), p.name(), p.objectName(), l.source(), p.opsId(), p.aioOpsName().orElse(null),
+        return new ProgramView(dev.id(), p.name(), p.objectName(), l.ref().source(), p.opsId(), p.aioOpsName().orElse(null),
                 p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos());
     }
 
@@ -88,7 +91,7 @@ final class EngineDevice implements HostedDevice {
     public record MapView(String name, String type, int keySize, int valueSize, int maxEntries, int entries, boolean perCpu) { }
 
     @Override public Object maps() {
-        Programs.Loaded l = loaded;
+        Attached l = loaded;
         if (l == null) return List.of();
         List<MapView> out = new ArrayList<>();
         for (VmMap m : l.program().maps()) {
@@ -205,15 +208,16 @@ final class EngineDevice implements HostedDevice {
         return b;
     }
 
-    @Override public void attach(String program) {
-        Programs.Loaded l = Programs.load(program);
+    @Override public void attach(ProgramRef program) {
+        UblkProgram p = program.load();
         try {
-            dev.attach(l.program());
+            dev.attach(p);
         } catch (IllegalStateException e) {
             throw RpcException.failed("attach failed: " + e.getMessage());
         }
+        Attached l = new Attached(p, program.pinned(p));
         loaded = l;
-        rec = rec.withProgram(l.program().name(), l.source(), l.spec());
+        rec = rec.withProgram(p.name(), l.ref().source(), l.ref().toString());
     }
 
     @Override public void detach() {

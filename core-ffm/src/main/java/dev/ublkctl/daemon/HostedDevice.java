@@ -41,8 +41,8 @@ public interface HostedDevice extends AutoCloseable {
     /** {@code map.update}. */
     Object updateMap(String name, String key, String value);
 
-    /** {@code device.attach}: program is a bundled name or an absolute object path. */
-    void attach(String program) throws Exception;
+    /** {@code device.attach}. */
+    void attach(ProgramRef program) throws Exception;
 
     /** {@code device.detach}. */
     void detach() throws Exception;

@@ -5,8 +5,7 @@ import java.util.List;
 
 /** What a device serves, with kublk's parameters. */
 public sealed interface TargetConfig {
-    /** "null", "loop" or "stripe". */
-    String name();
+    TargetType type();
 
     /** Completes every I/O at once; reads return whatever the request buffer holds. */
     record Null(long size) implements TargetConfig {
@@ -19,7 +18,7 @@ public sealed interface TargetConfig {
             if (size <= 0 || size % 4096 != 0) throw new IllegalArgumentException("null target size must be a positive multiple of 4096, got " + size);
         }
 
-        @Override public String name() { return "null"; }
+        @Override public TargetType type() { return TargetType.NULL; }
     }
 
     /** One backing file; the device has the file's size. */
@@ -28,7 +27,7 @@ public sealed interface TargetConfig {
             if (file == null) throw new IllegalArgumentException("loop target needs a backing file");
         }
 
-        @Override public String name() { return "loop"; }
+        @Override public TargetType type() { return TargetType.LOOP; }
     }
 
     /** 1..4 backing files striped in chunks (a power of two, 4 KiB..512 KiB). */
@@ -41,10 +40,16 @@ public sealed interface TargetConfig {
             files = List.copyOf(files);
             if (files.isEmpty() || files.size() > MAX_FILES)
                 throw new IllegalArgumentException("stripe target needs 1.." + MAX_FILES + " backing files, got " + files.size());
-            if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK || Integer.bitCount(chunkSize) != 1)
-                throw new IllegalArgumentException("stripe chunk must be a power of two in 4 KiB..512 KiB, got " + chunkSize);
+            checkChunk(chunkSize);
         }
 
-        @Override public String name() { return "stripe"; }
+        /** The chunk if it is a power of two in MIN_CHUNK..MAX_CHUNK, else why not. */
+        public static int checkChunk(long chunk) {
+            if (chunk < MIN_CHUNK || chunk > MAX_CHUNK || Long.bitCount(chunk) != 1)
+                throw new IllegalArgumentException("stripe chunk must be a power of two in 4 KiB..512 KiB, got " + chunk);
+            return (int) chunk;
+        }
+
+        @Override public TargetType type() { return TargetType.STRIPE; }
     }
 }

@@ -2,7 +2,8 @@ package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Programs;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.cli.Names;
 import dev.ublkctl.daemon.DeviceRecords;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,9 +22,9 @@ public final class CompleteCmd extends Cmd {
     protected int run() {
         java.util.List<String> l = switch (what) {
             case "devices" -> new DeviceRecords(session().runDir()).ids().stream().map(String::valueOf).toList();
-            case "programs" -> java.util.List.of(Programs.BUNDLED);
-            case "targets" -> java.util.List.of("null", "loop", "stripe");
-            case "backends" -> java.util.List.of("auto", "kernel-bpf", "kernel", "emulated");
+            case "programs" -> BpfObject.BUNDLED;
+            case "targets" -> Names.targets();
+            case "backends" -> Names.backends();
             case "patterns" -> java.util.List.of("randread", "randwrite", "read", "write", "randrw");
             default -> throw dev.ublkctl.cli.CliException.usage("unknown completion kind '" + what + "'");
         };

@@ -86,8 +86,6 @@ public final class DelCmd extends Cmd {
             throw new CliException(ExitCode.INTERRUPTED, "interrupted while deleting device " + r.id());
         } catch (IllegalStateException e) {
             throw new CliException(ExitCode.ERROR, e.getMessage());
-        } catch (dev.ublkctl.sys.SyscallException e) {
-            throw new CliException(ExitCode.ERROR, "cannot delete ublk device " + r.id() + ": " + e.getMessage());
         }
     }
 

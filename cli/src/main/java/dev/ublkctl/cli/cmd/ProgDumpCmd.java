@@ -11,7 +11,6 @@ import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceIds;
 import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Objects;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -76,7 +75,12 @@ public final class ProgDumpCmd extends Cmd {
             }
             return ExitCode.OK;
         }
-        BpfObject obj = Objects.load(which.object);
+        BpfObject obj;
+        try {
+            obj = BpfObject.open(which.object);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
         List<String> mapNames = obj.maps().stream().map(MapSpec::name).toList();
         List<Listing> out = new ArrayList<>();
         for (ProgramSpec p : obj.programs()) {

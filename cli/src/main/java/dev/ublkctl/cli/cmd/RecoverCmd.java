@@ -11,12 +11,11 @@ import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeadDevices;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
-import dev.ublkctl.ublk.kernel.UblkControl;
+import dev.ublkctl.daemon.HostSupport;
+import dev.ublkctl.daemon.ProgramRef;
+import dev.ublkctl.ublk.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 @Command(name = "recover",
         description = {"Serve again a kernel device whose daemon died.",
@@ -40,11 +39,14 @@ public final class RecoverCmd extends Cmd {
                 + session().runDir().root() + " (recover needs the record its daemon wrote)"));
         if (DeviceRecord.LIVE.equals(r.state()))
             throw CliException.failed("device " + id + " is served by daemon " + r.daemonPid() + ": nothing to recover");
-        if (!"kernel".equals(r.backend()))
+        if (r.backend() != Backend.KERNEL)
             throw CliException.unsupported("device " + id + " ran on the " + r.backend() + " backend: it died with its daemon; "
                     + "'ublkctl del -n " + id + "' removes its record");
-        if (!Files.exists(Path.of(UblkControl.CONTROL_PATH)))
-            throw CliException.unsupported("no ublk driver here (no " + UblkControl.CONTROL_PATH + ")");
+        try {
+            HostSupport.probe().choose(Backend.KERNEL);
+        } catch (UnsupportedOperationException e) {
+            throw CliException.unsupported(e.getMessage());
+        }
         if (!DeadDevices.inKernel(r))
             throw CliException.notFound("the kernel no longer has ublk device " + id + "; 'ublkctl del -n " + id + "' removes its record");
         if (!r.recoverable()) {
@@ -52,8 +54,10 @@ public final class RecoverCmd extends Cmd {
             throw CliException.unsupported("device " + id + " was added without recovery (--no-recovery, or the kernel lacks "
                     + "UBLK_F_USER_RECOVERY)" + state + ": it can only be deleted with 'ublkctl del -n " + id + "'");
         }
+        ProgramRef prog = r.bpf() == null ? null : ProgramRef.parse(r.bpf());
         AddRequest req = new AddRequest(id, r.target(), r.queues(), r.depth(), r.size(), r.blockSize(), r.files(), r.chunk(),
-                r.bpf(), "kernel", false, r.threads());
+                prog == null ? null : prog.object(), prog == null ? null : prog.ops().toString(), Backend.KERNEL, false,
+                r.threads());
         note("recovering device " + id + " (its daemon " + r.daemonPid() + " died)");
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             DeviceRecord back = c.recover(req);

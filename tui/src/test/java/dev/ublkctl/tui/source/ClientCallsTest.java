@@ -1,5 +1,7 @@
 package dev.ublkctl.tui.source;
 
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.Daemon;
 import dev.ublkctl.daemon.RunDir;
@@ -27,8 +29,8 @@ class ClientCallsTest {
             Daemon d = new Daemon(dir, new SyntheticDevices(), m -> { });
             assertTrue(d.start());
             try {
-                d.add(new AddRequest(-1, "null", 2, 64, 1L << 30, 512, List.of(), 0, "null", "emulated", false));
-                d.add(new AddRequest(7, "null", 1, 32, 1L << 20, 512, List.of(), 0, null, "emulated", false));
+                d.add(new AddRequest(-1, TargetType.NULL, 2, 64, 1L << 30, 512, List.of(), 0, "null", null, Backend.EMULATED, false, 0));
+                d.add(new AddRequest(7, TargetType.NULL, 1, 32, 1L << 20, 512, List.of(), 0, null, null, Backend.EMULATED, false, 0));
                 var calc = new RateCalculator(60, 100);
                 var s1 = src.poll(OptionalInt.of(0));
                 assertEquals(SourceState.CONNECTED, s1.state(), s1.message());

@@ -78,7 +78,7 @@ public final class SyntheticDevices implements HostedDevice.Factory {
         }
 
         @Override public Object updateMap(String name, String key, String value) { throw RpcException.unsupported("read-only"); }
-        @Override public void attach(String program) { throw RpcException.unsupported("fixed program"); }
+        @Override public void attach(dev.ublkctl.daemon.ProgramRef program) { throw RpcException.unsupported("fixed program"); }
         @Override public void detach() { throw RpcException.unsupported("fixed program"); }
         @Override public Object bench(BenchRequest req, RpcServer.Call call) { throw RpcException.unsupported("no bench"); }
         @Override public Object verify(dev.ublkctl.daemon.VerifyRequest req, RpcServer.Call call) { throw RpcException.unsupported("no verify"); }
