@@ -1,6 +1,7 @@
 package dev.ublkctl.cli;
 
 import dev.ublkctl.daemon.AddRequest;
+import dev.ublkctl.daemon.BenchRequest;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.RpcException;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -148,12 +148,7 @@ public final class DemoCommand extends Cmd {
             int i = d.id();
             while (!cleaned.get()) {
                 String[] w = LOAD[i++ % LOAD.length];
-                Map<String, Object> p = new LinkedHashMap<>();
-                p.put("rw", w[0]);
-                p.put("bs", Long.parseLong(w[1]));
-                p.put("iodepth", 2);
-                p.put("numjobs", 1);
-                p.put("runtime", BURST_SEC);
+                BenchRequest p = new BenchRequest(w[0], Long.parseLong(w[1]), 2, 1, BURST_SEC);
                 try {
                     c.bench(d.id(), p, Duration.ofSeconds(30), null);
                     Thread.sleep((long) PAUSE_MS);

@@ -179,20 +179,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** {@code device.statsAll}: every device's record and stats in one answer (what a monitor polls). */
-    public List<Map<String, Object>> statsAll() {
+    public List<StatsView.OfDevice> statsAll() {
         List<HostedDevice> ds;
         synchronized (this) { ds = new ArrayList<>(devices.values()); }
-        List<Map<String, Object>> out = new ArrayList<>(ds.size());
+        List<StatsView.OfDevice> out = new ArrayList<>(ds.size());
         for (HostedDevice d : ds) {
-            Map<String, Object> e = new java.util.LinkedHashMap<>();
-            e.put("record", d.record());
             try {
-                e.put("stats", d.stats());
+                out.add(new StatsView.OfDevice(d.record(), d.stats(), null));
             } catch (RuntimeException ex) {
-                e.put("stats", null);
-                e.put("error", ex.getMessage() == null ? ex.toString() : ex.getMessage());
+                out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             }
-            out.add(e);
         }
         return out;
     }

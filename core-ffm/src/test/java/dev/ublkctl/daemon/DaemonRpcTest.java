@@ -46,16 +46,21 @@ class DaemonRpcTest {
         CountingDevice(DeviceRecord base) { rec = base.withState(DeviceRecord.LIVE); }
 
         @Override public DeviceRecord record() { return rec; }
-        @Override public Object stats() { return Map.of("calls", ++statsCalls); }
-        @Override public Object program() { return null; }
-        @Override public Object dumpProgram() { throw RpcException.notFound("no program"); }
-        @Override public Object maps() { return List.of(); }
-        @Override public Object dumpMap(String name) { throw RpcException.notFound("no map " + name); }
-        @Override public Object updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
+        /** The stats' takenNanos counts the calls, so the test sees each call reach this device. */
+        @Override public StatsView stats() {
+            var none = new StatsView.Latency(0, 0, 0, 0, 0, 0, 0, List.of());
+            var q = new StatsView.Queue(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), 0, none, 0, 0);
+            return new StatsView(rec.id(), ++statsCalls, q, List.of());
+        }
+        @Override public ProgramView program() { return null; }
+        @Override public List<ProgramView.Listing> dumpProgram() { throw RpcException.notFound("no program"); }
+        @Override public List<MapView> maps() { return List.of(); }
+        @Override public List<MapView.Entry> dumpMap(String name) { throw RpcException.notFound("no map " + name); }
+        @Override public MapView.Update updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
         @Override public void attach(ProgramRef program) { rec = rec.withProgram(program.object(), null, program.toString()); }
         @Override public void detach() { rec = rec.withProgram(null, null, null); }
-        @Override public Object bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
-            call.progress(Map.of("elapsed", 0));
+        @Override public BenchView bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
+            call.progress(new BenchView.Progress(0, 0, 0, 0, 0));
             benchStarted.countDown();
             try {
                 while (!call.cancelled()) Thread.sleep(10);
@@ -63,9 +68,11 @@ class DaemonRpcTest {
                 // cancellation interrupts the call's thread
             }
             benchCancelled.set(true);
-            return Map.of();
+            return null;
         }
-        @Override public Object verify(VerifyRequest req, RpcServer.Call call) { return Map.of("ok", true); }
+        @Override public VerifyView verify(VerifyRequest req, RpcServer.Call call) {
+            return new VerifyView(rec.id(), true, req.offset(), 0, 0, req.bs(), 0, null);
+        }
         @Override public void close() { closed.set(true); }
     }
 
@@ -110,14 +117,14 @@ class DaemonRpcTest {
             assertEquals(List.of(0, 1), new DeviceRecords(dir).ids());
             assertEquals(2, c.listDevices().size());
 
-            assertEquals(1, c.stats(0).get("calls").asInt());
-            assertEquals(2, c.stats(0).get("calls").asInt());
+            assertEquals(1, c.stats(0).takenNanos());
+            assertEquals(2, c.stats(0).takenNanos());
             // one round trip for every device's record and stats (what the monitor polls)
-            var all = c.call("device.statsAll", Map.of(), com.fasterxml.jackson.databind.JsonNode.class);
+            var all = c.statsAll();
             assertEquals(2, all.size());
-            assertEquals(0, all.get(0).get("record").get("id").asInt());
-            assertEquals(3, all.get(0).get("stats").get("calls").asInt());
-            assertEquals(1, all.get(1).get("record").get("id").asInt());
+            assertEquals(0, all.get(0).record().id());
+            assertEquals(3, all.get(0).stats().takenNanos());
+            assertEquals(1, all.get(1).record().id());
 
             RpcException e = assertThrows(RpcException.class, () -> c.stats(7));
             assertEquals(RpcException.NOT_FOUND, e.code());
@@ -221,8 +228,7 @@ class DaemonRpcTest {
         var progress = new java.util.concurrent.atomic.AtomicInteger();
         Thread t = Thread.ofVirtual().start(() -> {
             try {
-                c.bench(0, Map.of("rw", "read", "bs", 4096, "iodepth", 1, "numjobs", 1, "runtime", 100.0),
-                        Duration.ofSeconds(30), p -> progress.incrementAndGet());
+                c.bench(0, new BenchRequest("read", 4096, 1, 1, 100.0), Duration.ofSeconds(30), p -> progress.incrementAndGet());
             } catch (RpcException e) {
                 assertEquals(RpcException.CANCELLED, e.code());
             }

@@ -1,6 +1,8 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import dev.ublkctl.daemon.Json;
+import dev.ublkctl.daemon.MapView;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
 import dev.ublkctl.cli.ExitCode;
@@ -32,9 +34,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode maps = c.maps(dev.id);
+                List<MapView> maps = c.maps(dev.id);
                 if (json()) printJson(maps);
-                else JsonText.print(out(), style(), maps);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(maps));
             }
             return ExitCode.OK;
         }
@@ -52,9 +54,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode d = c.dumpMap(dev.id, name);
+                List<MapView.Entry> d = c.dumpMap(dev.id, name);
                 if (json()) printJson(d);
-                else JsonText.print(out(), style(), d);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(d));
             }
             return ExitCode.OK;
         }
@@ -80,9 +82,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode r = c.updateMap(dev.id, name, key, value);
+                MapView.Update r = c.updateMap(dev.id, name, key, value);
                 if (json()) printJson(r);
-                else JsonText.print(out(), style(), r);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(r));
             }
             return ExitCode.OK;
         }

@@ -1,6 +1,6 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.daemon.ProgramView;
 import dev.ublkctl.bpf.insn.Disassembler;
 import dev.ublkctl.bpf.insn.SourceLines;
 import dev.ublkctl.bpf.object.BpfObject;
@@ -56,15 +56,14 @@ public final class ProgDumpCmd extends Cmd {
     protected int run() {
         if (which.id != null) {
             try (DaemonClient c = connect()) {
-                JsonNode d = c.call("prog.dump", Map.of("id", which.id, "source", source), JsonNode.class);
+                List<ProgramView.Listing> d = c.dumpProgram(which.id);
                 if (json()) printJson(d);
                 else {
                     var st = style();
-                    for (JsonNode cb : d) {
-                        out().println(st.bold(cb.path("callback").asText() + ": " + cb.path("name").asText())
-                                + "  section " + cb.path("section").asText() + "  " + cb.path("insns").asText() + " insns");
-                        for (JsonNode line : cb.path("lines")) {
-                            String l = line.asText();
+                    for (ProgramView.Listing cb : d) {
+                        out().println(st.bold(cb.callback() + ": " + cb.name()) + "  section " + cb.section() + "  "
+                                + cb.insns() + " insns");
+                        for (String l : cb.lines()) {
                             if (l.startsWith(";") && !source) continue;
                             out().println(l.startsWith(";") ? st.dim(l) : l);
                         }

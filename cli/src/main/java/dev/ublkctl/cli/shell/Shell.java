@@ -1,6 +1,5 @@
 package dev.ublkctl.cli.shell;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.cli.Cli;
 import dev.ublkctl.cli.ExitCode;
 import dev.ublkctl.cli.Session;
@@ -62,7 +61,7 @@ public final class Shell {
     private List<String> mapNames(int dev) {
         List<String> names = new ArrayList<>();
         try (DaemonClient c = session.connect()) {
-            for (JsonNode m : c.maps(dev)) if (m.has("name")) names.add(m.get("name").asText());
+            for (dev.ublkctl.daemon.MapView m : c.maps(dev)) names.add(m.name());
         } catch (RuntimeException ignored) {
             // no daemon or no such device: nothing to offer
         }
