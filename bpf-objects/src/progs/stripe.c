@@ -14,40 +14,7 @@
 #include "ublkctl_stats.h"
 #include "ublkctl_aio.h"
 #include "ublkctl_mix.h"
-
-#define STRIPE_MAX_FILES 4
-
-struct stripe_config {
-	__u32 chunk_shift;            /* chunk size = 1 << chunk_shift, 12..30 */
-	__u32 nr_files;               /* 1..STRIPE_MAX_FILES */
-	int fds[STRIPE_MAX_FILES];    /* backing fds, valid in the server task */
-};
-
-/* dev_id -> stripe layout, written by the server before START_DEV */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 128);
-	__type(key, __u32);
-	__type(value, struct stripe_config);
-} stripe_cfg SEC(".maps");
-
-struct stripe_io {
-	__u32 ref;   /* pieces in flight + 1 until the last piece is queued */
-	int res;     /* first error, or 0 */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u64);   /* build_io_key() */
-	__type(value, struct stripe_io);
-} stripe_inflight SEC(".maps");
-
-static __always_inline bool stripe_config_ok(const struct stripe_config *cfg)
-{
-	return cfg->nr_files >= 1 && cfg->nr_files <= STRIPE_MAX_FILES &&
-	       cfg->chunk_shift >= 12 && cfg->chunk_shift <= 30;
-}
+#include "ublkctl_stripe.h"
 
 /* drop one reference of the I/O's record; the last one completes the ublk I/O */
 static __always_inline void stripe_put(const struct ublk_bpf_io *io, __u64 key, int err)
@@ -172,8 +139,9 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
 	__u32 dev_id = ublk_bpf_get_dev_id(io);
 	const struct stripe_config *cfg;
-	unsigned int op_flags, total, bytes, shift, nr, idx;
-	__u64 key, pos, chunk, chunk_no, file_off;
+	struct stripe_piece piece;
+	unsigned int op_flags, total, bytes;
+	__u64 key;
 	int op, res;
 
 	if (!iod) {
@@ -213,17 +181,8 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 		ublk_bpf_complete_io(io, -EINVAL);
 		return UBLK_BPF_RET_QUEUED();
 	}
-	shift = cfg->chunk_shift;
-	nr = cfg->nr_files;
-	chunk = 1ULL << shift;
-	pos = (iod->start_sector << 9) + off;
-	/* this piece: from pos to the end of its chunk, or to the end of the I/O */
-	bytes = chunk - (pos & (chunk - 1));
-	if (bytes > total - off)
-		bytes = total - off;
-	chunk_no = pos >> shift;
-	idx = chunk_no % nr;
-	file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
+	stripe_piece_at(cfg, (iod->start_sector << 9) + off, total - off, &piece);
+	bytes = piece.bytes;
 
 	if (off == 0) {
 		struct stripe_io rec = { .ref = 1, .res = 0 };
@@ -242,8 +201,8 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 		}
 		__sync_fetch_and_add(&pv->ref, 1);
 	}
-	res = stripe_submit(io, op, op_flags, cfg->fds[idx & (STRIPE_MAX_FILES - 1)],
-			    file_off, bytes, off, key);
+	res = stripe_submit(io, op, op_flags, cfg->fds[piece.idx & (STRIPE_MAX_FILES - 1)],
+			    piece.file_off, bytes, off, key);
 	if (res < 0)
 		stripe_put(io, key, res);
 	if (bytes < total) {

@@ -11,8 +11,7 @@
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
-
-#define STRIPE_MAX_FILES 4
+#include "ublkctl_stripe.h"
 
 /* a request as the kfuncs would see it, plus what they would record */
 struct bench_io {
@@ -33,31 +32,6 @@ struct bench_io {
 	__u32 aio_buf_off;
 	__u64 ret;            /* what queue_io_cmd returned */
 };
-
-struct stripe_config {
-	__u32 chunk_shift;
-	__u32 nr_files;
-	int fds[STRIPE_MAX_FILES];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 128);
-	__type(key, __u32);
-	__type(value, struct stripe_config);
-} stripe_cfg SEC(".maps");
-
-struct stripe_io {
-	__u32 ref;
-	int res;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u64);
-	__type(value, struct stripe_io);
-} stripe_inflight SEC(".maps");
 
 __u64 null_total_ios;
 
@@ -132,13 +106,13 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 {
 	__u32 dev_id = io->dev_id;
 	const struct stripe_config *cfg;
-	unsigned int total, bytes, shift, nr, idx;
-	__u64 key, pos, chunk, chunk_no, file_off;
+	struct stripe_piece piece;
+	unsigned int total, bytes, idx;
+	__u64 key;
 	__u8 op = io->op_flags & 0xff;
 
 	cfg = bpf_map_lookup_elem(&stripe_cfg, &dev_id);
-	if (!cfg || cfg->nr_files < 1 || cfg->nr_files > STRIPE_MAX_FILES ||
-	    cfg->chunk_shift < 12 || cfg->chunk_shift > 30) {
+	if (!cfg || !stripe_config_ok(cfg)) {
 		struct ublkctl_qstats *st = bench_qstats(io);
 
 		QSTAT_ADD(st, redirected, 1);
@@ -154,16 +128,9 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 		bench_complete(io, -EINVAL);
 		return UBLK_BPF_RET_QUEUED();
 	}
-	shift = cfg->chunk_shift;
-	nr = cfg->nr_files;
-	chunk = 1ULL << shift;
-	pos = (io->start_sector << 9) + off;
-	bytes = chunk - (pos & (chunk - 1));
-	if (bytes > total - off)
-		bytes = total - off;
-	chunk_no = pos >> shift;
-	idx = chunk_no % nr;
-	file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
+	stripe_piece_at(cfg, (io->start_sector << 9) + off, total - off, &piece);
+	bytes = piece.bytes;
+	idx = piece.idx;
 
 	if (off == 0) {
 		struct stripe_io rec = { .ref = 1, .res = 0 };
@@ -195,7 +162,7 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 		/* clang drops the mask (idx < nr_files <= 4); the verifier wants to see it */
 		asm volatile("" : "+r"(idx));
 		io->aio_fd = cfg->fds[idx & (STRIPE_MAX_FILES - 1)];
-		io->aio_pos = file_off;
+		io->aio_pos = piece.file_off;
 		QSTAT_ADD(st, aio_submitted, 1);
 	}
 	if (bytes < total) {
