@@ -1,5 +1,10 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.cmd.UblkctlCommand;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.CommandTree;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonUnavailableException;
 import dev.ublkctl.daemon.RpcException;
 import picocli.CommandLine;
@@ -26,8 +31,14 @@ public final class Cli {
         GROUPS.put("This machine", List.of("features"));
     }
 
+    /** The tree as commands see it (the shell runs its lines through it). */
+    public static final CommandTree TREE = new CommandTree() {
+        @Override public CommandLine commandLine() { return Cli.commandLine(); }
+        @Override public int execute(String[] args, PrintWriter out, PrintWriter err) { return Cli.execute(args, out, err); }
+    };
+
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new UblkctlCommand());
+        CommandLine cl = new CommandLine(new UblkctlCommand(TREE));
         addHelpOptions(cl);
         cl.setAbbreviatedSubcommandsAllowed(true);
         cl.setCaseInsensitiveEnumValuesAllowed(true);

@@ -1,13 +1,13 @@
 package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.bpf.object.BpfObject;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DaemonLauncher;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Names;
-import dev.ublkctl.cli.Records;
-import dev.ublkctl.cli.Sizes;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DaemonLauncher;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.cli.common.Records;
+import dev.ublkctl.cli.common.Sizes;
 import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.Daemon;
 import dev.ublkctl.daemon.DaemonClient;

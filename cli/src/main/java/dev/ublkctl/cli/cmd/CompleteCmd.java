@@ -1,9 +1,10 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.bpf.object.BpfObject;
-import dev.ublkctl.cli.Names;
+import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.daemon.DeviceRecords;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -26,7 +27,7 @@ public final class CompleteCmd extends Cmd {
             case "targets" -> Names.targets();
             case "backends" -> Names.backends();
             case "patterns" -> java.util.List.of("randread", "randwrite", "read", "write", "randrw");
-            default -> throw dev.ublkctl.cli.CliException.usage("unknown completion kind '" + what + "'");
+            default -> throw CliException.usage("unknown completion kind '" + what + "'");
         };
         for (String s : l) out().println(s);
         out().flush();

@@ -1,9 +1,9 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DaemonUnavailableException;
 import dev.ublkctl.daemon.DeadDevices;

@@ -1,9 +1,9 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Table;
-import dev.ublkctl.cli.Style;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Table;
+import dev.ublkctl.cli.common.Style;
 import dev.ublkctl.daemon.HostSupport;
 import picocli.CommandLine.Command;
 

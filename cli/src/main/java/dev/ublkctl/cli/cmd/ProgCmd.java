@@ -1,9 +1,10 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.Durations;
 import dev.ublkctl.daemon.ProgramView;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
 import picocli.CommandLine.Command;
@@ -62,8 +63,8 @@ public final class ProgCmd extends Cmd {
             out().println("  callbacks: " + String.join(" ", cbs));
             out().println("  maps:      " + String.join(" ", p.maps()));
             long runs = p.runs();
-            out().println("  runs:      " + runs + " in " + dev.ublkctl.cli.Durations.ns(p.runNanos())
-                    + (runs > 0 ? " (" + dev.ublkctl.cli.Durations.ns(p.runNanos() / runs) + " each)" : "")
+            out().println("  runs:      " + runs + " in " + Durations.ns(p.runNanos())
+                    + (runs > 0 ? " (" + Durations.ns(p.runNanos() / runs) + " each)" : "")
                     + ", engine " + p.engine());
         }
     }

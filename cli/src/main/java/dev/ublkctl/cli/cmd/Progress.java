@@ -1,7 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Sizes;
-import dev.ublkctl.cli.Style;
+import dev.ublkctl.cli.common.Sizes;
+import dev.ublkctl.cli.common.Style;
 import dev.ublkctl.daemon.BenchView;
 
 import java.io.PrintWriter;

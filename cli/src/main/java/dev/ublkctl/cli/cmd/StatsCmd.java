@@ -1,13 +1,13 @@
 package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.daemon.StatsView;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Durations;
-import dev.ublkctl.cli.Sizes;
-import dev.ublkctl.cli.Table;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Durations;
+import dev.ublkctl.cli.common.Sizes;
+import dev.ublkctl.cli.common.Table;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,15 +1,15 @@
 package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.daemon.VerifyView;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Sizes;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Sizes;
 import dev.ublkctl.daemon.VerifyRequest;
 
 import java.time.Duration;

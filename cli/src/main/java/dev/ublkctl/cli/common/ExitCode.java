@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 /** The exit codes of every ublkctl command (also in docs/cli.md and ublkctl(1)). */
 public final class ExitCode {

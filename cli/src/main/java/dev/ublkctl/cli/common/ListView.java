@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
@@ -70,7 +70,7 @@ public final class ListView {
      * The fast path: handles {@code list|ls [-v] [-n ID] [--json] [--pretty] [--no-color] [--debug]}
      * and returns the exit code, or null when the arguments need the full command line parser.
      */
-    static Integer fast(String[] args) {
+    public static Integer fast(String[] args) {
         if (args.length == 0 || !(args[0].equals("list") || args[0].equals("ls"))) return null;
         Integer id = null;
         boolean verbose = false, json = false, pretty = false, noColor = false;

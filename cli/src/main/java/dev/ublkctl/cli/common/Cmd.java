@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.ublkctl.daemon.DaemonClient;

@@ -1,5 +1,8 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.tui.Top;
 import dev.ublkctl.tui.metrics.DeviceRow;
 import dev.ublkctl.tui.metrics.MonitorFrame;

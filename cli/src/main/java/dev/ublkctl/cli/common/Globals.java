@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 import picocli.CommandLine.Option;
 

@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 /** ANSI styling, off when NO_COLOR is set, --no-color is given or stdout is not a terminal. */
 public record Style(boolean color) {

@@ -1,19 +1,9 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.cmd.AddCmd;
-import dev.ublkctl.cli.cmd.AttachCmd;
-import dev.ublkctl.cli.cmd.BenchCmd;
-import dev.ublkctl.cli.cmd.CompleteCmd;
-import dev.ublkctl.cli.cmd.DelCmd;
-import dev.ublkctl.cli.cmd.DetachCmd;
-import dev.ublkctl.cli.cmd.FeaturesCmd;
-import dev.ublkctl.cli.cmd.ListCmd;
-import dev.ublkctl.cli.cmd.MapCmd;
-import dev.ublkctl.cli.cmd.ProgCmd;
-import dev.ublkctl.cli.cmd.RecoverCmd;
-import dev.ublkctl.cli.cmd.ShellCmd;
-import dev.ublkctl.cli.cmd.StatsCmd;
-import dev.ublkctl.cli.cmd.VerifyCmd;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.CommandTree;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Version;
 import picocli.CommandLine.Command;
 
 /** The top of the command tree. */
@@ -45,6 +35,13 @@ import picocli.CommandLine.Command;
                 "Environment: UBLKCTL_RUN_DIR (run dir), NO_COLOR (no colors), UBLKCTL_DEBUG=1 (as --debug),",
                 "UBLKCTL_DAEMON_JAVA_OPTS (JVM options of a daemon that a command starts), UBLKCTL_CDS=0 (no class-data archive)."})
 public final class UblkctlCommand extends Cmd {
+    private final CommandTree tree;
+
+    /** @param tree the tree this command is the root of (what the shell runs lines in) */
+    public UblkctlCommand(CommandTree tree) { this.tree = tree; }
+
+    public CommandTree tree() { return tree; }
+
     @Override
     protected int run() {
         spec.commandLine().usage(out());

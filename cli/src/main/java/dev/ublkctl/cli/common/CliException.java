@@ -1,4 +1,4 @@
-package dev.ublkctl.cli;
+package dev.ublkctl.cli.common;
 
 /** A user-facing error: one line, an exit code, no stack trace unless --debug. */
 public final class CliException extends RuntimeException {
