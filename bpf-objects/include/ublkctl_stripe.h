@@ -66,4 +66,48 @@ static __always_inline void stripe_piece_at(const struct stripe_config *cfg, __u
 	p->file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
 }
 
+/* an I/O's record, holding the reference its queueing keeps until the last piece is queued */
+static __always_inline int stripe_rec_start(__u64 key)
+{
+	struct stripe_io rec = { .ref = 1, .res = 0 };
+
+	return bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY) ? -ENOMEM : 0;
+}
+
+/* one more piece in flight; -EIO if the record is gone */
+static __always_inline int stripe_rec_get(__u64 key)
+{
+	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
+
+	if (!pv)
+		return -EIO;
+	__sync_fetch_and_add(&pv->ref, 1);
+	return 0;
+}
+
+/* drops one reference with the piece's error; 1, with the I/O's first error (or 0) in
+ * *res, when it was the last (the record is gone then) */
+static __always_inline int stripe_rec_put(__u64 key, int err, int *res)
+{
+	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
+
+	if (!pv)
+		return 0;
+	if (err < 0)
+		pv->res = err;
+	if (__sync_sub_and_fetch(&pv->ref, 1))
+		return 0;
+	*res = pv->res;
+	bpf_map_delete_elem(&stripe_inflight, &key);
+	return 1;
+}
+
+/* what a finished I/O completes with: its first error, else its length for a read or write */
+static __always_inline int stripe_result(__u8 op, int res, __u32 nr_sectors)
+{
+	if (res >= 0 && (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE))
+		return nr_sectors << 9;
+	return res;
+}
+
 #endif

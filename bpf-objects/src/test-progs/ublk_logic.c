@@ -62,41 +62,18 @@ static __noinline __u64 null_logic(struct bench_io *io)
 	__sync_fetch_and_add(&null_total_ios, 1);
 	st = bench_qstats(io);
 	bench_complete(io, res);
-	if (res < 0) {
-		QSTAT_ADD(st, errors, 1);
-	} else {
-		QSTAT_ADD(st, queued, 1);
-		QSTAT_ADD(st, bytes, res);
-	}
+	qstats_done(st, res, res);
 	return UBLK_BPF_RET_QUEUED();
 }
 
 static __always_inline void stripe_put(struct bench_io *io, __u64 key, int err)
 {
-	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
 	int res;
 
-	if (!pv)
+	if (!stripe_rec_put(key, err, &res))
 		return;
-	if (err < 0)
-		pv->res = err;
-	if (__sync_sub_and_fetch(&pv->ref, 1))
-		return;
-	res = pv->res;
-	bpf_map_delete_elem(&stripe_inflight, &key);
-	{
-		struct ublkctl_qstats *st = bench_qstats(io);
-		__u8 op = io->op_flags & 0xff;
-
-		if (res < 0) {
-			QSTAT_ADD(st, errors, 1);
-		} else {
-			if (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)
-				res = io->nr_sectors << 9;
-			QSTAT_ADD(st, queued, 1);
-			QSTAT_ADD(st, bytes, io->nr_sectors << 9);
-		}
-	}
+	res = stripe_result(io->op_flags & 0xff, res, io->nr_sectors);
+	qstats_done(bench_qstats(io), res, io->nr_sectors << 9);
 	bench_complete(io, res);
 }
 
@@ -108,6 +85,7 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 	const struct stripe_config *cfg;
 	struct stripe_piece piece;
 	unsigned int total, bytes, idx;
+	int res;
 	__u64 key;
 	__u8 op = io->op_flags & 0xff;
 
@@ -132,22 +110,12 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 	bytes = piece.bytes;
 	idx = piece.idx;
 
-	if (off == 0) {
-		struct stripe_io rec = { .ref = 1, .res = 0 };
-
-		if (bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY)) {
-			bench_complete(io, -ENOMEM);
-			return UBLK_BPF_RET_QUEUED();
-		}
-	}
-	{
-		struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
-
-		if (!pv) {
-			bench_complete(io, -EIO);
-			return UBLK_BPF_RET_QUEUED();
-		}
-		__sync_fetch_and_add(&pv->ref, 1);
+	res = off == 0 ? stripe_rec_start(key) : 0;
+	if (!res)
+		res = stripe_rec_get(key);
+	if (res) {
+		bench_complete(io, res);
+		return UBLK_BPF_RET_QUEUED();
 	}
 	/* bpf_aio_alloc_sleepable + ublk_bpf_attach_and_prep_aio + bpf_aio_submit */
 	if (off + bytes > total) {

@@ -206,6 +206,15 @@ public final class Libc {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
+    /** Adds 1 to an eventfd's counter: wakes whoever waits on it. */
+    public static void eventfdSignal(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            write(fd, one, 8);
+        }
+    }
+
     public static int eventfd(int initval, int flags) {
         MemorySegment st = STATE.get();
         try {
