@@ -41,4 +41,15 @@ static __always_inline struct ublkctl_qstats *qstats_of(const struct ublk_bpf_io
 			__sync_fetch_and_add(&(st)->field, (n));       \
 	} while (0)
 
+/* count an I/O completed in BPF: an error, or one queued I/O of `len` bytes */
+static __always_inline void qstats_done(struct ublkctl_qstats *st, int res, __u64 len)
+{
+	if (res < 0) {
+		QSTAT_ADD(st, errors, 1);
+	} else {
+		QSTAT_ADD(st, queued, 1);
+		QSTAT_ADD(st, bytes, len);
+	}
+}
+
 #endif /* UBLKCTL_STATS_H */

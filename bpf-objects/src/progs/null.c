@@ -55,12 +55,7 @@ static __always_inline ublk_bpf_return_t null_complete(const struct ublk_bpf_io 
 	struct ublkctl_qstats *st = qstats_of(io);
 
 	ublk_bpf_complete_io(io, res);
-	if (res < 0) {
-		QSTAT_ADD(st, errors, 1);
-	} else {
-		QSTAT_ADD(st, queued, 1);
-		QSTAT_ADD(st, bytes, res);
-	}
+	qstats_done(st, res, res);
 	return UBLK_BPF_RET_QUEUED();
 }
 

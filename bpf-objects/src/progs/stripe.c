@@ -14,69 +14,18 @@
 #include "ublkctl_stats.h"
 #include "ublkctl_aio.h"
 #include "ublkctl_mix.h"
-
-#define STRIPE_MAX_FILES 4
-
-struct stripe_config {
-	__u32 chunk_shift;            /* chunk size = 1 << chunk_shift, 12..30 */
-	__u32 nr_files;               /* 1..STRIPE_MAX_FILES */
-	int fds[STRIPE_MAX_FILES];    /* backing fds, valid in the server task */
-};
-
-/* dev_id -> stripe layout, written by the server before START_DEV */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 128);
-	__type(key, __u32);
-	__type(value, struct stripe_config);
-} stripe_cfg SEC(".maps");
-
-struct stripe_io {
-	__u32 ref;   /* pieces in flight + 1 until the last piece is queued */
-	int res;     /* first error, or 0 */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u64);   /* build_io_key() */
-	__type(value, struct stripe_io);
-} stripe_inflight SEC(".maps");
-
-static __always_inline bool stripe_config_ok(const struct stripe_config *cfg)
-{
-	return cfg->nr_files >= 1 && cfg->nr_files <= STRIPE_MAX_FILES &&
-	       cfg->chunk_shift >= 12 && cfg->chunk_shift <= 30;
-}
+#include "ublkctl_stripe.h"
 
 /* drop one reference of the I/O's record; the last one completes the ublk I/O */
 static __always_inline void stripe_put(const struct ublk_bpf_io *io, __u64 key, int err)
 {
-	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
 	const struct ublksrv_io_desc *iod = io->iod;
 	int res;
 
-	if (!pv)
+	if (!stripe_rec_put(key, err, &res))
 		return;
-	if (err < 0)
-		pv->res = err;
-	if (__sync_sub_and_fetch(&pv->ref, 1))
-		return;
-	res = pv->res;
-	bpf_map_delete_elem(&stripe_inflight, &key);
-	{
-		struct ublkctl_qstats *st = qstats_of(io);
-		__u8 op = ublksrv_get_op(iod);
-
-		if (res < 0) {
-			QSTAT_ADD(st, errors, 1);
-		} else {
-			if (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)
-				res = iod->nr_sectors << 9;
-			QSTAT_ADD(st, queued, 1);
-			QSTAT_ADD(st, bytes, iod->nr_sectors << 9);
-		}
-	}
+	res = stripe_result(ublksrv_get_op(iod), res, iod->nr_sectors);
+	qstats_done(qstats_of(io), res, iod->nr_sectors << 9);
 	ublk_bpf_complete_io(io, res);
 }
 
@@ -141,11 +90,9 @@ static __always_inline int stripe_submit(const struct ublk_bpf_io *io, int op, u
 static __always_inline ublk_bpf_return_t stripe_flush(const struct ublk_bpf_io *io,
 						      const struct stripe_config *cfg, __u64 key)
 {
-	struct stripe_io rec = { .ref = 1, .res = 0 };
-	struct stripe_io *pv;
 	int i;
 
-	if (bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY)) {
+	if (stripe_rec_start(key)) {
 		ublk_bpf_complete_io(io, -ENOMEM);
 		return UBLK_BPF_RET_QUEUED();
 	}
@@ -154,10 +101,8 @@ static __always_inline ublk_bpf_return_t stripe_flush(const struct ublk_bpf_io *
 
 		if (i >= cfg->nr_files)
 			break;
-		pv = bpf_map_lookup_elem(&stripe_inflight, &key);
-		if (!pv)
+		if (stripe_rec_get(key))
 			break;
-		__sync_fetch_and_add(&pv->ref, 1);
 		res = stripe_submit(io, BPF_AIO_OP_FS_FSYNC, 0, cfg->fds[i], 0, 0, 0, key);
 		if (res < 0)
 			stripe_put(io, key, res);
@@ -172,8 +117,9 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
 	__u32 dev_id = ublk_bpf_get_dev_id(io);
 	const struct stripe_config *cfg;
-	unsigned int op_flags, total, bytes, shift, nr, idx;
-	__u64 key, pos, chunk, chunk_no, file_off;
+	struct stripe_piece piece;
+	unsigned int op_flags, total, bytes;
+	__u64 key;
 	int op, res;
 
 	if (!iod) {
@@ -213,37 +159,18 @@ ublk_bpf_return_t BPF_PROG(stripe_queue_io, struct ublk_bpf_io *io, unsigned int
 		ublk_bpf_complete_io(io, -EINVAL);
 		return UBLK_BPF_RET_QUEUED();
 	}
-	shift = cfg->chunk_shift;
-	nr = cfg->nr_files;
-	chunk = 1ULL << shift;
-	pos = (iod->start_sector << 9) + off;
-	/* this piece: from pos to the end of its chunk, or to the end of the I/O */
-	bytes = chunk - (pos & (chunk - 1));
-	if (bytes > total - off)
-		bytes = total - off;
-	chunk_no = pos >> shift;
-	idx = chunk_no % nr;
-	file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
+	stripe_piece_at(cfg, (iod->start_sector << 9) + off, total - off, &piece);
+	bytes = piece.bytes;
 
-	if (off == 0) {
-		struct stripe_io rec = { .ref = 1, .res = 0 };
-
-		if (bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY)) {
-			ublk_bpf_complete_io(io, -ENOMEM);
-			return UBLK_BPF_RET_QUEUED();
-		}
+	res = off == 0 ? stripe_rec_start(key) : 0;
+	if (!res)
+		res = stripe_rec_get(key);
+	if (res) {
+		ublk_bpf_complete_io(io, res);
+		return UBLK_BPF_RET_QUEUED();
 	}
-	{
-		struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
-
-		if (!pv) {
-			ublk_bpf_complete_io(io, -EIO);
-			return UBLK_BPF_RET_QUEUED();
-		}
-		__sync_fetch_and_add(&pv->ref, 1);
-	}
-	res = stripe_submit(io, op, op_flags, cfg->fds[idx & (STRIPE_MAX_FILES - 1)],
-			    file_off, bytes, off, key);
+	res = stripe_submit(io, op, op_flags, cfg->fds[piece.idx & (STRIPE_MAX_FILES - 1)],
+			    piece.file_off, bytes, off, key);
 	if (res < 0)
 		stripe_put(io, key, res);
 	if (bytes < total) {

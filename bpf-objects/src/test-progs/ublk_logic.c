@@ -11,8 +11,7 @@
  */
 #include "ublk_bpf.h"
 #include "ublkctl_stats.h"
-
-#define STRIPE_MAX_FILES 4
+#include "ublkctl_stripe.h"
 
 /* a request as the kfuncs would see it, plus what they would record */
 struct bench_io {
@@ -33,31 +32,6 @@ struct bench_io {
 	__u32 aio_buf_off;
 	__u64 ret;            /* what queue_io_cmd returned */
 };
-
-struct stripe_config {
-	__u32 chunk_shift;
-	__u32 nr_files;
-	int fds[STRIPE_MAX_FILES];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 128);
-	__type(key, __u32);
-	__type(value, struct stripe_config);
-} stripe_cfg SEC(".maps");
-
-struct stripe_io {
-	__u32 ref;
-	int res;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u64);
-	__type(value, struct stripe_io);
-} stripe_inflight SEC(".maps");
 
 __u64 null_total_ios;
 
@@ -88,41 +62,18 @@ static __noinline __u64 null_logic(struct bench_io *io)
 	__sync_fetch_and_add(&null_total_ios, 1);
 	st = bench_qstats(io);
 	bench_complete(io, res);
-	if (res < 0) {
-		QSTAT_ADD(st, errors, 1);
-	} else {
-		QSTAT_ADD(st, queued, 1);
-		QSTAT_ADD(st, bytes, res);
-	}
+	qstats_done(st, res, res);
 	return UBLK_BPF_RET_QUEUED();
 }
 
 static __always_inline void stripe_put(struct bench_io *io, __u64 key, int err)
 {
-	struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
 	int res;
 
-	if (!pv)
+	if (!stripe_rec_put(key, err, &res))
 		return;
-	if (err < 0)
-		pv->res = err;
-	if (__sync_sub_and_fetch(&pv->ref, 1))
-		return;
-	res = pv->res;
-	bpf_map_delete_elem(&stripe_inflight, &key);
-	{
-		struct ublkctl_qstats *st = bench_qstats(io);
-		__u8 op = io->op_flags & 0xff;
-
-		if (res < 0) {
-			QSTAT_ADD(st, errors, 1);
-		} else {
-			if (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)
-				res = io->nr_sectors << 9;
-			QSTAT_ADD(st, queued, 1);
-			QSTAT_ADD(st, bytes, io->nr_sectors << 9);
-		}
-	}
+	res = stripe_result(io->op_flags & 0xff, res, io->nr_sectors);
+	qstats_done(bench_qstats(io), res, io->nr_sectors << 9);
 	bench_complete(io, res);
 }
 
@@ -132,13 +83,14 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 {
 	__u32 dev_id = io->dev_id;
 	const struct stripe_config *cfg;
-	unsigned int total, bytes, shift, nr, idx;
-	__u64 key, pos, chunk, chunk_no, file_off;
+	struct stripe_piece piece;
+	unsigned int total, bytes, idx;
+	int res;
+	__u64 key;
 	__u8 op = io->op_flags & 0xff;
 
 	cfg = bpf_map_lookup_elem(&stripe_cfg, &dev_id);
-	if (!cfg || cfg->nr_files < 1 || cfg->nr_files > STRIPE_MAX_FILES ||
-	    cfg->chunk_shift < 12 || cfg->chunk_shift > 30) {
+	if (!cfg || !stripe_config_ok(cfg)) {
 		struct ublkctl_qstats *st = bench_qstats(io);
 
 		QSTAT_ADD(st, redirected, 1);
@@ -154,33 +106,16 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 		bench_complete(io, -EINVAL);
 		return UBLK_BPF_RET_QUEUED();
 	}
-	shift = cfg->chunk_shift;
-	nr = cfg->nr_files;
-	chunk = 1ULL << shift;
-	pos = (io->start_sector << 9) + off;
-	bytes = chunk - (pos & (chunk - 1));
-	if (bytes > total - off)
-		bytes = total - off;
-	chunk_no = pos >> shift;
-	idx = chunk_no % nr;
-	file_off = ((chunk_no / nr) << shift) + (pos & (chunk - 1));
+	stripe_piece_at(cfg, (io->start_sector << 9) + off, total - off, &piece);
+	bytes = piece.bytes;
+	idx = piece.idx;
 
-	if (off == 0) {
-		struct stripe_io rec = { .ref = 1, .res = 0 };
-
-		if (bpf_map_update_elem(&stripe_inflight, &key, &rec, BPF_ANY)) {
-			bench_complete(io, -ENOMEM);
-			return UBLK_BPF_RET_QUEUED();
-		}
-	}
-	{
-		struct stripe_io *pv = bpf_map_lookup_elem(&stripe_inflight, &key);
-
-		if (!pv) {
-			bench_complete(io, -EIO);
-			return UBLK_BPF_RET_QUEUED();
-		}
-		__sync_fetch_and_add(&pv->ref, 1);
+	res = off == 0 ? stripe_rec_start(key) : 0;
+	if (!res)
+		res = stripe_rec_get(key);
+	if (res) {
+		bench_complete(io, res);
+		return UBLK_BPF_RET_QUEUED();
 	}
 	/* bpf_aio_alloc_sleepable + ublk_bpf_attach_and_prep_aio + bpf_aio_submit */
 	if (off + bytes > total) {
@@ -195,7 +130,7 @@ static __noinline __u64 stripe_logic(struct bench_io *io, __u32 off)
 		/* clang drops the mask (idx < nr_files <= 4); the verifier wants to see it */
 		asm volatile("" : "+r"(idx));
 		io->aio_fd = cfg->fds[idx & (STRIPE_MAX_FILES - 1)];
-		io->aio_pos = file_off;
+		io->aio_pos = piece.file_off;
 		QSTAT_ADD(st, aio_submitted, 1);
 	}
 	if (bytes < total) {

@@ -1,5 +1,12 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.TerminalText;
+
+import dev.ublkctl.cli.cmd.UblkctlCommand;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.CommandTree;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonUnavailableException;
 import dev.ublkctl.daemon.RpcException;
 import picocli.CommandLine;
@@ -26,8 +33,14 @@ public final class Cli {
         GROUPS.put("This machine", List.of("features"));
     }
 
+    /** The tree as commands see it (the shell runs its lines through it). */
+    public static final CommandTree TREE = new CommandTree() {
+        @Override public CommandLine commandLine() { return Cli.commandLine(); }
+        @Override public int execute(String[] args, PrintWriter out, PrintWriter err) { return Cli.execute(args, out, err); }
+    };
+
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new UblkctlCommand());
+        CommandLine cl = new CommandLine(new UblkctlCommand(TREE));
         addHelpOptions(cl);
         cl.setAbbreviatedSubcommandsAllowed(true);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -100,6 +113,11 @@ public final class Cli {
         CommandLine cl = ex.getCommandLine();
         PrintWriter err = cl.getErr();
         err.println("ublkctl: " + TerminalText.safe(ex.getMessage()));
+        // a refused value's message names what is accepted: one line, as every other user error
+        if (ex.getCause() instanceof CommandLine.TypeConversionException) {
+            err.flush();
+            return ExitCode.USAGE;
+        }
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
             err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help'.");
         }

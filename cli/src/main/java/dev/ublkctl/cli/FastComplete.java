@@ -1,5 +1,7 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.daemon.DeviceRecords;
 import dev.ublkctl.daemon.RunDir;
 
@@ -17,9 +19,9 @@ final class FastComplete {
             case "devices" -> {
                 for (int id : new DeviceRecords(RunDir.resolve()).ids()) sb.append(id).append('\n');
             }
-            case "programs" -> { for (String p : Programs.BUNDLED) sb.append(p).append('\n'); }
-            case "targets" -> sb.append("null\nloop\nstripe\n");
-            case "backends" -> sb.append("auto\nkernel-bpf\nkernel\nemulated\n");
+            case "programs" -> { for (String p : dev.ublkctl.bpf.object.BpfObject.BUNDLED) sb.append(p).append('\n'); }
+            case "targets" -> { for (String t : Names.targets()) sb.append(t).append('\n'); }
+            case "backends" -> { for (String b : Names.backends()) sb.append(b).append('\n'); }
             case "patterns" -> sb.append("randread\nrandwrite\nread\nwrite\nrandrw\n");
             default -> {
                 System.err.println("usage: ublkctl __complete devices|programs|targets|backends|patterns");

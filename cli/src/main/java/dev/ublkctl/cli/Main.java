@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.ListView;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 

@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.Session;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.daemon.Json;
 import dev.ublkctl.daemon.RunDir;

@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.ExitCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -229,7 +230,11 @@ class CommandsEndToEndTest {
                 new Case(ExitCode.USAGE, new String[]{"add", "-t", "raid5"}, "unknown target"),
                 new Case(ExitCode.USAGE, new String[]{"add", "-t", "loop", "-f", missing.toString()}, "no such file"),
                 new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--size", "12Q"}, "bad size"),
-                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--bs", "1000"}, "512 or 4096"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--bs", "1000"}, "512, 1024, 2048 or 4096"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "-d", "5000"}, "depth must be 1..4096, got 5000"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--backend", "cloud"}, "unknown backend 'cloud'"),
+                new Case(ExitCode.USAGE, new String[]{"add", "-t", "stripe", "-f", "/etc/hostname", "-f", "/etc/hostname",
+                        "--chunk", "1M"}, "stripe chunk must be a power of two in 4 KiB..512 KiB"),
                 new Case(ExitCode.USAGE, new String[]{"add", "-t", "null", "--bpf", "nosuchprog"}, "unknown BPF program"),
                 new Case(ExitCode.USAGE, new String[]{"add", "-t", "loop", "--bpf", missing + ".o", "-f", missing.toString()}, "no such"),
                 new Case(ExitCode.USAGE, new String[]{"frobnicate"}, "Unmatched argument"),
@@ -274,6 +279,28 @@ class CommandsEndToEndTest {
     }
 
     @Test
+    void featuresShowsTheChoiceAddMakes() throws Exception {
+        var f = cli.run("features", "--json");
+        ok(f);
+        var j = f.json();
+        assertEquals(List.of("kernel-bpf", "kernel", "emulated"),
+                java.util.stream.StreamSupport.stream(j.get("backends").spliterator(), false).map(b -> b.get("name").asText()).toList());
+        for (String check : List.of("root", "io_uring", "bpf(2)", "ublk driver", "ublk-bpf RFC")) {
+            assertTrue(java.util.stream.StreamSupport.stream(j.get("checks").spliterator(), false)
+                    .anyMatch(c -> c.get("name").asText().equals(check)), check + " in " + j);
+        }
+        // kernel-bpf is never offered by this build, whatever the kernel has: features and add agree
+        assertFalse(j.get("backends").get(0).get("available").asBoolean(), j.toString());
+        var add = cli.run("add", "-t", "null", "--json");
+        ok(add);
+        assertEquals(j.get("autoBackend").asText(), add.json().get("backend").asText(), "auto picks what features says");
+        var text = cli.run("features");
+        ok(text);
+        assertTrue(text.out().contains("auto picks: " + j.get("autoBackend").asText()), text.out());
+        ok(cli.run("del", "-a"));
+    }
+
+    @Test
     void realProcessExitCodesAndCompletionFastPath() throws Exception {
         var bad = cli.process("add", "-t", "raid5");
         assertEquals(ExitCode.USAGE, bad.code());
@@ -287,7 +314,8 @@ class CommandsEndToEndTest {
         gone.waitFor();
         var store = new dev.ublkctl.daemon.DeviceRecords(new dev.ublkctl.daemon.RunDir(cli.runDir, true));
         for (int id : new int[]{3, 12}) {
-            store.write(new dev.ublkctl.daemon.DeviceRecord(id, "live", "loop", "emulated", 2, 64, 8L << 20, 512,
+            store.write(new dev.ublkctl.daemon.DeviceRecord(id, "live", dev.ublkctl.target.TargetType.LOOP,
+                    dev.ublkctl.ublk.Backend.EMULATED, 2, 64, 8L << 20, 512,
                     List.of("/tmp/x" + id + ".img"), 0, "loop_ops", "bundled:loop", null, gone.pid(), 1, "2026-11-25T00:00:00Z", "loop:loop_ops", false));
         }
         var comp = cli.process("__complete", "devices");

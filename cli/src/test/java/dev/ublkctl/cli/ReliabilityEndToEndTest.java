@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.RunDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

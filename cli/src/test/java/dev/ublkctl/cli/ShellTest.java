@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.Session;
 import dev.ublkctl.cli.shell.Shell;
 import dev.ublkctl.cli.shell.SpecCompleter;
 import org.jline.reader.Candidate;
@@ -63,7 +64,7 @@ class ShellTest {
         assertEquals(0, cli.run("add", "-t", "null", "-n", "5", "--bpf", "null").code());
 
         try (Terminal t = dumb("", new ByteArrayOutputStream())) {
-            LineReader r = new Shell(t, Session.current(), tmp.resolve("hist")).reader();
+            LineReader r = new Shell(Cli.TREE, t, Session.current(), tmp.resolve("hist")).reader();
             List<String> verbs = complete(r, "");
             assertTrue(verbs.containsAll(List.of("add", "del", "list", "stats", "prog", "map", "help", "exit")), verbs.toString());
             assertFalse(verbs.contains("__complete"), "hidden verbs stay hidden");
@@ -94,7 +95,7 @@ class ShellTest {
         String script = "list --json\nfrobnicate\nhelp map\nadd -t null --json\nlist\ndel -a\nexit\n";
         int code;
         try (Terminal t = dumb(script, out)) {
-            code = new Shell(t, Session.current(), hist).run();
+            code = new Shell(Cli.TREE, t, Session.current(), hist).run();
         }
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text); // the last command (del -a) succeeded

@@ -1,5 +1,6 @@
 package dev.ublkctl.cli;
 
+import dev.ublkctl.cli.common.Session;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;

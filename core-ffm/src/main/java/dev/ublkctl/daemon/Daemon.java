@@ -1,6 +1,7 @@
 package dev.ublkctl.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.sys.Libc;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -57,8 +58,10 @@ public final class Daemon implements AutoCloseable {
     /** The entry point the command line spawns: {@code java -cp ... dev.ublkctl.daemon.Daemon}. */
     public static void main(String[] args) throws Exception {
         // 0-2 on /dev/null where closed (and stdin always): no backing file can ever get a standard number
-        dev.ublkctl.sys.Libc.holdStandardDescriptors();
-        Sessions.detachFromTerminal();
+        Libc.holdStandardDescriptors();
+        // leave the spawning terminal's session and process group, so its Ctrl-C does not reach the
+        // daemon; EPERM (already a group leader, as under add --foreground) is harmless
+        Libc.setsid();
         RunDir dir = RunDir.resolve();
         DaemonLog log = new DaemonLog(StdoutLogSink.create());
         log.captureJavaLogging();
@@ -183,7 +186,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.recover", (p, c) -> recover(Json.mapper().treeToValue(p, AddRequest.class)))
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
-                .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
+                .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
+                        p.hasNonNull("ops") ? p.get("ops").asText() : null)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
@@ -220,20 +224,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** {@code device.statsAll}: every device's record and stats in one answer (what a monitor polls). */
-    public List<Map<String, Object>> statsAll() {
+    public List<StatsView.OfDevice> statsAll() {
         List<HostedDevice> ds;
         synchronized (this) { ds = new ArrayList<>(devices.values()); }
-        List<Map<String, Object>> out = new ArrayList<>(ds.size());
+        List<StatsView.OfDevice> out = new ArrayList<>(ds.size());
         for (HostedDevice d : ds) {
-            Map<String, Object> e = new java.util.LinkedHashMap<>();
-            e.put("record", d.record());
             try {
-                e.put("stats", d.stats());
+                out.add(new StatsView.OfDevice(d.record(), d.stats(), null));
             } catch (RuntimeException ex) {
-                e.put("stats", null);
-                e.put("error", ex.getMessage() == null ? ex.toString() : ex.getMessage());
+                out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             }
-            out.add(e);
         }
         return out;
     }
@@ -257,14 +257,12 @@ public final class Daemon implements AutoCloseable {
     }
 
     private DeviceRecord host(AddRequest req, boolean recover) throws Exception {
-        if (req.target() == null) throw RpcException.invalid("missing param 'target' (null, loop, stripe)");
-        if (req.backend() == null) throw RpcException.invalid("missing param 'backend'");
+        req.deviceConfig();  // the engine's limits, before an id is taken (IllegalArgumentException: invalid params)
         int id;
         synchronized (this) {
             if (stopped.getCount() == 0) throw new RpcException(RpcException.SHUTTING_DOWN, "daemon is shutting down");
             id = req.id() >= 0 ? req.id() : lowestFreeId();
             if (devices.containsKey(id) || reserved.contains(id)) throw new RpcException(RpcException.EXISTS, "device " + id + " exists");
-            if (id > 0xFFFF) throw RpcException.invalid("device id " + id + " out of range");
             var old = recover ? java.util.Optional.<DeviceRecord>empty() : records.read(id);
             if (old.isPresent() && old.get().isBroken())
                 throw new RpcException(RpcException.EXISTS, "device " + id + " has a broken record (" + old.get().problem()
@@ -341,7 +339,7 @@ public final class Daemon implements AutoCloseable {
         return done;
     }
 
-    public DeviceRecord attach(int id, String program) throws Exception {
+    public DeviceRecord attach(int id, ProgramRef program) throws Exception {
         HostedDevice d = get(id);
         d.attach(program);
         records.write(d.record());

@@ -109,9 +109,17 @@ public final class DaemonClient implements AutoCloseable {
                 Duration.ofSeconds(120), null);
     }
 
-    /** {@code device.attach}: swaps in the program of an object file (or bundled name). */
-    public DeviceRecord attach(int id, String program) {
-        return call("device.attach", Map.of("id", id, "program", program), DeviceRecord.class, Duration.ofSeconds(60), null);
+    /**
+     * {@code device.attach}: swaps in a program.
+     * @param program a bundled name or an absolute object path
+     * @param ops     which struct ublk_bpf_ops (variable name or .id), null for the first
+     */
+    public DeviceRecord attach(int id, String program, String ops) {
+        Map<String, Object> p = new java.util.LinkedHashMap<>();
+        p.put("id", id);
+        p.put("program", program);
+        if (ops != null) p.put("ops", ops);
+        return call("device.attach", p, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
     /** {@code device.detach}: every I/O goes to the Java target afterwards. */
@@ -119,54 +127,78 @@ public final class DaemonClient implements AutoCloseable {
         return call("device.detach", Map.of("id", id), DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
-    /** {@code device.stats}: a snapshot of the per-queue counters, as the engine gives them. */
-    public JsonNode stats(int id) { return call("device.stats", Map.of("id", id), JsonNode.class); }
+    /** {@code device.stats}: a snapshot of the per-queue counters, with the latency histogram. */
+    public StatsView stats(int id) { return call("device.stats", Map.of("id", id), StatsView.class); }
 
-    /** {@code prog.show}: the program attached to a device (null result when none). */
-    public JsonNode program(int id) { return call("prog.show", Map.of("id", id), JsonNode.class); }
+    /** {@code device.statsAll}: every device's record and stats, one round trip (what a monitor polls). */
+    public List<StatsView.OfDevice> statsAll() {
+        return call("device.statsAll", Map.of(), new TypeReference<List<StatsView.OfDevice>>() { });
+    }
+
+    /** {@code prog.show}: the program attached to a device, or null. */
+    public ProgramView program(int id) { return call("prog.show", Map.of("id", id), ProgramView.class); }
+
+    /** {@code prog.dump}: the attached program's instructions, per callback. */
+    public List<ProgramView.Listing> dumpProgram(int id) {
+        return call("prog.dump", Map.of("id", id), new TypeReference<List<ProgramView.Listing>>() { });
+    }
 
     /** {@code map.list}: the maps of a device's program. */
-    public JsonNode maps(int id) { return call("map.list", Map.of("id", id), JsonNode.class); }
+    public List<MapView> maps(int id) { return call("map.list", Map.of("id", id), new TypeReference<List<MapView>>() { }); }
 
     /** {@code map.dump}: every entry of one map, BTF-formatted where the types are known. */
-    public JsonNode dumpMap(int id, String name) { return call("map.dump", Map.of("id", id, "name", name), JsonNode.class); }
+    public List<MapView.Entry> dumpMap(int id, String name) {
+        return call("map.dump", Map.of("id", id, "name", name), new TypeReference<List<MapView.Entry>>() { });
+    }
 
     /** {@code map.update}: sets one entry; key and value as given on the command line. */
-    public JsonNode updateMap(int id, String name, String key, String value) {
-        return call("map.update", Map.of("id", id, "name", name, "key", key, "value", value), JsonNode.class);
+    public MapView.Update updateMap(int id, String name, String key, String value) {
+        return call("map.update", Map.of("id", id, "name", name, "key", key, "value", value), MapView.Update.class);
     }
 
     /** {@code device.bench}: runs a workload on the device; progress notifications go to {@code progress}. */
-    public JsonNode bench(int id, Map<String, Object> params, Duration timeout, Consumer<JsonNode> progress) {
-        var p = new java.util.LinkedHashMap<String, Object>(params);
-        p.put("id", id);
-        return call("device.bench", p, JsonNode.class, timeout, progress);
+    public BenchView bench(int id, BenchRequest req, Duration timeout, Consumer<BenchView.Progress> progress) {
+        return call("device.bench", withId(id, req), json.constructType(BenchView.class), timeout, progressOf(progress));
     }
 
     /** {@code device.verify}: writes, reads back and checks the device's data. */
-    public JsonNode verify(int id, VerifyRequest req, Duration timeout, Consumer<JsonNode> progress) {
-        var p = new java.util.LinkedHashMap<String, Object>();
+    public VerifyView verify(int id, VerifyRequest req, Duration timeout, Consumer<BenchView.Progress> progress) {
+        return call("device.verify", withId(id, req), json.constructType(VerifyView.class), timeout, progressOf(progress));
+    }
+
+    /** A request's params with the device id added (the id is the method's, not the request's). */
+    private ObjectNode withId(int id, Object req) {
+        ObjectNode p = json.createObjectNode();
         p.put("id", id);
-        p.put("offset", req.offset());
-        p.put("length", req.length());
-        p.put("bs", req.bs());
-        return call("device.verify", p, JsonNode.class, timeout, progress);
+        p.setAll((ObjectNode) json.valueToTree(req));
+        return p;
+    }
+
+    private Consumer<JsonNode> progressOf(Consumer<BenchView.Progress> progress) {
+        if (progress == null) return null;
+        return n -> {
+            try {
+                progress.accept(json.treeToValue(n, BenchView.Progress.class));
+            } catch (IOException e) {
+                // a progress line of another shape: the call's answer still comes
+            }
+        };
     }
 
     /** {@code daemon.shutdown}: deletes every device and exits. */
     public void shutdown() { call("daemon.shutdown", Map.of(), JsonNode.class); }
 
-    // ---- generic calls ------------------------------------------------------------------
+    // ---- the one request path under the typed methods ---------------------------------------
 
-    public <T> T call(String method, Object params, Class<T> type) {
+    <T> T call(String method, Object params, Class<T> type) {
         return call(method, params, json.constructType(type), DEFAULT_TIMEOUT, null);
     }
 
-    public <T> T call(String method, Object params, TypeReference<T> type) {
+    <T> T call(String method, Object params, TypeReference<T> type) {
         return call(method, params, json.getTypeFactory().constructType(type), DEFAULT_TIMEOUT, null);
     }
 
-    public <T> T call(String method, Object params, Class<T> type, Duration timeout, Consumer<JsonNode> progress) {
+    <T> T call(String method, Object params, Class<T> type, Duration timeout, Consumer<JsonNode> progress) {
         return call(method, params, json.constructType(type), timeout, progress);
     }
 
@@ -175,7 +207,7 @@ public final class DaemonClient implements AutoCloseable {
      * @throws RpcException the daemon's error
      * @throws DaemonUnavailableException the connection broke or the timeout passed
      */
-    public synchronized <T> T call(String method, Object params, JavaType type, Duration timeout, Consumer<JsonNode> progress) {
+    synchronized <T> T call(String method, Object params, JavaType type, Duration timeout, Consumer<JsonNode> progress) {
         long id = ids.incrementAndGet();
         ObjectNode req = json.createObjectNode();
         req.put("jsonrpc", "2.0");

@@ -1,6 +1,8 @@
 package dev.ublkctl.daemon;
 
 import dev.ublkctl.sys.Errno;
+import dev.ublkctl.sys.SyscallException;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.kernel.UblkCommandException;
 import dev.ublkctl.ublk.kernel.UblkControl;
 import dev.ublkctl.ublk.uapi.DevInfo;
@@ -22,7 +24,7 @@ public final class DeadDevices {
 
     /** Whether a record is of a kernel-backend device that the kernel still has (it outlives its daemon). */
     public static boolean inKernel(DeviceRecord r) {
-        return "kernel".equals(r.backend()) && UblkControl.deviceIds().contains(r.id());
+        return r.backend() == Backend.KERNEL && UblkControl.deviceIds().contains(r.id());
     }
 
     /** The kernel's view of a dead daemon's device, if the kernel still has it (and we may ask). */
@@ -39,8 +41,17 @@ public final class DeadDevices {
     /**
      * Deletes the kernel device of a dead daemon's record (if the kernel still has it and no other
      * live server owns it now) and the record itself; returns what was done, for the user.
+     * @throws IllegalStateException the kernel device could not be deleted (the record is kept)
      */
     public static String remove(DeviceRecords records, DeviceRecord r) throws InterruptedException {
+        try {
+            return remove0(records, r);
+        } catch (SyscallException e) {
+            throw new IllegalStateException("cannot delete ublk device " + r.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String remove0(DeviceRecords records, DeviceRecord r) throws InterruptedException {
         if (DeviceRecord.LIVE.equals(r.state())) throw new IllegalArgumentException("device " + r.id() + " has a live daemon");
         String done = "removed record (daemon had died)";
         if (inKernel(r)) {

@@ -1,5 +1,9 @@
 package dev.ublkctl.daemon;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
+
 import java.util.List;
 
 /**
@@ -31,7 +35,8 @@ import java.util.List;
  * @param problem     what is wrong, or null: why a {@code broken} record cannot be read, or what
  *                    happened to a live device's storage (a backing file deleted or truncated)
  */
-public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+public record DeviceRecord(@JsonProperty(required = true) int id, String state, TargetType target, Backend backend,
+                           int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
                            String created, String bpf, boolean recoverable, int threads, String problem) {
@@ -39,7 +44,7 @@ public record DeviceRecord(int id, String state, String target, String backend, 
     /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
     public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
 
-    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
                         long size, int blockSize, List<String> files, long chunk, String program,
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable, int threads) {
@@ -53,6 +58,7 @@ public record DeviceRecord(int id, String state, String target, String backend, 
                 false, 0, why);
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isBroken() { return BROKEN.equals(state); }
 
     public DeviceRecord withProblem(String p) {
@@ -62,7 +68,7 @@ public record DeviceRecord(int id, String state, String target, String backend, 
     }
 
     /** A record with one serving thread per queue. */
-    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
                         long size, int blockSize, List<String> files, long chunk, String program,
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable) {

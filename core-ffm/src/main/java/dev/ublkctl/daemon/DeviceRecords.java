@@ -30,11 +30,10 @@ public final class DeviceRecords {
             dir.create();
             Path target = dir.record(r.id());
             Path tmp = target.resolveSibling("." + r.id() + ".json.tmp");
-            var sw = new java.io.StringWriter();
-            RecordJson.write(sw, r, true);
+            byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(r);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                var buf = java.nio.ByteBuffer.wrap(sw.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                var buf = java.nio.ByteBuffer.wrap(json);
                 while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
             }
@@ -133,7 +132,8 @@ public final class DeviceRecords {
             return Optional.of(DeviceRecord.broken(id, "unreadable record " + p + ": " + e.getMessage()));
         }
         try {
-            DeviceRecord r = RecordJson.read(bytes);
+            DeviceRecord r = Json.mapper().readValue(bytes, DeviceRecord.class);
+            if (r == null) throw new IOException("a device record must be a JSON object");
             if (r.id() != id) return Optional.of(DeviceRecord.broken(id, "record " + p + " names device " + r.id()));
             if (r.state() == null || r.target() == null || r.backend() == null)
                 return Optional.of(DeviceRecord.broken(id, "record " + p + " lacks state, target or backend"));

@@ -13,7 +13,6 @@ import dev.ublkctl.engine.Bench;
 import dev.ublkctl.engine.BenchResult;
 import dev.ublkctl.engine.BenchSpec;
 import dev.ublkctl.engine.Device;
-import dev.ublkctl.engine.Pattern;
 import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.engine.Verifier;
 import dev.ublkctl.engine.VerifyResult;
@@ -22,20 +21,20 @@ import dev.ublkctl.engine.VerifySpec;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** A live engine device as the daemon hosts it, with its program and maps. */
 final class EngineDevice implements HostedDevice {
     private final Device dev;
     private volatile DeviceRecord rec;
-    private volatile Programs.Loaded loaded;
+    private volatile Attached loaded;
 
-    EngineDevice(Device dev, DeviceRecord rec, Programs.Loaded loaded) {
+    /** The attached program and what loads it again ({@code ref} names its ops by variable). */
+    record Attached(UblkProgram program, ProgramRef ref) { }
+
+    EngineDevice(Device dev, DeviceRecord rec, Attached loaded) {
         this.dev = dev;
         this.rec = rec;
         this.loaded = loaded;
@@ -51,52 +50,40 @@ final class EngineDevice implements HostedDevice {
         return rec != before;
     }
 
-    @Override public Object stats() { return StatsView.of(dev.stats()); }
-
-    /** What {@code prog show} prints for an attached program. */
-    public record ProgramView(int device, String name, String object, String source, int opsId, String aioOps,
-                              Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos) { }
+    @Override public StatsView stats() { return StatsView.of(dev.stats()); }
 
     private UblkProgram program0() {
-        Programs.Loaded l = loaded;
+        Attached l = loaded;
         if (l == null) throw RpcException.notFound("device " + dev.id() + " has no program");
         return l.program();
     }
 
-    @Override public Object program() {
-        Programs.Loaded l = loaded;
+    @Override public ProgramView program() {
+        Attached l = loaded;
         if (l == null) return null;
         UblkProgram p = l.program();
         var total = dev.stats().total();
-        return new ProgramView(dev.id(), p.name(), p.objectName(), l.source(), p.opsId(), p.aioOpsName().orElse(null),
+        return new ProgramView(dev.id(), p.name(), p.objectName(), l.ref().source(), p.opsId(), p.aioOpsName().orElse(null),
                 p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos());
     }
 
-    @Override public Object dumpProgram() {
+    @Override public List<ProgramView.Listing> dumpProgram() {
         UblkProgram p = program0();
         List<String> mapNames = p.object().maps().stream().map(MapSpec::name).toList();
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<ProgramView.Listing> out = new ArrayList<>();
         for (var cb : p.callbacks().entrySet()) {
             ProgramSpec ps = p.object().program(cb.getValue()).orElse(null);
             if (ps == null) continue;
             SourceLines lines = i -> ps.lineAt(i).filter(l -> l.insn() == i).map(l -> l.sourceLine().strip())
                     .filter(s -> !s.isEmpty()).orElse(null);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("callback", cb.getKey());
-            m.put("name", ps.name());
-            m.put("section", ps.section());
-            m.put("insns", ps.insnCount());
-            m.put("lines", new Disassembler(lines, ps.kfuncs(), mapNames).dump(ps.insns()).lines().toList());
-            out.add(m);
+            out.add(new ProgramView.Listing(cb.getKey(), ps.name(), ps.section(), ps.insnCount(),
+                    new Disassembler(lines, ps.kfuncs(), mapNames).dump(ps.insns()).lines().toList()));
         }
         return out;
     }
 
-    /** One map as {@code map show} lists it. */
-    public record MapView(String name, String type, int keySize, int valueSize, int maxEntries, int entries, boolean perCpu) { }
-
-    @Override public Object maps() {
-        Programs.Loaded l = loaded;
+    @Override public List<MapView> maps() {
+        Attached l = loaded;
         if (l == null) return List.of();
         List<MapView> out = new ArrayList<>();
         for (VmMap m : l.program().maps()) {
@@ -117,31 +104,29 @@ final class EngineDevice implements HostedDevice {
     }
 
     /** Every entry, like {@code bpftool map dump}: BTF-formatted key and value where the types are known. */
-    @Override public Object dumpMap(String name) {
+    @Override public List<MapView.Entry> dumpMap(String name) {
         VmMap m = map(name);
         MapSpec s = spec(name);
         var btf = program0().object().btf();
         BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<MapView.Entry> out = new ArrayList<>();
         byte[] key = null;
         int guard = 0;
         while ((key = m.nextKey(key)) != null && guard++ <= m.def().maxEntries()) {
             byte[] val = m.lookup(key);
             if (val == null) continue;
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("key", format(fmt, s == null ? 0 : s.keyTypeId(), key));
+            JsonNode k = format(fmt, s == null ? 0 : s.keyTypeId(), key);
             if (m.perCpu()) {
                 int stride = (m.def().valueSize() + 7) / 8 * 8;
-                List<Map<String, Object>> per = new ArrayList<>();
+                List<MapView.CpuValue> per = new ArrayList<>();
                 for (int cpu = 0; cpu < Math.min(m.cpus(), dev.nrQueues()); cpu++) {
                     byte[] v = java.util.Arrays.copyOfRange(val, cpu * stride, cpu * stride + m.def().valueSize());
-                    per.add(Map.of("cpu", cpu, "value", format(fmt, s == null ? 0 : s.valueTypeId(), v)));
+                    per.add(new MapView.CpuValue(cpu, format(fmt, s == null ? 0 : s.valueTypeId(), v)));
                 }
-                e.put("values", per);
+                out.add(new MapView.Entry(k, null, per));
             } else {
-                e.put("value", format(fmt, s == null ? 0 : s.valueTypeId(), val));
+                out.add(new MapView.Entry(k, format(fmt, s == null ? 0 : s.valueTypeId(), val), null));
             }
-            out.add(e);
         }
         return out;
     }
@@ -158,7 +143,7 @@ final class EngineDevice implements HostedDevice {
     }
 
     /** Sets one entry; KEY and VALUE are integers (little-endian in the key/value size) or {@code hex:BYTES}. */
-    @Override public Object updateMap(String name, String key, String value) {
+    @Override public MapView.Update updateMap(String name, String key, String value) {
         VmMap m = map(name);
         byte[] k = bytes("key", key, m.def().keySize());
         byte[] v1 = bytes("value", value, m.def().valueSize());
@@ -176,11 +161,7 @@ final class EngineDevice implements HostedDevice {
         MapSpec s = spec(name);
         var btf = program0().object().btf();
         BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("map", name);
-        out.put("key", format(fmt, s == null ? 0 : s.keyTypeId(), k));
-        out.put("value", format(fmt, s == null ? 0 : s.valueTypeId(), v1));
-        return out;
+        return new MapView.Update(name, format(fmt, s == null ? 0 : s.keyTypeId(), k), format(fmt, s == null ? 0 : s.valueTypeId(), v1));
     }
 
     static byte[] bytes(String what, String text, int size) {
@@ -213,15 +194,16 @@ final class EngineDevice implements HostedDevice {
         return b;
     }
 
-    @Override public void attach(String program) {
-        Programs.Loaded l = Programs.load(program);
+    @Override public void attach(ProgramRef program) {
+        UblkProgram p = program.load();
         try {
-            dev.attach(l.program());
+            dev.attach(p);
         } catch (IllegalStateException e) {
             throw RpcException.failed("attach failed: " + e.getMessage());
         }
+        Attached l = new Attached(p, program.pinned(p));
         loaded = l;
-        rec = rec.withProgram(l.program().name(), l.source(), l.spec());
+        rec = rec.withProgram(p.name(), l.ref().source(), l.ref().toString());
     }
 
     @Override public void detach() {
@@ -231,17 +213,14 @@ final class EngineDevice implements HostedDevice {
         rec = rec.withProgram(null, null, null);
     }
 
-    @Override public Object bench(BenchRequest req, RpcServer.Call call) {
-        Pattern p = Pattern.parse(req.rw());
-        if (req.bs() <= 0 || req.bs() > Integer.MAX_VALUE) throw RpcException.invalid("bad block size " + req.bs());
-        BenchSpec spec = BenchSpec.of(p).withBlockSize((int) req.bs()).withIoDepth(req.iodepth())
-                .withNumJobs(req.numjobs()).withRuntime(Duration.ofNanos((long) (req.runtime() * 1e9)));
+    @Override public BenchView bench(BenchRequest req, RpcServer.Call call) {
+        BenchSpec spec = req.spec();
         BenchResult r = Bench.run(dev, spec, pr -> call.progress(new BenchView.Progress(
                 pr.elapsed().toNanos() / 1e9, pr.ios(), pr.bytes(), pr.iops(), pr.mbPerSec())));
         return BenchView.of(dev.id(), r, call.cancelled());
     }
 
-    @Override public Object verify(VerifyRequest req, RpcServer.Call call) {
+    @Override public VerifyView verify(VerifyRequest req, RpcServer.Call call) {
         long size = dev.size();
         int bs = req.bs() > 0 ? req.bs() : 4096;
         if (bs % dev.logicalBlockSize() != 0) {

@@ -1,8 +1,10 @@
 package dev.ublkctl.daemon;
 
+import java.util.List;
+
 /**
  * A device as the daemon hosts it: its record plus the operations the RPC methods need.
- * Results are plain records or jackson trees; they become the JSON of the answers.
+ * Results are the answers' records; jackson makes them the JSON the client reads back.
  */
 public interface HostedDevice extends AutoCloseable {
 
@@ -30,34 +32,34 @@ public interface HostedDevice extends AutoCloseable {
     default boolean recheck() { return false; }
 
     /** {@code device.stats}. */
-    Object stats();
+    StatsView stats();
 
     /** {@code prog.show}: the attached program, or null. */
-    Object program();
+    ProgramView program();
 
     /** {@code prog.dump}: the attached program's instructions. */
-    Object dumpProgram();
+    List<ProgramView.Listing> dumpProgram();
 
     /** {@code map.list}. */
-    Object maps();
+    List<MapView> maps();
 
     /** {@code map.dump}. */
-    Object dumpMap(String name);
+    List<MapView.Entry> dumpMap(String name);
 
     /** {@code map.update}. */
-    Object updateMap(String name, String key, String value);
+    MapView.Update updateMap(String name, String key, String value);
 
-    /** {@code device.attach}: program is a bundled name or an absolute object path. */
-    void attach(String program) throws Exception;
+    /** {@code device.attach}. */
+    void attach(ProgramRef program) throws Exception;
 
     /** {@code device.detach}. */
     void detach() throws Exception;
 
     /** {@code device.bench}: runs until done or {@code call.cancelled()}. */
-    Object bench(BenchRequest req, RpcServer.Call call) throws Exception;
+    BenchView bench(BenchRequest req, RpcServer.Call call) throws Exception;
 
     /** {@code device.verify}. */
-    Object verify(VerifyRequest req, RpcServer.Call call) throws Exception;
+    VerifyView verify(VerifyRequest req, RpcServer.Call call) throws Exception;
 
     /** Stops the device and releases everything it holds. */
     @Override

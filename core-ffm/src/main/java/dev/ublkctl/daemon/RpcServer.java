@@ -191,6 +191,14 @@ public final class RpcServer implements AutoCloseable {
         return resp;
     }
 
+    /** Params that do not fit the method: the check's own words where one refused a value. */
+    private static String paramsMessage(com.fasterxml.jackson.core.JsonProcessingException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IllegalArgumentException) return message(t);
+        }
+        return "bad params: " + e.getOriginalMessage();
+    }
+
     private void handle(String line, OutputStream out, java.util.concurrent.atomic.AtomicBoolean cancelled) {
         JsonNode id = null;
         try {
@@ -236,6 +244,7 @@ public final class RpcServer implements AutoCloseable {
         } catch (Exception e) {
             RpcException re = e instanceof RpcException r ? r
                     : e instanceof IllegalArgumentException ? RpcException.invalid(message(e))
+                    : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? RpcException.invalid(paramsMessage(j))
                     : e instanceof InterruptedException ? new RpcException(RpcException.CANCELLED, "cancelled")
                     : new RpcException(RpcException.FAILED, message(e), e);
             if (re.code() == RpcException.FAILED || re.code() == RpcException.INTERNAL_ERROR) {

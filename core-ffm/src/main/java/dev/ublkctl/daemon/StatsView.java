@@ -13,9 +13,10 @@ import java.util.Map;
 
 /**
  * The JSON of {@code device.stats} (and {@code ublkctl stats --json}): the engine's
- * {@link DeviceStats} with flat, stable field names and latency as percentiles instead of the
- * raw histogram. All counters are totals since the device started; rates are differences
- * between two snapshots over {@code takenNanos}.
+ * {@link DeviceStats} with flat, stable field names; latency as percentiles since the start and
+ * the histogram they come from, so a reader can take percentiles over any interval (two
+ * snapshots' buckets subtracted), as the monitor does. All counters are totals since the device
+ * started; rates are differences between two snapshots over {@code takenNanos}.
  *
  * @param id         device id
  * @param takenNanos when the snapshot was taken (System.nanoTime of the daemon)
@@ -32,12 +33,31 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
                         long progRunNanos) {
     }
 
-    /** Service time, request fetched → committed, in nanoseconds. */
-    public record Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs) {
+    /**
+     * Service time, request fetched → committed, in nanoseconds.
+     * @param buckets the histogram's non-empty buckets, ascending: {@code count} I/Os took at most
+     *                {@code le} ns (and more than the bucket below)
+     */
+    public record Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs,
+                          List<Bucket> buckets) {
+        public Latency {
+            buckets = buckets == null ? List.of() : List.copyOf(buckets);
+        }
+
         static Latency of(LatencySnapshot l) {
-            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos());
+            List<Bucket> b = new ArrayList<>();
+            long[] counts = l.buckets();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), counts[i]));
+            }
+            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b);
         }
     }
+
+    public record Bucket(long le, long count) { }
+
+    /** One entry of {@code device.statsAll}: a device's record and stats, or why its stats could not be read. */
+    public record OfDevice(DeviceRecord record, StatsView stats, String error) { }
 
     public static StatsView of(DeviceStats s) {
         List<Queue> qs = new ArrayList<>();

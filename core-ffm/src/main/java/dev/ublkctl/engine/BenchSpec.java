@@ -18,11 +18,15 @@ import java.time.Duration;
  */
 public record BenchSpec(Pattern pattern, int blockSize, int ioDepth, int numJobs, Duration runtime, long ioCount,
                         int readPercent, long offset, long length, long seed) {
+    /** The limits a request is checked against (the command line and the RPC read them here). */
+    public static final int MAX_IODEPTH = 4096, MAX_JOBS = 64;
+
     public BenchSpec {
         if (pattern == null) throw new IllegalArgumentException("pattern missing");
-        if (blockSize <= 0) throw new IllegalArgumentException("block size must be positive, got " + blockSize);
-        if (ioDepth < 1 || ioDepth > 65536) throw new IllegalArgumentException("iodepth must be 1..65536, got " + ioDepth);
-        if (numJobs < 1 || numJobs > 1024) throw new IllegalArgumentException("numjobs must be 1..1024, got " + numJobs);
+        if (blockSize <= 0 || blockSize % 512 != 0)
+            throw new IllegalArgumentException("block size must be a positive multiple of 512, got " + blockSize);
+        if (ioDepth < 1 || ioDepth > MAX_IODEPTH) throw new IllegalArgumentException("iodepth must be 1.." + MAX_IODEPTH + ", got " + ioDepth);
+        if (numJobs < 1 || numJobs > MAX_JOBS) throw new IllegalArgumentException("numjobs must be 1.." + MAX_JOBS + ", got " + numJobs);
         if (runtime == null) runtime = Duration.ZERO;
         if (runtime.isNegative()) throw new IllegalArgumentException("runtime must not be negative");
         if (ioCount < 0) throw new IllegalArgumentException("I/O count must not be negative");

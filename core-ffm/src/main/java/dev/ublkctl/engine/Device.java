@@ -1,6 +1,8 @@
 package dev.ublkctl.engine;
 
 import dev.ublkctl.target.Target;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
@@ -56,8 +58,8 @@ public final class Device implements AutoCloseable {
     /** Serving threads: one per queue, or fewer each serving several queues. */
     public int nrThreads() { return threads.length; }
     public DeviceState state() { return state; }
-    public String targetName() { return target.name(); }
-    public String backend() { return driver.name(); }
+    public TargetType targetType() { return target.type(); }
+    public Backend backend() { return driver.backend(); }
     /** The Java target (for its backing files). */
     public Target target() { return target; }
     /** Why a queue thread failed, if one did (the device is then stopped). */
@@ -175,7 +177,7 @@ public final class Device implements AutoCloseable {
     public BlockDevice block() {
         if (state != DeviceState.LIVE) throw new IllegalStateException("device " + id() + " is " + state.name().toLowerCase() + ", not live");
         return driver.blockDevice(id()).orElseThrow(() ->
-                new UnsupportedOperationException("the " + driver.name() + " driver offers no in-process block access"));
+                new UnsupportedOperationException("the " + driver.backend() + " driver offers no in-process block access"));
     }
 
     /** Snapshot of every queue's counters and their sum. */

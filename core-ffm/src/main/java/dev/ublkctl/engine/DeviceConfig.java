@@ -8,8 +8,8 @@ import dev.ublkctl.ublk.DeviceInfo;
  *
  * @param id               device id, -1 for the first free one
  * @param target           what the device serves
- * @param queues           hardware queues, 1..32 (one serving thread each)
- * @param depth            tags per queue, 1..4096
+ * @param queues           hardware queues, 1..{@value #MAX_QUEUES} (one serving thread each)
+ * @param depth            tags per queue, 1..{@value #MAX_DEPTH}
  * @param logicalBlockSize 512, 1024, 2048 or 4096
  * @param maxIoBytes       largest request a queue sees (bigger I/O is split), multiple of 4096
  * @param size             device size in bytes, 0 for the target's own size (must not exceed it)
@@ -21,14 +21,17 @@ import dev.ublkctl.ublk.DeviceInfo;
 public record DeviceConfig(int id, TargetConfig target, int queues, int depth, int logicalBlockSize, int maxIoBytes,
                            long size, boolean recovery, int threads) {
     public static final int DEFAULT_QUEUES = 1, DEFAULT_DEPTH = 128, DEFAULT_LBS = 512;
+    /** The limits a request is checked against (the command line and the RPC read them here). */
+    public static final int MAX_QUEUES = DeviceInfo.MAX_QUEUES, MAX_DEPTH = DeviceInfo.MAX_DEPTH, MAX_ID = 0xFFFF;
 
     public DeviceConfig {
         if (target == null) throw new IllegalArgumentException("a device needs a target");
-        if (id < -1) throw new IllegalArgumentException("device id must be >= 0 or -1 (auto), got " + id);
-        if (queues < 1 || queues > DeviceInfo.MAX_QUEUES)
-            throw new IllegalArgumentException("queues must be 1.." + DeviceInfo.MAX_QUEUES + ", got " + queues);
-        if (depth < 1 || depth > DeviceInfo.MAX_DEPTH)
-            throw new IllegalArgumentException("depth must be 1.." + DeviceInfo.MAX_DEPTH + ", got " + depth);
+        if (id < -1 || id > MAX_ID)
+            throw new IllegalArgumentException("device id must be 0.." + MAX_ID + " or -1 (the lowest free), got " + id);
+        if (queues < 1 || queues > MAX_QUEUES)
+            throw new IllegalArgumentException("queues must be 1.." + MAX_QUEUES + ", got " + queues);
+        if (depth < 1 || depth > MAX_DEPTH)
+            throw new IllegalArgumentException("depth must be 1.." + MAX_DEPTH + ", got " + depth);
         if (logicalBlockSize < 512 || logicalBlockSize > 4096 || Integer.bitCount(logicalBlockSize) != 1)
             throw new IllegalArgumentException("logical block size must be 512, 1024, 2048 or 4096, got " + logicalBlockSize);
         if (maxIoBytes < 4096 || maxIoBytes > DeviceInfo.MAX_IO_LIMIT || maxIoBytes % 4096 != 0)

@@ -1,6 +1,7 @@
 package dev.ublkctl.engine;
 
 import dev.ublkctl.target.Target;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
 import dev.ublkctl.ublk.RecoveredDevice;
@@ -26,7 +27,7 @@ public final class Engine implements AutoCloseable {
     /** An engine on the given driver (the engine closes it). */
     public static Engine on(UblkDriver driver) { return new Engine(driver); }
 
-    public String backend() { return driver.name(); }
+    public Backend backend() { return driver.backend(); }
 
     public UblkDriver driver() { return driver; }
 
@@ -37,8 +38,8 @@ public final class Engine implements AutoCloseable {
         try {
             long size = cfg.size() == 0 ? target.size() / cfg.logicalBlockSize() * cfg.logicalBlockSize() : cfg.size();
             if (size > target.size())
-                throw new IllegalArgumentException("size " + size + " exceeds the " + target.name() + " target's " + target.size() + " bytes");
-            if (size == 0) throw new IllegalArgumentException("the " + target.name() + " target is smaller than one block");
+                throw new IllegalArgumentException("size " + size + " exceeds the " + target.type() + " target's " + target.size() + " bytes");
+            if (size == 0) throw new IllegalArgumentException("the " + target.type() + " target is smaller than one block");
             long flags = cfg.recovery() ? driver.recoveryFlags() : 0;
             DeviceInfo info = driver.addDevice(new DeviceInfo(cfg.id(), cfg.queues(), cfg.depth(), cfg.maxIoBytes(), flags));
             try {
@@ -80,13 +81,13 @@ public final class Engine implements AutoCloseable {
     public Device recover(int devId, DeviceConfig cfg, long waitMillis) throws InterruptedException {
         if (closed) throw new IllegalStateException("engine closed");
         if (devices.containsKey(devId)) throw new IllegalStateException("device " + devId + " is served by this engine");
-        if (driver.recoveryFlags() == 0) throw new UnsupportedOperationException("the " + driver.name() + " backend cannot recover devices");
+        if (driver.recoveryFlags() == 0) throw new UnsupportedOperationException("the " + driver.backend() + " backend cannot recover devices");
         Target target = Target.open(cfg.target());
         try {
             RecoveredDevice r = driver.beginRecovery(devId, waitMillis);
             if (r.params().sizeBytes() > target.size())
                 throw new IllegalArgumentException("device " + devId + " has " + r.params().sizeBytes() + " bytes but its "
-                        + target.name() + " target only " + target.size() + ": not the target it was created with?");
+                        + target.type() + " target only " + target.size() + ": not the target it was created with?");
             Device d = new Device(this, driver, r.info(), r.params(), cfg.withId(devId)
                     .withQueues(r.info().nrQueues()).withDepth(r.info().queueDepth())
                     .withLogicalBlockSize(r.params().logicalBlockSize()).withSize(r.params().sizeBytes()), target);

@@ -15,6 +15,7 @@ import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmProgram;
 import dev.ublkctl.target.FileTarget;
+import dev.ublkctl.target.TargetType;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,9 +39,6 @@ public final class UblkProgram {
     public static final String OPS_TYPE = "ublk_bpf_ops", AIO_OPS_TYPE = "bpf_aio_complete_ops";
     /** VM cpus of per-cpu maps: one per possible queue. */
     static final int VM_CPUS = dev.ublkctl.ublk.DeviceInfo.MAX_QUEUES;
-
-    /** A struct_ops variable found in an object. */
-    public record OpsInfo(String name, String type, long id, Map<String, String> programs) {}
 
     private final BpfObject object;
     private final StructOpsSpec ops;
@@ -96,31 +94,34 @@ public final class UblkProgram {
         }
     }
 
-    /** Loads the {@code ublk_bpf_ops} whose {@code id} is {@code opsId}. */
-    public static UblkProgram load(Path object, int opsId) throws IOException { return load(BpfObject.load(object), opsId); }
-
-    /** Loads the {@code ublk_bpf_ops} variable named {@code opsName} (e.g. "null_ops"). */
-    public static UblkProgram load(Path object, String opsName) throws IOException { return load(BpfObject.load(object), opsName); }
-
     /** The execution engine new programs run on (the VM's interpreter; a JIT when one is available). */
     public static ExecutionEngine defaultEngine() { return new Interpreter(); }
 
     /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
     public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
 
-    public static UblkProgram load(BpfObject obj, int opsId) {
-        StructOpsSpec s = obj.structOps().stream()
-                .filter(o -> o.typeName().equals(OPS_TYPE) && o.id().isPresent() && o.id().getAsLong() == opsId)
-                .findFirst().orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no " + OPS_TYPE
-                        + " with id " + opsId + " (has " + describe(obj) + ")"));
-        return of(obj, s);
-    }
-
-    public static UblkProgram load(BpfObject obj, String opsName) {
-        StructOpsSpec s = obj.structOps(opsName).orElseThrow(() -> new IllegalArgumentException(
-                obj.name() + " has no struct_ops variable " + opsName + " (has " + describe(obj) + ")"));
-        if (!s.typeName().equals(OPS_TYPE))
-            throw new IllegalArgumentException(obj.name() + ": " + opsName + " is a struct " + s.typeName() + ", not " + OPS_TYPE);
+    /**
+     * The one loader: the {@code ublk_bpf_ops} of {@code obj} that {@code ref} picks, with the
+     * {@code bpf_aio_complete_ops} of the same id if the object has one.
+     * @throws IllegalArgumentException the object has no such ops, or a program of it cannot run in the VM
+     */
+    public static UblkProgram load(BpfObject obj, OpsRef ref) {
+        StructOpsSpec s = switch (ref) {
+            case OpsRef.First f -> obj.structOps().stream().filter(o -> o.typeName().equals(OPS_TYPE)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no struct " + OPS_TYPE
+                            + " (a ublk program defines one in SEC(\".struct_ops\"))"));
+            case OpsRef.ById b -> obj.structOps().stream()
+                    .filter(o -> o.typeName().equals(OPS_TYPE) && o.id().isPresent() && o.id().getAsLong() == b.id())
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no " + OPS_TYPE
+                            + " with id " + b.id() + " (has " + describe(obj) + ")"));
+            case OpsRef.Named n -> {
+                StructOpsSpec v = obj.structOps(n.name()).orElseThrow(() -> new IllegalArgumentException(
+                        obj.name() + " has no struct_ops variable " + n.name() + " (has " + describe(obj) + ")"));
+                if (!v.typeName().equals(OPS_TYPE))
+                    throw new IllegalArgumentException(obj.name() + ": " + n.name() + " is a struct " + v.typeName() + ", not " + OPS_TYPE);
+                yield v;
+            }
+        };
         return of(obj, s);
     }
 
@@ -138,14 +139,6 @@ public final class UblkProgram {
         List<String> l = new ArrayList<>();
         for (StructOpsSpec s : obj.structOps()) l.add(s.name() + " (" + s.typeName() + " id " + (s.id().isPresent() ? s.id().getAsLong() : "-") + ")");
         return l.isEmpty() ? "no struct_ops" : String.join(", ", l);
-    }
-
-    /** The struct_ops variables of an object. */
-    public static List<OpsInfo> list(Path object) throws IOException {
-        List<OpsInfo> out = new ArrayList<>();
-        for (StructOpsSpec s : BpfObject.load(object).structOps())
-            out.add(new OpsInfo(s.name(), s.typeName(), s.id().orElse(-1), s.programs()));
-        return out;
     }
 
     /** The struct_ops variable name, e.g. "loop_ops". */
@@ -208,10 +201,10 @@ public final class UblkProgram {
         byte[] key = le(4).putInt(d.id()).array();
         try {
             VmMap loop = mapsByName.get("loop_files");
-            if (loop != null && ft.name().equals("loop") && loop.def().keySize() == 4 && loop.def().valueSize() == 8)
+            if (loop != null && ft.type() == TargetType.LOOP && loop.def().keySize() == 4 && loop.def().valueSize() == 8)
                 loop.update(key, le(8).putInt(fds.getFirst()).putInt(0).array(), VmMap.BPF_ANY);
             VmMap stripe = mapsByName.get("stripe_cfg");
-            if (stripe != null && ft.name().equals("stripe") && stripe.def().keySize() == 4 && stripe.def().valueSize() == 24) {
+            if (stripe != null && ft.type() == TargetType.STRIPE && stripe.def().keySize() == 4 && stripe.def().valueSize() == 24) {
                 ByteBuffer b = le(24).putInt(Integer.numberOfTrailingZeros(ft.chunkSize())).putInt(fds.size());
                 for (int i = 0; i < 4; i++) b.putInt(i < fds.size() ? fds.get(i) : -1);
                 stripe.update(key, b.array(), VmMap.BPF_ANY);

@@ -76,6 +76,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle SETSID = downcall("setsid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(LIBC.find("sysconf").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
@@ -255,6 +256,15 @@ public final class Libc {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
+    /** Adds 1 to an eventfd's counter: wakes whoever waits on it. */
+    public static void eventfdSignal(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            write(fd, one, 8);
+        }
+    }
+
     public static int eventfd(int initval, int flags) {
         MemorySegment st = STATE.get();
         try {
@@ -282,6 +292,15 @@ public final class Libc {
 
     public static int geteuid() {
         try { return (int) GETEUID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** setsid(2): a new session and process group; returns the session id or the negated errno. */
+    public static int setsid() {
+        MemorySegment st = STATE.get();
+        try {
+            int r = (int) SETSID.invokeExact(st);
+            return r == -1 ? -errno(st) : r;
+        } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static long pageSize() {

@@ -20,7 +20,7 @@ public final class FaultInjectTarget implements Target {
     FaultInjectTarget(TargetConfig.FaultInject cfg) { this.cfg = cfg; }
 
     public TargetConfig.FaultInject config() { return cfg; }
-    @Override public String name() { return cfg.name(); }
+    @Override public TargetType type() { return TargetType.FAULT_INJECT; }
     @Override public long size() { return cfg.size(); }
     @Override public List<Integer> fds() { return List.of(); }
     @Override public boolean supportsDiscard() { return true; }

@@ -22,14 +22,14 @@ import java.util.List;
  * that hits the end of a file reads zeroes beyond it.
  */
 public final class FileTarget implements Target {
-    private final String name;
+    private final TargetType name;
     private final List<Path> paths;
     private final int[] fds;
     private final int chunk;
     private final long size;
     private boolean closed;
 
-    private FileTarget(String name, List<Path> paths, int[] fds, int chunk, long size) {
+    private FileTarget(TargetType name, List<Path> paths, int[] fds, int chunk, long size) {
         this.name = name;
         this.paths = paths;
         this.fds = fds;
@@ -37,7 +37,7 @@ public final class FileTarget implements Target {
         this.size = size;
     }
 
-    static FileTarget open(String name, List<Path> paths, int chunk) {
+    static FileTarget open(TargetType name, List<Path> paths, int chunk) {
         int[] fds = new int[paths.size()];
         int opened = 0;
         try {
@@ -70,7 +70,7 @@ public final class FileTarget implements Target {
         }
     }
 
-    @Override public String name() { return name; }
+    @Override public TargetType type() { return name; }
     @Override public long size() { return size; }
 
     /**

@@ -11,7 +11,7 @@ public final class NullTarget implements Target {
 
     NullTarget(long size) { this.size = size; }
 
-    @Override public String name() { return "null"; }
+    @Override public TargetType type() { return TargetType.NULL; }
     @Override public long size() { return size; }
     @Override public List<Integer> fds() { return List.of(); }
     @Override public boolean supportsDiscard() { return true; }

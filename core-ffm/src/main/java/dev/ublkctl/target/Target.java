@@ -7,7 +7,7 @@ import java.util.List;
 
 /** A device's backend on the Java side: sizes, backing files, and one {@link TargetQueue} per queue. */
 public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget {
-    String name();
+    TargetType type();
 
     /** Natural size in bytes. */
     long size();
@@ -31,8 +31,8 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
     static Target open(TargetConfig cfg) {
         return switch (cfg) {
             case TargetConfig.Null n -> new NullTarget(n.size());
-            case TargetConfig.Loop l -> FileTarget.open("loop", List.of(l.file()), Integer.MAX_VALUE);
-            case TargetConfig.Stripe s -> FileTarget.open("stripe", s.files(), s.chunkSize());
+            case TargetConfig.Loop l -> FileTarget.open(TargetType.LOOP, List.of(l.file()), Integer.MAX_VALUE);
+            case TargetConfig.Stripe s -> FileTarget.open(TargetType.STRIPE, s.files(), s.chunkSize());
             case TargetConfig.FaultInject f -> new FaultInjectTarget(f);
         };
     }

@@ -5,8 +5,7 @@ import java.util.List;
 
 /** What a device serves, with kublk's parameters. */
 public sealed interface TargetConfig {
-    /** "null", "loop", "stripe" or "fault_inject". */
-    String name();
+    TargetType type();
 
     /** Completes every I/O at once; reads return whatever the request buffer holds. */
     record Null(long size) implements TargetConfig {
@@ -19,7 +18,7 @@ public sealed interface TargetConfig {
             if (size <= 0 || size % 4096 != 0) throw new IllegalArgumentException("null target size must be a positive multiple of 4096, got " + size);
         }
 
-        @Override public String name() { return "null"; }
+        @Override public TargetType type() { return TargetType.NULL; }
     }
 
     /** One backing file; the device has the file's size. */
@@ -28,7 +27,7 @@ public sealed interface TargetConfig {
             if (file == null) throw new IllegalArgumentException("loop target needs a backing file");
         }
 
-        @Override public String name() { return "loop"; }
+        @Override public TargetType type() { return TargetType.LOOP; }
     }
 
     /** 1..4 backing files striped in chunks (a power of two, 4 KiB..512 KiB). */
@@ -41,11 +40,17 @@ public sealed interface TargetConfig {
             files = List.copyOf(files);
             if (files.isEmpty() || files.size() > MAX_FILES)
                 throw new IllegalArgumentException("stripe target needs 1.." + MAX_FILES + " backing files, got " + files.size());
-            if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK || Integer.bitCount(chunkSize) != 1)
-                throw new IllegalArgumentException("stripe chunk must be a power of two in 4 KiB..512 KiB, got " + chunkSize);
+            checkChunk(chunkSize);
         }
 
-        @Override public String name() { return "stripe"; }
+        /** The chunk if it is a power of two in MIN_CHUNK..MAX_CHUNK, else why not. */
+        public static int checkChunk(long chunk) {
+            if (chunk < MIN_CHUNK || chunk > MAX_CHUNK || Long.bitCount(chunk) != 1)
+                throw new IllegalArgumentException("stripe chunk must be a power of two in 4 KiB..512 KiB, got " + chunk);
+            return (int) chunk;
+        }
+
+        @Override public TargetType type() { return TargetType.STRIPE; }
     }
 
     /**
@@ -66,6 +71,56 @@ public sealed interface TargetConfig {
             if (errno <= 0 || errno > 4095) throw new IllegalArgumentException("fault_inject errno must be 1..4095, got " + errno);
         }
 
-        @Override public String name() { return "fault_inject"; }
+        @Override public TargetType type() { return TargetType.FAULT_INJECT; }
+
+        /**
+         * kublk-style options as one spec, comma-separated, any subset:
+         * {@code delay=DURATION} (ns, or with us/ms/s: {@code 200us}), {@code every=N} (the n-th
+         * I/O of a queue fails; 0 none), {@code errno=EIO} (a name or a number; default EIO).
+         */
+        public static FaultInject parse(long size, String spec) {
+            long delay = 0;
+            int every = 0, errno = dev.ublkctl.sys.Errno.EIO;
+            if (spec != null && !spec.isBlank()) {
+                for (String part : spec.split(",")) {
+                    String[] kv = part.trim().split("=", 2);
+                    if (kv.length != 2) throw new IllegalArgumentException("fault spec '" + part + "': expected key=value (delay, every, errno)");
+                    String v = kv[1].trim();
+                    try {
+                        switch (kv[0].trim()) {
+                            case "delay" -> delay = duration(v);
+                            case "every" -> every = Integer.parseInt(v);
+                            case "errno" -> errno = v.chars().allMatch(Character::isDigit) ? Integer.parseInt(v) : errnoOf(v);
+                            default -> throw new IllegalArgumentException("fault spec: unknown key '" + kv[0].trim() + "' (delay, every, errno)");
+                        }
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("fault spec: '" + v + "' is not a number for " + kv[0].trim());
+                    }
+                }
+            }
+            return new FaultInject(size, delay, every, errno);
+        }
+
+        /** The canonical spec of this config (what {@link #parse} reads back). */
+        public String spec() {
+            return "delay=" + delayNs + ",every=" + failEvery + ",errno=" + dev.ublkctl.sys.Errno.name(-errno);
+        }
+
+        private static long duration(String v) {
+            String n = v.replaceAll("[a-z]+$", "");
+            long x = Long.parseLong(n);
+            return switch (v.substring(n.length())) {
+                case "", "ns" -> x;
+                case "us" -> Math.multiplyExact(x, 1_000L);
+                case "ms" -> Math.multiplyExact(x, 1_000_000L);
+                case "s" -> Math.multiplyExact(x, 1_000_000_000L);
+                default -> throw new IllegalArgumentException("fault spec: delay '" + v + "' (use ns, us, ms or s)");
+            };
+        }
+
+        private static int errnoOf(String name) {
+            for (int e = 1; e < 200; e++) if (dev.ublkctl.sys.Errno.name(-e).equals(name.toUpperCase(java.util.Locale.ROOT))) return e;
+            throw new IllegalArgumentException("fault spec: unknown errno '" + name + "'");
+        }
     }
 }

@@ -15,8 +15,8 @@ import java.util.Optional;
  * {@link UblkQueue#processEvents}) → close the queues → {@link #deleteDevice}.
  */
 public interface UblkDriver extends AutoCloseable {
-    /** "kernel" or "emulated". */
-    String name();
+    /** {@link Backend#KERNEL} or {@link Backend#EMULATED}. */
+    Backend backend();
 
     /** ADD_DEV: creates the device; returns the negotiated info with the id assigned. */
     DeviceInfo addDevice(DeviceInfo requested);
@@ -61,12 +61,12 @@ public interface UblkDriver extends AutoCloseable {
      * with {@link #endRecovery} instead of {@link #startDevice}.
      */
     default RecoveredDevice beginRecovery(int devId, long waitMillis) throws InterruptedException {
-        throw new UnsupportedOperationException("the " + name() + " driver cannot recover devices");
+        throw new UnsupportedOperationException("the " + backend() + " driver cannot recover devices");
     }
 
     /** END_USER_RECOVERY: every queue is open again; the device is live with this process as its server. */
     default void endRecovery(int devId) {
-        throw new UnsupportedOperationException("the " + name() + " driver cannot recover devices");
+        throw new UnsupportedOperationException("the " + backend() + " driver cannot recover devices");
     }
 
     /** Stops and deletes what is left. */

@@ -1,5 +1,7 @@
 package dev.ublkctl.bench;
 
+import dev.ublkctl.engine.OpsRef;
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.engine.Bench;
 import dev.ublkctl.engine.BenchResult;
 import dev.ublkctl.engine.BenchSpec;
@@ -52,9 +54,9 @@ public final class EngineBench {
                 try (Engine e = Engine.emulated()) {
                     Device d = e.create(DeviceConfig.of(new TargetConfig.Null()).withQueues(1).withDepth(128));
                     switch (mode) {
-                        case "queued" -> d.attach(UblkProgram.load(obj, 0));
+                        case "queued" -> d.attach(UblkProgram.load(BpfObject.load(obj), OpsRef.id(0)));
                         case "redirect" -> {
-                            UblkProgram p = UblkProgram.load(obj, 2);
+                            UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(2));
                             // struct null_config {split_bytes, redirect_ops, redirect_modulo, pad}: redirect READ (op 0)
                             byte[] cfg = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(1).putInt(0).putInt(0).array();
                             p.map("null_cfg").orElseThrow().update(new byte[4], cfg, 0);

@@ -120,15 +120,7 @@ public final class VmKernelBench {
             }
             maps.get(obj.mapIndex("stripe_cfg")).update(new byte[4], stripeCfg(), Bpf.BPF_ANY);
             ProgramSpec p = obj.program(prog).orElseThrow();
-            byte[] insns = p.insns().clone();
-            ByteBuffer b = ByteBuffer.wrap(insns).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < p.insnCount(); i++) {
-                int src = (insns[i * 8 + 1] >> 4) & 0xf;
-                if ((insns[i * 8] & 0xff) == 0x18 && (src == ProgramSpec.PSEUDO_MAP_FD || src == ProgramSpec.PSEUDO_MAP_VALUE)) {
-                    b.putInt(i * 8 + 4, maps.get(b.getInt(i * 8 + 4)).fd());
-                    i++;
-                }
-            }
+            byte[] insns = dev.ublkctl.bpf.kernel.KernelCollection.withMapFds(p.insns(), i -> maps.get(i).fd());
             try (KernelProgram kp = Bpf.loadProgram(new Bpf.ProgramLoad(ProgramType.XDP, insns, p.license(), p.name()))) {
                 KernelProgram.TestRunResult once = kp.testRun(KernelProgram.TestRunInput.ofData(request(), 1));
                 if (once.retval() != 2) throw new IllegalStateException(prog + " returned " + once.retval() + ", expected XDP_PASS");

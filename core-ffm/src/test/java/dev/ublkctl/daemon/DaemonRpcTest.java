@@ -1,6 +1,8 @@
 package dev.ublkctl.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,16 +46,21 @@ class DaemonRpcTest {
         CountingDevice(DeviceRecord base) { rec = base.withState(DeviceRecord.LIVE); }
 
         @Override public DeviceRecord record() { return rec; }
-        @Override public Object stats() { return Map.of("calls", ++statsCalls); }
-        @Override public Object program() { return null; }
-        @Override public Object dumpProgram() { throw RpcException.notFound("no program"); }
-        @Override public Object maps() { return List.of(); }
-        @Override public Object dumpMap(String name) { throw RpcException.notFound("no map " + name); }
-        @Override public Object updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
-        @Override public void attach(String program) { rec = rec.withProgram(program, null, program); }
+        /** The stats' takenNanos counts the calls, so the test sees each call reach this device. */
+        @Override public StatsView stats() {
+            var none = new StatsView.Latency(0, 0, 0, 0, 0, 0, 0, List.of());
+            var q = new StatsView.Queue(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), 0, none, 0, 0);
+            return new StatsView(rec.id(), ++statsCalls, q, List.of());
+        }
+        @Override public ProgramView program() { return null; }
+        @Override public List<ProgramView.Listing> dumpProgram() { throw RpcException.notFound("no program"); }
+        @Override public List<MapView> maps() { return List.of(); }
+        @Override public List<MapView.Entry> dumpMap(String name) { throw RpcException.notFound("no map " + name); }
+        @Override public MapView.Update updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
+        @Override public void attach(ProgramRef program) { rec = rec.withProgram(program.object(), null, program.toString()); }
         @Override public void detach() { rec = rec.withProgram(null, null, null); }
-        @Override public Object bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
-            call.progress(Map.of("elapsed", 0));
+        @Override public BenchView bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
+            call.progress(new BenchView.Progress(0, 0, 0, 0, 0));
             benchStarted.countDown();
             try {
                 while (!call.cancelled()) Thread.sleep(10);
@@ -61,9 +68,11 @@ class DaemonRpcTest {
                 // cancellation interrupts the call's thread
             }
             benchCancelled.set(true);
-            return Map.of();
+            return null;
         }
-        @Override public Object verify(VerifyRequest req, RpcServer.Call call) { return Map.of("ok", true); }
+        @Override public VerifyView verify(VerifyRequest req, RpcServer.Call call) {
+            return new VerifyView(rec.id(), true, req.offset(), 0, 0, req.bs(), 0, null);
+        }
         @Override public void close() { closed.set(true); }
     }
 
@@ -85,7 +94,7 @@ class DaemonRpcTest {
     }
 
     static AddRequest nullDev(int id) {
-        return new AddRequest(id, "null", 1, 16, 1 << 20, 512, List.of(), 0, null, "emulated", false);
+        return new AddRequest(id, TargetType.NULL, 1, 16, 1 << 20, 512, List.of(), 0, null, null, Backend.EMULATED, false, 0);
     }
 
     @Test
@@ -108,22 +117,23 @@ class DaemonRpcTest {
             assertEquals(List.of(0, 1), new DeviceRecords(dir).ids());
             assertEquals(2, c.listDevices().size());
 
-            assertEquals(1, c.stats(0).get("calls").asInt());
-            assertEquals(2, c.stats(0).get("calls").asInt());
+            assertEquals(1, c.stats(0).takenNanos());
+            assertEquals(2, c.stats(0).takenNanos());
             // one round trip for every device's record and stats (what the monitor polls)
-            var all = c.call("device.statsAll", Map.of(), com.fasterxml.jackson.databind.JsonNode.class);
+            var all = c.statsAll();
             assertEquals(2, all.size());
-            assertEquals(0, all.get(0).get("record").get("id").asInt());
-            assertEquals(3, all.get(0).get("stats").get("calls").asInt());
-            assertEquals(1, all.get(1).get("record").get("id").asInt());
+            assertEquals(0, all.get(0).record().id());
+            assertEquals(3, all.get(0).stats().takenNanos());
+            assertEquals(1, all.get(1).record().id());
 
             RpcException e = assertThrows(RpcException.class, () -> c.stats(7));
             assertEquals(RpcException.NOT_FOUND, e.code());
             RpcException dup = assertThrows(RpcException.class, () -> c.add(nullDev(1)));
             assertEquals(RpcException.EXISTS, dup.code());
 
-            assertEquals("prog.o", c.attach(1, "prog.o").program());
-            assertEquals("prog.o", new DeviceRecords(dir).read(1).orElseThrow().program());
+            assertEquals("/prog.o", c.attach(1, "/prog.o", null).program());
+            assertEquals("/prog.o:7", c.attach(1, "/prog.o", "7").bpf());
+            assertEquals("/prog.o", new DeviceRecords(dir).read(1).orElseThrow().program());
 
             c.delete(0);
             assertTrue(new DeviceRecords(dir).read(0).isEmpty());
@@ -154,6 +164,61 @@ class DaemonRpcTest {
         }
     }
 
+    /** One raw request on a fresh connection; the answer's JSON. */
+    private JsonNode raw(String method, String params) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(dir.socket()));
+            Channels.newOutputStream(ch).write(("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method
+                    + "\",\"params\":" + params + "}\n").getBytes(StandardCharsets.UTF_8));
+            var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            return Json.mapper().readTree(in.readLine());
+        }
+    }
+
+    @Test
+    void addOverRpcIsCheckedAsTheCommandLineChecksIt() throws Exception {
+        // fields left out take the command line's defaults: the lowest free id, not 0 twice
+        JsonNode a = raw("device.add", "{\"target\":\"null\",\"backend\":\"emulated\"}");
+        assertEquals(0, a.at("/result/id").asInt(), a.toString());
+        assertEquals(AddRequest.DEFAULT_QUEUES, a.at("/result/queues").asInt(), a.toString());
+        assertEquals(AddRequest.DEFAULT_DEPTH, a.at("/result/depth").asInt(), a.toString());
+        assertEquals("null", a.at("/result/target").asText());
+        assertEquals("emulated", a.at("/result/backend").asText());
+        assertEquals(1, raw("device.add", "{\"target\":\"null\"}").at("/result/id").asInt());
+
+        record Bad(String params, String message) { }
+        String missing = tmp.resolve("missing.img").toString();
+        for (Bad b : List.of(
+                new Bad("{}", "a device needs a target (null, loop, stripe, fault_inject)"),
+                new Bad("{\"target\":null}", "a device needs a target (null, loop, stripe, fault_inject)"),
+                new Bad("{\"target\":\"raid5\"}", "unknown target 'raid5' (null, loop, stripe, fault_inject)"),
+                new Bad("{\"target\":\"null\",\"backend\":\"cloud\"}", "unknown backend 'cloud' (auto, kernel-bpf, kernel, emulated)"),
+                new Bad("{\"target\":\"stripe\",\"files\":[\"/etc/hostname\",\"/etc/hostname\"],\"chunk\":-4096}",
+                        "chunk must be >= 0 (0: the default), got -4096"),
+                new Bad("{\"target\":\"stripe\",\"files\":[\"/etc/hostname\",\"/etc/hostname\"],\"chunk\":1048576}",
+                        "stripe chunk must be a power of two in 4 KiB..512 KiB, got 1048576"),
+                new Bad("{\"target\":\"null\",\"depth\":4097}", "depth must be 1.." + AddRequest.MAX_DEPTH + ", got 4097"),
+                new Bad("{\"target\":\"null\",\"queues\":0}", "queues must be 1.." + AddRequest.MAX_QUEUES + ", got 0"),
+                new Bad("{\"target\":\"null\",\"id\":70000}", "device id must be 0..65535 or -1 (the lowest free), got 70000"),
+                new Bad("{\"target\":\"loop\",\"files\":[\"" + missing + "\"]}", "no such file: " + missing),
+                new Bad("{\"target\":\"loop\",\"files\":[\"rel.img\"]}", "backing file paths must be absolute: rel.img"))) {
+            JsonNode r = raw("device.add", b.params());
+            assertEquals(RpcException.INVALID_PARAMS, r.at("/error/code").asInt(), b.params() + " -> " + r);
+            assertEquals(b.message(), r.at("/error/message").asText(), b.params());
+            // the command line's checks are the same calls (TargetType.of, Backend.of, deviceConfig): the same words
+            IllegalArgumentException ex;
+            try {
+                AddRequest req = Json.mapper().readValue(b.params(), AddRequest.class);
+                ex = assertThrows(IllegalArgumentException.class, req::deviceConfig, b.params());
+            } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+                ex = assertInstanceOf(IllegalArgumentException.class, e.getCause(), b.params());
+            }
+            assertEquals(b.message(), ex.getMessage(), b.params());
+        }
+        assertEquals(2, daemon.list().size(), "no bad request left a device or a record");
+        assertEquals(List.of(0, 1), new DeviceRecords(dir).ids());
+    }
+
     @Test
     void closingTheClientCancelsALongCall() throws Exception {
         try (DaemonClient setup = DaemonClient.connect(dir)) {
@@ -163,8 +228,7 @@ class DaemonRpcTest {
         var progress = new java.util.concurrent.atomic.AtomicInteger();
         Thread t = Thread.ofVirtual().start(() -> {
             try {
-                c.bench(0, Map.of("rw", "read", "bs", 4096, "iodepth", 1, "numjobs", 1, "runtime", 100.0),
-                        Duration.ofSeconds(30), p -> progress.incrementAndGet());
+                c.bench(0, new BenchRequest("read", 4096, 1, 1, 100.0), Duration.ofSeconds(30), p -> progress.incrementAndGet());
             } catch (RpcException e) {
                 assertEquals(RpcException.CANCELLED, e.code());
             }
@@ -183,7 +247,7 @@ class DaemonRpcTest {
         // a process that has exited: its pid names no live process with that start time
         Process p = new ProcessBuilder("true").start();
         p.waitFor();
-        DeviceRecord stale = new DeviceRecord(9, DeviceRecord.LIVE, "null", "emulated", 1, 16, 1 << 20, 512,
+        DeviceRecord stale = new DeviceRecord(9, DeviceRecord.LIVE, TargetType.NULL, Backend.EMULATED, 1, 16, 1 << 20, 512,
                 List.of(), 0, null, null, null, p.pid(), 1, "2026-01-01T00:00:00Z", null, false);
         new DeviceRecords(dir).write(stale);
         assertEquals(DeviceRecord.DEAD, new DeviceRecords(dir).read(9).orElseThrow().state());
@@ -255,7 +319,7 @@ class DaemonRpcTest {
     /** Records are complete files: a record written and read back is equal (and a temp file never remains). */
     @Test
     void recordsAreWrittenWhole() throws Exception {
-        DeviceRecord r = new DeviceRecord(4, DeviceRecord.LIVE, "loop", "emulated", 2, 64, 1 << 30, 4096,
+        DeviceRecord r = new DeviceRecord(4, DeviceRecord.LIVE, dev.ublkctl.target.TargetType.LOOP, dev.ublkctl.ublk.Backend.EMULATED, 2, 64, 1 << 30, 4096,
                 List.of("/tmp/a b\nc"), 0, "loop", "/bpf/loop.o", null, 1, 2, "2026-01-01T00:00:00Z", "loop:0", false, 1,
                 "backing file /tmp/a was deleted");
         new DeviceRecords(dir).write(r);

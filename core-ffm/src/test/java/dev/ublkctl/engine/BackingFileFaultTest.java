@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.BlockDevice;
@@ -49,7 +50,7 @@ class BackingFileFaultTest {
             Path f = EngineBasicTest.file(mnt, "full.img", 4 << 20);
             try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
                 Device d = e.create(DeviceConfig.of(new TargetConfig.Loop(f)).withMaxIoBytes(64 << 10));
-                if (bpf) d.attach(UblkProgram.load(BpfFixtures.bundled("loop"), 16));
+                if (bpf) d.attach(UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16)));
                 d.start();
                 BlockDevice b = d.block();
                 MemorySegment chunk = a.allocate(64 << 10, 4096);

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.BlockDevice;
@@ -28,7 +29,7 @@ class BpfFaultTest {
     static void build() throws Exception { obj = BpfFixtures.compile("engine_faults", dir); }
 
     private static int errnoOf(int opsId) throws Exception {
-        UblkProgram p = UblkProgram.load(obj, opsId);
+        UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(opsId));
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withDepth(4));
             d.attach(p);
@@ -67,7 +68,7 @@ class BpfFaultTest {
 
     @Test
     void continueThenRedirectSendsTheRestToTheTarget() throws Exception {
-        UblkProgram p = UblkProgram.load(obj, 108);
+        UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(108));
         Path f = EngineBasicTest.file(dir, "half.img", 1 << 20);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Loop(f)));
@@ -94,7 +95,7 @@ class BpfFaultTest {
 
     @Test
     void lifecycleCallbacksRunWhenTheRfcRunsThem() throws Exception {
-        UblkProgram p = UblkProgram.load(obj, 109);
+        UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(109));
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withId(3));
             d.attach(p);
@@ -124,7 +125,7 @@ class BpfFaultTest {
 
     @Test
     void programsSeeTheRfcLayoutOfUblkBpfIo() throws Exception {
-        UblkProgram p = UblkProgram.load(obj, 110);
+        UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(110));
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1 << 20)).withQueues(2));
             d.attach(p);

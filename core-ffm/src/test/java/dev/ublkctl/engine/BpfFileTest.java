@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.IoOp;
@@ -25,7 +26,7 @@ class BpfFileTest {
 
     @Test
     void loopThroughBpfAioWritesAndReadsBack() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("loop"), 16);
+        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16));
         assertEquals("loop_aio_ops", p.aioOpsName().orElseThrow());
         Path f = EngineBasicTest.file(dir, "loop.img", 4 << 20);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
@@ -60,7 +61,7 @@ class BpfFileTest {
     void loopAndStripeMixedModeShareTheFilesWithTheServer() throws Exception {
         byte[] key = {0, 0, 0, 0}, writesToServer = {1 << 1, 0, 0, 0, 0, 0, 0, 0};   // mix {redirect_ops = 1 << WRITE}
         for (String target : List.of("loop", "stripe")) {
-            UblkProgram p = UblkProgram.load(BpfFixtures.bundled(target), target.equals("loop") ? 16 : 32);
+            UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled(target)), OpsRef.id(target.equals("loop") ? 16 : 32));
             p.map("mix").orElseThrow().update(key, writesToServer, dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
             TargetConfig cfg = target.equals("loop") ? new TargetConfig.Loop(EngineBasicTest.file(dir, "mix.img", 2 << 20))
                     : new TargetConfig.Stripe(List.of(EngineBasicTest.file(dir, "mix0", 1 << 20), EngineBasicTest.file(dir, "mix1", 1 << 20)), 4096);
@@ -82,7 +83,7 @@ class BpfFileTest {
 
     @Test
     void stripeThroughBpfAioMatchesStraightLayout() throws Exception {
-        UblkProgram prog = UblkProgram.load(BpfFixtures.bundled("stripe"), 32);
+        UblkProgram prog = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("stripe")), OpsRef.id(32));
         for (int files : new int[]{1, 2, 4}) {
             for (int chunk : new int[]{4096, 512 << 10}) {
                 List<Path> paths = new ArrayList<>();
@@ -126,7 +127,7 @@ class BpfFileTest {
 
     @Test
     void attachDevRefusingTheDeviceFailsStart() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("loop"), 16);
+        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16));
         Path f = EngineBasicTest.file(dir, "x.img", 1 << 20);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Stripe(List.of(f), 4096)));

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.maps.VmMap;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;
@@ -30,7 +31,7 @@ class BpfNullTest {
 
     @Test
     void bpfOnlyHandlesEveryIo() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), 0);
+        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.id(0));
         assertEquals("null_ops", p.name());
         try (Engine e = Engine.emulated()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withQueues(2));
@@ -66,7 +67,7 @@ class BpfNullTest {
 
     @Test
     void mixedRedirectAndBounceBackWithEagain() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), 2);
+        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.id(2));
         // redirect tags with tag % 2 == 0 and all flushes
         p.map("null_cfg").orElseThrow().update(le32(0), le32(0, 1 << IoOp.FLUSH.code, 2, 0), VmMap.BPF_ANY);
         VmMap bounce = p.map("bounce").orElseThrow();
@@ -103,7 +104,7 @@ class BpfNullTest {
 
     @Test
     void splitWithContinue() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), "null_split_ops");
+        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.named("null_split_ops"));
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withMaxIoBytes(64 << 10));
             d.attach(p);

@@ -79,7 +79,7 @@ class EndToEndFuzzTest {
     private int runModel(Setup s, SplittableRandom rnd, int ops, long seed) throws Exception {
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(s.cfg()).withQueues(2).withDepth(32).withMaxIoBytes(64 << 10));
-            if (s.prog() != null) d.attach(UblkProgram.load(BpfFixtures.bundled(s.prog()), s.opsId()));
+            if (s.prog() != null) d.attach(UblkProgram.load(BpfObject.load(BpfFixtures.bundled(s.prog())), OpsRef.id(s.opsId())));
             d.start();
             BlockDevice b = d.block();
             int size = (int) d.size();
@@ -217,8 +217,8 @@ class EndToEndFuzzTest {
                 UblkProgram p;
                 try {
                     BpfObject obj = BpfObject.parse(m, "fuzz-" + o.name());
-                    p = UblkProgram.load(obj, obj.structOps().stream().mapToInt(s -> (int) s.id().orElse(-1)).filter(i -> i >= 0)
-                            .findFirst().orElse(o.opsId()));
+                    p = UblkProgram.load(obj, OpsRef.id(obj.structOps().stream().mapToInt(s -> (int) s.id().orElse(-1)).filter(i -> i >= 0)
+                            .findFirst().orElse(o.opsId())));
                 } catch (RuntimeException refusedAtLoad) {
                     refused++;
                     assertNotNull(refusedAtLoad.getMessage(), what + ": " + refusedAtLoad);

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetConfig;
 
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public final class PerfMain {
         for (String mode : new String[]{"bpf", "server"}) {
             try (Engine e = Engine.emulated()) {
                 Device d = e.create(DeviceConfig.of(new TargetConfig.Null()).withQueues(1).withDepth(128));
-                if (mode.equals("bpf")) d.attach(UblkProgram.load(obj, 0));
+                if (mode.equals("bpf")) d.attach(UblkProgram.load(BpfObject.load(obj), OpsRef.id(0)));
                 d.start();
                 Bench.run(d, spec.withRuntime(Duration.ofSeconds(1)), null); // warm-up
                 BenchResult r = Bench.run(d, spec, null);

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.BlockDevice;
@@ -39,7 +40,7 @@ class StopTest {
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) { raf.setLength(blocks * 4096L); }
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Loop(f)).withQueues(2).withDepth(8));
-            if (bpf) d.attach(UblkProgram.load(BpfFixtures.bundled("loop"), 16));
+            if (bpf) d.attach(UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16)));
             d.start();
             BlockDevice b = d.block();
             List<CompletableFuture<Integer>> fs = new CopyOnWriteArrayList<>();

@@ -1,21 +1,24 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DaemonLauncher;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Objects;
-import dev.ublkctl.cli.Programs;
-import dev.ublkctl.cli.Records;
-import dev.ublkctl.cli.Sizes;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DaemonLauncher;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.cli.common.Records;
+import dev.ublkctl.cli.common.Sizes;
 import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.Daemon;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.HostSupport;
+import dev.ublkctl.daemon.ProgramRef;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.ublk.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,49 +33,45 @@ import java.util.List;
                 "  ublkctl add -t null --bpf null -q 2 -d 64",
                 "  ublkctl add -t loop -f disk.img --bpf loop",
                 "  ublkctl add -t stripe -f a.img -f b.img --chunk 64k --bpf stripe",
-                "  ublkctl add -t loop -f disk.img --bpf ./my_prog.o --backend emulated -n 3"})
+                "  ublkctl add -t loop -f disk.img --bpf ./my_prog.o --backend emulated -n 3",
+                "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO"})
 public final class AddCmd extends Cmd {
 
-    static final class Targets implements Iterable<String> {
-        @Override public java.util.Iterator<String> iterator() { return List.of("null", "loop", "stripe").iterator(); }
-    }
+    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", converter = Names.TargetName.class,
+            completionCandidates = Names.Targets.class,
+            description = "Target: null, loop (one backing file), stripe (several files) or fault_inject "
+                    + "(null with delays and chosen failures, as kublk's; see --fault).")
+    TargetType target;
 
-    static final class Backends implements Iterable<String> {
-        @Override public java.util.Iterator<String> iterator() {
-            return List.of("auto", "kernel-bpf", "kernel", "emulated").iterator();
-        }
-    }
+    @Option(names = "--fault", paramLabel = "SPEC",
+            description = "fault_inject: delay=DURATION (ns, us, ms, s), every=N (every n-th I/O of a queue fails), "
+                    + "errno=NAME|N (default EIO), comma-separated, e.g. delay=200us,every=7,errno=EIO.")
+    String fault;
 
-    static final class BundledPrograms implements Iterable<String> {
-        @Override public java.util.Iterator<String> iterator() { return List.of(Programs.BUNDLED).iterator(); }
-    }
-
-    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", completionCandidates = Targets.class,
-            description = "Target: null, loop (one backing file) or stripe (several files).")
-    String target;
-
-    @Option(names = {"-q", "--queues"}, paramLabel = "N", defaultValue = "2", description = "Number of queues (1..32, default ${DEFAULT-VALUE}).")
+    @Option(names = {"-q", "--queues"}, paramLabel = "N", defaultValue = "" + AddRequest.DEFAULT_QUEUES,
+            description = "Number of queues (1.." + AddRequest.MAX_QUEUES + ", default ${DEFAULT-VALUE}).")
     int queues;
 
-    @Option(names = {"-d", "--depth"}, paramLabel = "DEPTH", defaultValue = "128", description = "Queue depth (1..1024, default ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--depth"}, paramLabel = "DEPTH", defaultValue = "" + AddRequest.DEFAULT_DEPTH,
+            description = "Queue depth (1.." + AddRequest.MAX_DEPTH + ", default ${DEFAULT-VALUE}).")
     int depth;
 
     @Option(names = {"-s", "--size"}, paramLabel = "SIZE", converter = Sizes.Converter.class,
             description = "Capacity (e.g. 1G, 512M). Default: the backing files' size; 250G for null (like kublk).")
     Long size;
 
-    @Option(names = "--bs", paramLabel = "BYTES", converter = Sizes.Converter.class, defaultValue = "512",
-            description = "Logical block size: 512 or 4096 (4k). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--bs", paramLabel = "BYTES", converter = Sizes.Converter.class, defaultValue = "" + AddRequest.DEFAULT_BLOCK_SIZE,
+            description = "Logical block size: 512, 1024, 2048 or 4096 (4k). Default ${DEFAULT-VALUE}.")
     long blockSize;
 
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order).")
     List<Path> files = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,
-            description = "Stripe chunk size (power of two, >= block size; default 64k).")
+            description = "Stripe chunk size (a power of two, 4k..512k; default 64k).")
     Long chunk;
 
-    @Option(names = "--bpf", paramLabel = "PROGRAM", completionCandidates = BundledPrograms.class,
+    @Option(names = "--bpf", paramLabel = "PROGRAM", completionCandidates = Names.BundledPrograms.class,
             description = "BPF program for the fast path: bundled name (null, loop, stripe) or an object file.")
     String bpf;
 
@@ -80,11 +79,13 @@ public final class AddCmd extends Cmd {
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
 
-    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", completionCandidates = Backends.class,
+    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", converter = Names.BackendName.class,
+            completionCandidates = Names.Backends.class,
             description = "auto, kernel-bpf, kernel or emulated (default ${DEFAULT-VALUE}: the first that works here).")
-    String backend;
+    Backend backend;
 
-    @Option(names = {"-n", "--number"}, paramLabel = "ID", description = "Device id (default: the lowest free one).")
+    @Option(names = {"-n", "--number"}, paramLabel = "ID",
+            description = "Device id (0.." + AddRequest.MAX_ID + "; default: the lowest free one).")
     Integer id;
 
     @Option(names = "--nthreads", paramLabel = "N", defaultValue = "0",
@@ -103,9 +104,13 @@ public final class AddCmd extends Cmd {
     @Override
     protected int run() throws Exception {
         AddRequest req = request();
-        // refuse what cannot run here before starting a daemon for it (the daemon checks again)
-        if (req.backend().equals("kernel") && !Files.exists(Path.of("/dev/ublk-control"))) {
-            throw CliException.unsupported("backend kernel is not available: no ublk driver here (no /dev/ublk-control)");
+        // refuse what cannot run here before starting a daemon for it (the daemon asks the same probe)
+        if (req.backend() != Backend.AUTO && req.backend() != Backend.EMULATED) {
+            try {
+                HostSupport.probe().choose(req.backend());
+            } catch (UnsupportedOperationException e) {
+                throw CliException.unsupported(e.getMessage());
+            }
         }
         if (foreground) return runForeground(req);
         // a daemon that is exiting (its last device was just deleted) takes no new device: ask the next one
@@ -122,50 +127,24 @@ public final class AddCmd extends Cmd {
         }
     }
 
+    /** The request, checked as the daemon checks it (the same calls: the same limits and words). */
     AddRequest request() {
-        String t = target.toLowerCase(java.util.Locale.ROOT);
-        if (!List.of("null", "loop", "stripe").contains(t)) {
-            throw CliException.usage("unknown target '" + target + "' (targets: null, loop, stripe)");
-        }
-        if (queues < 1 || queues > 32) throw CliException.usage("--queues must be 1..32, not " + queues);
-        if (depth < 1 || depth > 1024) throw CliException.usage("--depth must be 1..1024, not " + depth);
-        if (nthreads < 0 || nthreads > queues) throw CliException.usage("--nthreads must be 1.." + queues + " (the queues), not " + nthreads);
-        if (blockSize != 512 && blockSize != 4096) throw CliException.usage("--bs must be 512 or 4096, not " + blockSize);
-        if (size != null && (size <= 0 || size % blockSize != 0)) {
-            throw CliException.usage("--size must be a positive multiple of the block size (" + blockSize + "), not " + size);
-        }
-        if (id != null && (id < 0 || id > 0xFFFF)) throw CliException.usage("-n must be 0..65535, not " + id);
-        String b = backend.toLowerCase(java.util.Locale.ROOT);
-        if (!List.of("auto", "kernel-bpf", "kernel", "emulated").contains(b)) {
-            throw CliException.usage("unknown backend '" + backend + "' (auto, kernel-bpf, kernel, emulated)");
-        }
         List<String> abs = new ArrayList<>();
-        for (Path f : files) {
-            if (!Files.exists(f)) throw CliException.usage("no such file: " + f);
-            if (Files.isDirectory(f)) throw CliException.usage("not a file: " + f);
-            abs.add(f.toAbsolutePath().normalize().toString());
-        }
-        switch (t) {
-            case "null" -> { if (!abs.isEmpty()) throw CliException.usage("target null takes no files"); }
-            case "loop" -> { if (abs.size() != 1) throw CliException.usage("target loop needs exactly one file (-f FILE)"); }
-            default -> { if (abs.size() < 2) throw CliException.usage("target stripe needs two or more files (-f A -f B ...)"); }
-        }
-        long ch = 0;
-        if (chunk != null) {
-            if (!t.equals("stripe")) throw CliException.usage("--chunk is for the stripe target");
-            if (Long.bitCount(chunk) != 1 || chunk < blockSize) {
-                throw CliException.usage("--chunk must be a power of two >= the block size, not " + chunk);
+        for (Path f : files) abs.add(f.toAbsolutePath().normalize().toString());
+        String prog = null;
+        try {
+            if (bpf != null) {
+                prog = BpfObject.resolve(bpf);
+                ProgramRef.of(prog, ops).load();
             }
-            ch = chunk;
+            AddRequest req = new AddRequest(id == null ? AddRequest.AUTO_ID : id, target, queues, depth,
+                    size == null ? 0 : size, Math.toIntExact(blockSize), abs, chunk == null ? 0 : chunk, prog, ops,
+                    backend, noRecovery, nthreads, fault);
+            req.deviceConfig();
+            return req;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw CliException.usage(e.getMessage());
         }
-        String prog = bpf == null ? null : Programs.resolve(bpf);
-        if (prog != null) Objects.requireUblkOps(Objects.load(prog), bpf);
-        if (ops != null) {
-            if (prog == null) throw CliException.usage("--ops needs --bpf");
-            prog = prog + ":" + ops;
-        }
-        return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
-                abs, ch, prog, b, noRecovery, nthreads);
     }
 
     private void print(DeviceRecord r) {

@@ -1,13 +1,14 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Objects;
-import dev.ublkctl.cli.Programs;
-import dev.ublkctl.cli.Records;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Records;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.ProgramRef;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -30,11 +31,15 @@ public final class AttachCmd extends Cmd {
 
     @Override
     protected int run() {
-        String p = Programs.resolve(program);
-        Objects.requireUblkOps(Objects.load(p), program);
-        if (ops != null) p = p + ":" + ops;
+        String p;
+        try {
+            p = BpfObject.resolve(program);
+            ProgramRef.of(p, ops).load();  // refused here in the daemon's words, before it is asked
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
         try (DaemonClient c = connect()) {
-            DeviceRecord r = c.attach(dev.id, p);
+            DeviceRecord r = c.attach(dev.id, p, ops);
             if (json()) printJson(r);
             else Records.print(out(), style(), r);
         }

@@ -1,8 +1,10 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Programs;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.bpf.object.BpfObject;
+import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.daemon.DeviceRecords;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,11 +23,11 @@ public final class CompleteCmd extends Cmd {
     protected int run() {
         java.util.List<String> l = switch (what) {
             case "devices" -> new DeviceRecords(session().runDir()).ids().stream().map(String::valueOf).toList();
-            case "programs" -> java.util.List.of(Programs.BUNDLED);
-            case "targets" -> java.util.List.of("null", "loop", "stripe");
-            case "backends" -> java.util.List.of("auto", "kernel-bpf", "kernel", "emulated");
+            case "programs" -> BpfObject.BUNDLED;
+            case "targets" -> Names.targets();
+            case "backends" -> Names.backends();
             case "patterns" -> java.util.List.of("randread", "randwrite", "read", "write", "randrw");
-            default -> throw dev.ublkctl.cli.CliException.usage("unknown completion kind '" + what + "'");
+            default -> throw CliException.usage("unknown completion kind '" + what + "'");
         };
         for (String s : l) out().println(s);
         out().flush();

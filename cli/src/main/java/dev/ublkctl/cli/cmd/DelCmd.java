@@ -1,9 +1,9 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DaemonUnavailableException;
 import dev.ublkctl.daemon.DeadDevices;
@@ -102,7 +102,7 @@ public final class DelCmd extends Cmd {
         } else if (done.isEmpty()) {
             out().println("no devices");
         } else {
-            for (var e : done) out().println("device " + e.get("id") + ": " + dev.ublkctl.cli.TerminalText.safe(String.valueOf(e.get("result"))));
+            for (var e : done) out().println("device " + e.get("id") + ": " + dev.ublkctl.cli.common.TerminalText.safe(String.valueOf(e.get("result"))));
         }
         out().flush();
         return ExitCode.OK;
@@ -116,8 +116,6 @@ public final class DelCmd extends Cmd {
             throw new CliException(ExitCode.INTERRUPTED, "interrupted while deleting device " + r.id());
         } catch (IllegalStateException e) {
             throw new CliException(ExitCode.ERROR, e.getMessage());
-        } catch (dev.ublkctl.sys.SyscallException e) {
-            throw new CliException(ExitCode.ERROR, "cannot delete ublk device " + r.id() + ": " + e.getMessage());
         }
     }
 

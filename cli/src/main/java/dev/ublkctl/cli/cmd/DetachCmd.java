@@ -1,9 +1,9 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Records;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Records;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
 import picocli.CommandLine.Command;

@@ -1,14 +1,12 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Table;
-import dev.ublkctl.cli.Style;
-import dev.ublkctl.cli.Features;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Table;
+import dev.ublkctl.cli.common.Style;
+import dev.ublkctl.daemon.HostSupport;
 import picocli.CommandLine.Command;
 
-import java.util.ArrayList;
-import java.util.List;
 
 @Command(name = "features",
         description = {"Show the backends available here, and why not the others.",
@@ -19,7 +17,7 @@ import java.util.List;
 public final class FeaturesCmd extends Cmd {
     @Override
     protected int run() {
-        Features f = Features.probe();
+        HostSupport f = HostSupport.probe();
         if (json()) {
             printJson(f);
             return ExitCode.OK;
@@ -27,20 +25,19 @@ public final class FeaturesCmd extends Cmd {
         Style st = style();
         out().println(st.bold("Checks:"));
         Table t = new Table("CHECK", "RESULT", "DETAIL");
-        for (Features.Check c : f.checks()) t.row(c.name(), st.state(c.ok() ? "yes" : "no"), c.detail());
+        for (HostSupport.Check c : f.checks()) t.row(c.name(), st.state(c.ok() ? "yes" : "no"), c.detail());
         t.print(out(), st);
         out().println();
         out().println(st.bold("Backends:"));
         Table b = new Table("BACKEND", "AVAILABLE", "WHY");
-        for (Features.Backend x : f.backends()) b.row(x.name(), st.state(x.available() ? "yes" : "no"), x.reason());
+        for (HostSupport.BackendState x : f.backends()) b.row(String.valueOf(x.name()), st.state(x.available() ? "yes" : "no"), x.reason());
         b.print(out(), st);
         out().println();
-        out().println("auto picks: " + st.bold(f.autoBackend()));
+        out().println("auto picks: " + st.bold(f.autoBackend() == null ? "none" : f.autoBackend().toString()));
         if (f.ublkFeatures() != null) {
             out().println();
             out().printf("ublk_drv features: 0x%x%n", f.ublkFeatures().mask());
-            List<String[]> rows = new ArrayList<>();
-            for (Features.Flag fl : f.ublkFeatures().flags()) out().printf("  0x%-16x %s%n", fl.value(), fl.name());
+            for (HostSupport.Flag fl : f.ublkFeatures().flags()) out().printf("  0x%-16x %s%n", fl.value(), fl.name());
         }
         out().flush();
         return ExitCode.OK;

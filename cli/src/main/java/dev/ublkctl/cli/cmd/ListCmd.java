@@ -1,9 +1,9 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.ListView;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.ListView;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

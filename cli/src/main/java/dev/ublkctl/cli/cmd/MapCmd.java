@@ -1,10 +1,12 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.JsonText;
+import java.util.List;
+import dev.ublkctl.daemon.Json;
+import dev.ublkctl.daemon.MapView;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.JsonText;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,9 +34,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode maps = c.maps(dev.id);
+                List<MapView> maps = c.maps(dev.id);
                 if (json()) printJson(maps);
-                else JsonText.print(out(), style(), maps);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(maps));
             }
             return ExitCode.OK;
         }
@@ -42,7 +44,7 @@ public final class MapCmd extends Cmd {
 
     @Command(name = "dump",
             description = "Dump every entry of a map, formatted with the map's BTF types where known.",
-            footerHeading = "%nExamples:%n", footer = {"  ublkctl map dump -n 0 io_stats", "  ublkctl map dump -n 0 io_stats --pretty"})
+            footerHeading = "%nExamples:%n", footer = {"  ublkctl map dump -n 0 qstats", "  ublkctl map dump -n 0 qstats --pretty"})
     public static final class Dump extends Cmd {
         @Mixin DeviceId dev;
 
@@ -52,9 +54,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode d = c.dumpMap(dev.id, name);
+                List<MapView.Entry> d = c.dumpMap(dev.id, name);
                 if (json()) printJson(d);
-                else JsonText.print(out(), style(), d);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(d));
             }
             return ExitCode.OK;
         }
@@ -80,9 +82,9 @@ public final class MapCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode r = c.updateMap(dev.id, name, key, value);
+                MapView.Update r = c.updateMap(dev.id, name, key, value);
                 if (json()) printJson(r);
-                else JsonText.print(out(), style(), r);
+                else JsonText.print(out(), style(), Json.mapper().valueToTree(r));
             }
             return ExitCode.OK;
         }

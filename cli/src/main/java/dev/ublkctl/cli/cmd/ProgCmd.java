@@ -1,15 +1,13 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.TerminalText;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.cli.common.Durations;
+import dev.ublkctl.cli.common.TerminalText;
+import dev.ublkctl.daemon.ProgramView;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeviceRecord;
-import dev.ublkctl.daemon.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -36,43 +34,40 @@ public final class ProgCmd extends Cmd {
         @Override
         protected int run() {
             try (DaemonClient c = connect()) {
-                JsonNode result;
                 if (id != null) {
-                    result = c.program(id);
+                    ProgramView p = c.program(id);
+                    if (json()) printJson(p);
+                    else if (p == null) out().println("device " + id + " has no program");
+                    else human(p);
                 } else {
-                    ArrayNode all = Json.mapper().createArrayNode();
+                    java.util.List<ProgramView> all = new java.util.ArrayList<>();
                     for (DeviceRecord r : c.listDevices()) {
-                        JsonNode p = c.program(r.id());
-                        if (p != null && !p.isNull()) all.add(p);
+                        ProgramView p = c.program(r.id());
+                        if (p != null) all.add(p);
                     }
-                    result = all;
+                    if (json()) printJson(all);
+                    else if (all.isEmpty()) out().println("no programs attached");
+                    else all.forEach(this::human);
                 }
-                if (json()) printJson(result);
-                else if (result == null || result.isNull()) out().println("device " + id + " has no program");
-                else if (result.isArray() && result.isEmpty()) out().println("no programs attached");
-                else if (result.isArray()) result.forEach(this::human);
-                else human(result);
                 out().flush();
             }
             return ExitCode.OK;
         }
 
-        private void human(JsonNode p) {
+        private void human(ProgramView p) {
             var st = style();
             // names and paths come from the object file: shown escaped
-            out().println(st.bold("device " + p.path("device").asText() + ": " + TerminalText.safe(p.path("name").asText()))
-                    + "  struct ublk_bpf_ops id " + p.path("opsId").asText() + "  from " + TerminalText.safe(p.path("source").asText())
-                    + (p.path("aioOps").isTextual() ? "  aio ops " + TerminalText.safe(p.path("aioOps").asText()) : ""));
+            out().println(st.bold("device " + p.device() + ": " + TerminalText.safe(p.name()))
+                    + "  struct ublk_bpf_ops id " + p.opsId() + "  from " + TerminalText.safe(p.source())
+                    + (p.aioOps() != null ? "  aio ops " + TerminalText.safe(p.aioOps()) : ""));
             java.util.List<String> cbs = new java.util.ArrayList<>();
-            p.path("callbacks").fields().forEachRemaining(e -> cbs.add(e.getKey() + "=" + e.getValue().asText()));
+            p.callbacks().forEach((k, v) -> cbs.add(k + "=" + v));
             out().println("  callbacks: " + TerminalText.safe(String.join(" ", cbs)));
-            java.util.List<String> maps = new java.util.ArrayList<>();
-            p.path("maps").forEach(m -> maps.add(m.asText()));
-            out().println("  maps:      " + TerminalText.safe(String.join(" ", maps)));
-            long runs = p.path("runs").asLong();
-            out().println("  runs:      " + runs + " in " + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong())
-                    + (runs > 0 ? " (" + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong() / runs) + " each)" : "")
-                    + ", engine " + p.path("engine").asText());
+            out().println("  maps:      " + TerminalText.safe(String.join(" ", p.maps())));
+            long runs = p.runs();
+            out().println("  runs:      " + runs + " in " + Durations.ns(p.runNanos())
+                    + (runs > 0 ? " (" + Durations.ns(p.runNanos() / runs) + " each)" : "")
+                    + ", engine " + p.engine());
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.bpf.vm.Conformance;
-import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.common.Cmd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,17 +1,16 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.daemon.ProgramView;
 import dev.ublkctl.bpf.insn.Disassembler;
 import dev.ublkctl.bpf.insn.SourceLines;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.MapSpec;
 import dev.ublkctl.bpf.object.ProgramSpec;
 import dev.ublkctl.bpf.object.StructOpsSpec;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Objects;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -57,15 +56,14 @@ public final class ProgDumpCmd extends Cmd {
     protected int run() {
         if (which.id != null) {
             try (DaemonClient c = connect()) {
-                JsonNode d = c.call("prog.dump", Map.of("id", which.id, "source", source), JsonNode.class);
+                List<ProgramView.Listing> d = c.dumpProgram(which.id);
                 if (json()) printJson(d);
                 else {
                     var st = style();
-                    for (JsonNode cb : d) {
-                        out().println(st.bold(cb.path("callback").asText() + ": " + cb.path("name").asText())
-                                + "  section " + cb.path("section").asText() + "  " + cb.path("insns").asText() + " insns");
-                        for (JsonNode line : cb.path("lines")) {
-                            String l = line.asText();
+                    for (ProgramView.Listing cb : d) {
+                        out().println(st.bold(cb.callback() + ": " + cb.name()) + "  section " + cb.section() + "  "
+                                + cb.insns() + " insns");
+                        for (String l : cb.lines()) {
                             if (l.startsWith(";") && !source) continue;
                             out().println(l.startsWith(";") ? st.dim(l) : l);
                         }
@@ -76,7 +74,12 @@ public final class ProgDumpCmd extends Cmd {
             }
             return ExitCode.OK;
         }
-        BpfObject obj = Objects.load(which.object);
+        BpfObject obj;
+        try {
+            obj = BpfObject.open(which.object);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
         List<String> mapNames = obj.maps().stream().map(MapSpec::name).toList();
         List<Listing> out = new ArrayList<>();
         for (ProgramSpec p : obj.programs()) {

@@ -11,15 +11,15 @@ import dev.ublkctl.bpf.vm.PacketRunner;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmLoader;
 import dev.ublkctl.bpf.vm.VmProgram;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.Durations;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Objects;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.Durations;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.engine.Device;
 import dev.ublkctl.engine.DeviceConfig;
 import dev.ublkctl.engine.DeviceStats;
 import dev.ublkctl.engine.Engine;
+import dev.ublkctl.engine.OpsRef;
 import dev.ublkctl.engine.QueueStats;
 import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.target.TargetConfig;
@@ -119,13 +119,9 @@ public final class ProgRunCmd extends Cmd {
             throw CliException.usage("unknown --op '" + op + "' (read, write, flush, discard, write-zeroes)");
         }
         for (Path f : files) if (!Files.isRegularFile(f)) throw CliException.usage("no such file: " + f);
-        BpfObject obj = Objects.load(object);
-        Objects.requireUblkOps(obj, object);
         UblkProgram prog;
         try {
-            prog = ops == null ? UblkProgram.load(obj, Objects.requireUblkOps(obj, object).name())
-                    : ops.chars().allMatch(Character::isDigit) ? UblkProgram.load(obj, Integer.parseInt(ops))
-                    : UblkProgram.load(obj, ops);
+            prog = UblkProgram.load(BpfObject.open(object), OpsRef.parse(ops));
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
@@ -196,7 +192,12 @@ public final class ProgRunCmd extends Cmd {
             throw CliException.usage("--data-in " + dataIn + " is " + len + " bytes; a test packet may be at most "
                     + (MAX_DATA_IN >> 20) + " MiB");
         byte[] data = Files.readAllBytes(dataIn);
-        BpfObject obj = Objects.load(object);
+        BpfObject obj;
+        try {
+            obj = BpfObject.open(object);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
         ProgramSpec spec = progName != null
                 ? obj.program(progName).orElseThrow(() -> CliException.usage("no program '" + progName + "' in " + object
                         + " (it has " + obj.programs().stream().map(ProgramSpec::name).toList() + ")"))

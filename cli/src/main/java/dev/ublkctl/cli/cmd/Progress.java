@@ -1,12 +1,10 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.cli.JsonText;
-import dev.ublkctl.cli.Style;
+import dev.ublkctl.cli.common.Sizes;
+import dev.ublkctl.cli.common.Style;
+import dev.ublkctl.daemon.BenchView;
 
 import java.io.PrintWriter;
-import java.util.Iterator;
-import java.util.Map;
 
 /** Shows the daemon's progress notifications on one stderr line (only on a terminal). */
 final class Progress {
@@ -20,16 +18,10 @@ final class Progress {
         this.tty = c != null && c.isTerminal();
     }
 
-    void show(JsonNode p) {
+    void show(BenchView.Progress p) {
         if (!tty) return;
-        StringBuilder sb = new StringBuilder();
-        for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
-            var e = it.next();
-            if (e.getKey().equals("request")) continue;
-            if (!sb.isEmpty()) sb.append("  ");
-            sb.append(e.getKey()).append(' ').append(JsonText.scalar(e.getValue()));
-        }
-        err.print("\r\033[K" + sb);
+        err.print(String.format(java.util.Locale.ROOT, "\r\033[Kelapsed %.1f s  ios %d  %s  iops %.0f  %.1f MB/s",
+                p.elapsedSec(), p.ios(), Sizes.format(p.bytes()), p.iops(), p.mbPerSec()));
         err.flush();
         shown = true;
     }

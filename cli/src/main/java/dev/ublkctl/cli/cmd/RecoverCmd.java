@@ -1,22 +1,21 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DaemonLauncher;
-import dev.ublkctl.cli.DeviceIds;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Records;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DaemonLauncher;
+import dev.ublkctl.cli.common.DeviceIds;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Records;
 import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.DeadDevices;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
-import dev.ublkctl.ublk.kernel.UblkControl;
+import dev.ublkctl.daemon.HostSupport;
+import dev.ublkctl.daemon.ProgramRef;
+import dev.ublkctl.ublk.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 @Command(name = "recover",
         description = {"Serve again a kernel device whose daemon died.",
@@ -43,11 +42,14 @@ public final class RecoverCmd extends Cmd {
                     + id + "' removes it)");
         if (DeviceRecord.LIVE.equals(r.state()))
             throw CliException.failed("device " + id + " is served by daemon " + r.daemonPid() + ": nothing to recover");
-        if (!"kernel".equals(r.backend()))
+        if (r.backend() != Backend.KERNEL)
             throw CliException.unsupported("device " + id + " ran on the " + r.backend() + " backend: it died with its daemon; "
                     + "'ublkctl del -n " + id + "' removes its record");
-        if (!Files.exists(Path.of(UblkControl.CONTROL_PATH)))
-            throw CliException.unsupported("no ublk driver here (no " + UblkControl.CONTROL_PATH + ")");
+        try {
+            HostSupport.probe().choose(Backend.KERNEL);
+        } catch (UnsupportedOperationException e) {
+            throw CliException.unsupported(e.getMessage());
+        }
         if (!DeadDevices.inKernel(r))
             throw CliException.notFound("the kernel no longer has ublk device " + id + "; 'ublkctl del -n " + id + "' removes its record");
         if (!r.recoverable()) {
@@ -55,8 +57,10 @@ public final class RecoverCmd extends Cmd {
             throw CliException.unsupported("device " + id + " was added without recovery (--no-recovery, or the kernel lacks "
                     + "UBLK_F_USER_RECOVERY)" + state + ": it can only be deleted with 'ublkctl del -n " + id + "'");
         }
+        ProgramRef prog = r.bpf() == null ? null : ProgramRef.parse(r.bpf());
         AddRequest req = new AddRequest(id, r.target(), r.queues(), r.depth(), r.size(), r.blockSize(), r.files(), r.chunk(),
-                r.bpf(), "kernel", false, r.threads());
+                prog == null ? null : prog.object(), prog == null ? null : prog.ops().toString(), Backend.KERNEL, false,
+                r.threads());
         note("recovering device " + id + " (its daemon " + r.daemonPid() + " died)");
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             DeviceRecord back = c.recover(req);

@@ -1,6 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.Cmd;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.CommandTree;
 import dev.ublkctl.cli.shell.Shell;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -24,7 +25,8 @@ public final class ShellCmd extends Cmd {
     protected int run() throws Exception {
         try (Terminal t = TerminalBuilder.builder().name("ublkctl").system(true).dumb(true).nativeSignals(true)
                 .signalHandler(Terminal.SignalHandler.SIG_IGN).build()) {
-            return new Shell(t, session(), history != null ? history : Shell.defaultHistory()).run();
+            CommandTree tree = ((UblkctlCommand) spec.root().userObject()).tree();
+            return new Shell(tree, t, session(), history != null ? history : Shell.defaultHistory()).run();
         }
     }
 }

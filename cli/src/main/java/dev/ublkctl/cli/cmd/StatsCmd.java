@@ -1,13 +1,13 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Durations;
-import dev.ublkctl.cli.Sizes;
-import dev.ublkctl.cli.Table;
+import dev.ublkctl.daemon.StatsView;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Durations;
+import dev.ublkctl.cli.common.Sizes;
+import dev.ublkctl.cli.common.Table;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,9 +30,9 @@ public final class StatsCmd extends Cmd {
     protected int run() throws InterruptedException {
         if (watch != null && !(watch > 0)) throw CliException.usage("--watch must be > 0 seconds");
         try (DaemonClient c = connect()) {
-            JsonNode prev = null;
+            StatsView prev = null;
             while (true) {
-                JsonNode s = c.stats(dev.id);
+                StatsView s = c.stats(dev.id);
                 if (json()) printJson(s);
                 else {
                     if (watch != null) out().println(style().dim("--- device " + dev.id + " at " + java.time.LocalTime.now().withNano(0)));
@@ -46,45 +46,44 @@ public final class StatsCmd extends Cmd {
     }
 
     /** One row per queue and a total; with a previous snapshot, IOPS and MB/s between the two. */
-    private void print(JsonNode s, JsonNode prev) {
+    private void print(StatsView s, StatsView prev) {
         boolean rates = prev != null;
         java.util.List<String> h = new java.util.ArrayList<>(java.util.List.of("QUEUE", "IOS", "READS", "WRITES", "BYTES"));
         if (rates) { h.add("IOPS"); h.add("MB/S"); }
         h.addAll(java.util.List.of("BPF", "REDIRECT", "SPLIT", "ERRORS", "INFLIGHT", "P50", "P99", "MAX", "PROG RUNS", "PROG TIME"));
         Table t = new Table(h.toArray(String[]::new));
         for (int i = 1; i < h.size(); i++) t.right(i);
-        double secs = rates ? (s.path("takenNanos").asLong() - prev.path("takenNanos").asLong()) / 1e9 : 0;
-        java.util.List<JsonNode> rows = new java.util.ArrayList<>();
-        s.path("queues").forEach(rows::add);
-        rows.add(s.path("total"));
+        double secs = rates ? (s.takenNanos() - prev.takenNanos()) / 1e9 : 0;
+        java.util.List<StatsView.Queue> rows = new java.util.ArrayList<>(s.queues());
+        rows.add(s.total());
         for (int i = 0; i < rows.size(); i++) {
-            JsonNode q = rows.get(i);
+            StatsView.Queue q = rows.get(i);
             boolean total = i == rows.size() - 1;
             java.util.List<Object> r = new java.util.ArrayList<>();
-            r.add(total ? "total" : q.path("queue").asText());
-            r.add(q.path("ios").asLong());
-            r.add(q.path("reads").asLong());
-            r.add(q.path("writes").asLong());
-            r.add(Sizes.format(q.path("bytes").asLong()));
+            r.add(total ? "total" : Integer.toString(q.queue()));
+            r.add(q.ios());
+            r.add(q.reads());
+            r.add(q.writes());
+            r.add(Sizes.format(q.bytes()));
             if (rates) {
-                JsonNode p = total ? prev.path("total") : prev.path("queues").path(i);
-                double dios = q.path("ios").asLong() - p.path("ios").asLong();
-                double dbytes = q.path("bytes").asLong() - p.path("bytes").asLong();
+                StatsView.Queue p = total ? prev.total() : i < prev.queues().size() ? prev.queues().get(i) : q;
+                double dios = q.ios() - p.ios();
+                double dbytes = q.bytes() - p.bytes();
                 r.add(secs > 0 ? String.format(java.util.Locale.ROOT, "%.0f", dios / secs) : "-");
                 r.add(secs > 0 ? String.format(java.util.Locale.ROOT, "%.1f", dbytes / secs / 1e6) : "-");
             }
-            r.add(q.path("bpfHandled").asLong());
-            r.add(q.path("redirected").asLong());
-            r.add(q.path("splitParts").asLong());
-            r.add(q.path("errors").asLong());
-            r.add(q.path("inFlight").asLong());
-            JsonNode l = q.path("latency");
-            boolean any = l.path("count").asLong() > 0;
-            r.add(any ? Durations.ns(l.path("p50Ns").asLong()) : "-");
-            r.add(any ? Durations.ns(l.path("p99Ns").asLong()) : "-");
-            r.add(any ? Durations.ns(l.path("maxNs").asLong()) : "-");
-            r.add(q.path("progRuns").asLong());
-            r.add(q.path("progRuns").asLong() > 0 ? Durations.ns(q.path("progRunNanos").asLong()) : "-");
+            r.add(q.bpfHandled());
+            r.add(q.redirected());
+            r.add(q.splitParts());
+            r.add(q.errors());
+            r.add(q.inFlight());
+            StatsView.Latency l = q.latency();
+            boolean any = l.count() > 0;
+            r.add(any ? Durations.ns(l.p50Ns()) : "-");
+            r.add(any ? Durations.ns(l.p99Ns()) : "-");
+            r.add(any ? Durations.ns(l.maxNs()) : "-");
+            r.add(q.progRuns());
+            r.add(q.progRuns() > 0 ? Durations.ns(q.progRunNanos()) : "-");
             t.row(r.toArray());
         }
         t.print(out(), style());

@@ -1,15 +1,15 @@
 package dev.ublkctl.cli.cmd;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.cli.Cmd;
-import dev.ublkctl.cli.DeviceId;
-import dev.ublkctl.cli.ExitCode;
+import dev.ublkctl.daemon.VerifyView;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DeviceId;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DaemonClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.ublkctl.cli.CliException;
-import dev.ublkctl.cli.Sizes;
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Sizes;
 import dev.ublkctl.daemon.VerifyRequest;
 
 import java.time.Duration;
@@ -40,25 +40,23 @@ public final class VerifyCmd extends Cmd {
         Progress pr = new Progress(err(), style());
         try (DaemonClient c = connect()) {
             if (bs < 512 || bs > (1 << 20)) throw CliException.usage("--bs must be 512..1M");
-            JsonNode r = c.verify(dev.id, new VerifyRequest(offset, length, (int) bs), Duration.ofMinutes(10), pr::show);
+            VerifyView r = c.verify(dev.id, new VerifyRequest(offset, length, (int) bs), Duration.ofMinutes(10), pr::show);
             pr.done();
             if (json()) printJson(r);
             else {
                 var st = style();
-                boolean ok = r.path("ok").asBoolean();
+                boolean ok = r.ok();
                 out().printf(java.util.Locale.ROOT, "%s: %d blocks of %s (%s from offset %d) in %.2f s%n",
-                        ok ? st.green("ok") : st.red("MISMATCH"), r.path("blocks").asLong(),
-                        Sizes.format(r.path("blockSize").asLong()), Sizes.format(r.path("blocks").asLong() * r.path("blockSize").asLong()),
-                        r.path("offset").asLong(), r.path("elapsedSec").asDouble());
-                JsonNode m = r.path("mismatch");
-                if (!ok && m.isObject()) {
+                        ok ? st.green("ok") : st.red("MISMATCH"), r.blocks(), Sizes.format(r.blockSize()),
+                        Sizes.format(r.blocks() * r.blockSize()), r.offset(), r.elapsedSec());
+                VerifyView.Mismatch m = r.mismatch();
+                if (!ok && m != null) {
                     out().printf("  first mismatch at device offset %d (byte %d of the block at %d): expected 0x%02x, got 0x%02x: %s%n",
-                            m.path("deviceOffset").asLong(), m.path("byteInBlock").asInt(), m.path("blockOffset").asLong(),
-                            m.path("expected").asInt(), m.path("actual").asInt(), m.path("reason").asText());
+                            m.deviceOffset(), m.byteInBlock(), m.blockOffset(), m.expected(), m.actual(), m.reason());
                 }
                 out().flush();
             }
-            return r.path("ok").asBoolean(true) ? ExitCode.OK : ExitCode.ERROR;
+            return r.ok() ? ExitCode.OK : ExitCode.ERROR;
         }
     }
 }

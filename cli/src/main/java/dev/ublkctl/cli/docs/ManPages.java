@@ -1,8 +1,8 @@
 package dev.ublkctl.cli.docs;
 
 import dev.ublkctl.cli.Cli;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Version;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Model.CommandSpec;

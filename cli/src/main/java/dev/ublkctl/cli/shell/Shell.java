@@ -1,10 +1,9 @@
 package dev.ublkctl.cli.shell;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.ublkctl.cli.Cli;
-import dev.ublkctl.cli.ExitCode;
-import dev.ublkctl.cli.Session;
-import dev.ublkctl.cli.Version;
+import dev.ublkctl.cli.common.CommandTree;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Session;
+import dev.ublkctl.cli.common.Version;
 import dev.ublkctl.daemon.DaemonClient;
 import dev.ublkctl.daemon.RunDir;
 import org.jline.reader.EndOfFileException;
@@ -28,11 +27,13 @@ import java.util.List;
  * running command (its daemon call is closed, its thread interrupted) and not the shell.
  */
 public final class Shell {
+    private final CommandTree tree;
     private final Terminal terminal;
     private final Session session;
     private final Path historyFile;
 
-    public Shell(Terminal terminal, Session session, Path historyFile) {
+    public Shell(CommandTree tree, Terminal terminal, Session session, Path historyFile) {
+        this.tree = tree;
         this.terminal = terminal;
         this.session = session;
         this.historyFile = historyFile;
@@ -42,7 +43,7 @@ public final class Shell {
     public static Path defaultHistory() { return RunDir.stateDir().resolve("history"); }
 
     public LineReader reader() {
-        CommandLine model = Cli.commandLine();
+        CommandLine model = tree.commandLine();
         DefaultParser parser = new DefaultParser();
         parser.setEscapeChars(new char[0]);
         try { Files.createDirectories(historyFile.getParent()); } catch (IOException ignored) { }
@@ -62,7 +63,7 @@ public final class Shell {
     private List<String> mapNames(int dev) {
         List<String> names = new ArrayList<>();
         try (DaemonClient c = session.connect()) {
-            for (JsonNode m : c.maps(dev)) if (m.has("name")) names.add(m.get("name").asText());
+            for (dev.ublkctl.daemon.MapView m : c.maps(dev)) names.add(m.name());
         } catch (RuntimeException ignored) {
             // no daemon or no such device: nothing to offer
         }
@@ -109,7 +110,7 @@ public final class Shell {
     public int execute(String[] args) {
         PrintWriter w = terminal.writer();
         int[] code = {ExitCode.ERROR};
-        Thread worker = Thread.ofPlatform().name("shell-cmd").start(() -> code[0] = Cli.execute(args, w, w));
+        Thread worker = Thread.ofPlatform().name("shell-cmd").start(() -> code[0] = tree.execute(args, w, w));
         Terminal.SignalHandler prev = terminal.handle(Terminal.Signal.INT, s -> {
             session.cancelAll();
             worker.interrupt();

@@ -1,6 +1,5 @@
 package dev.ublkctl.cli.shell;
 
-import dev.ublkctl.cli.Programs;
 import dev.ublkctl.daemon.DeviceRecord;
 import dev.ublkctl.daemon.DeviceRecords;
 import dev.ublkctl.daemon.RunDir;
@@ -134,7 +133,7 @@ public final class SpecCompleter implements Completer {
     }
 
     private static void bundled(List<Candidate> out) {
-        for (String b : Programs.BUNDLED) out.add(new Candidate(b, b, "bundled programs", null, null, null, true));
+        for (String b : dev.ublkctl.bpf.object.BpfObject.BUNDLED) out.add(new Candidate(b, b, "bundled programs", null, null, null, true));
     }
 
     static CommandSpec findSub(CommandSpec spec, String word) {

@@ -78,16 +78,16 @@ public final class Asm {
     }
     public Asm lddw(int dst, long imm) { return lddw(dst, 0, imm); }
     /** {@code dst = &map[index]} (pointer to the program's map number {@code index}). */
-    public Asm ldMap(int dst, int mapIndex) { return lddw(dst, PSEUDO_MAP_IDX, mapIndex & 0xffffffffL); }
+    public Asm ldMap(int dst, int mapIndex) { return lddw(dst, Instruction.ImmKind.MAP.src, mapIndex & 0xffffffffL); }
     /** {@code dst = &value_of(map[index]) + off} (direct value access, global data). */
     public Asm ldMapValue(int dst, int mapIndex, int off) {
-        return lddw(dst, PSEUDO_MAP_IDX_VALUE, (mapIndex & 0xffffffffL) | ((long) off << 32));
+        return lddw(dst, Instruction.ImmKind.MAP_VALUE.src, (mapIndex & 0xffffffffL) | ((long) off << 32));
     }
 
     /** {@code dst = &function} (ld_imm64 src 4) for callbacks such as bpf_loop's. */
     public Asm ldFunc(int dst, String label) {
         fixups.add(new Fixup(n, label, true));
-        return lddw(dst, PSEUDO_FUNC, 0);
+        return lddw(dst, Instruction.ImmKind.FUNC.src, 0);
     }
 
     // ---- memory
@@ -120,10 +120,10 @@ public final class Asm {
 
     // ---- calls
     public Asm call(int helperId) { return raw(JMP | CALL, 0, 0, 0, helperId); }
-    public Asm callKfunc(int kfuncIndex) { return raw(JMP | CALL, 0, PSEUDO_KFUNC_CALL, 0, kfuncIndex); }
+    public Asm callKfunc(int kfuncIndex) { return raw(JMP | CALL, 0, Instruction.CallKind.KFUNC.src, 0, kfuncIndex); }
     public Asm callLocal(String label) {
         fixups.add(new Fixup(n, label, true));
-        return raw(JMP | CALL, 0, PSEUDO_CALL, 0, 0);
+        return raw(JMP | CALL, 0, Instruction.CallKind.LOCAL.src, 0, 0);
     }
     public Asm exit() { return raw(JMP | EXIT, 0, 0, 0, 0); }
     /** {@code r0 = imm; exit}. */

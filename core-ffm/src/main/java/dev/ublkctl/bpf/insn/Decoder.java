@@ -127,12 +127,8 @@ public final class Decoder {
                 return wide ? new Goto(opcode, false, off) : new Goto(opcode, true, imm);
             case CALL:
                 if (!wide || x) return new Unknown(raw, "invalid call opcode");
-                return switch (src) {
-                    case 0 -> new Call(CallKind.HELPER, imm);
-                    case PSEUDO_CALL -> new Call(CallKind.LOCAL, imm);
-                    case PSEUDO_KFUNC_CALL -> new Call(CallKind.KFUNC, imm);
-                    default -> new Unknown(raw, "invalid call kind (src " + src + ")");
-                };
+                CallKind kind = CallKind.ofSrc(src);
+                return kind == null ? new Unknown(raw, "invalid call kind (src " + src + ")") : new Call(kind, imm);
             case EXIT:
                 if (!wide || x) return new Unknown(raw, "invalid exit opcode");
                 return new Exit();
@@ -153,13 +149,7 @@ public final class Decoder {
         long next = slots[i + 1];
         if ((next & 0xffffffffL) != 0) return new Unknown(raw, "second slot of a 64-bit immediate load must have zero opcode, registers and offset");
         long imm = (raw >>> 32) | (next & 0xffffffff00000000L);
-        ImmKind kind = switch (src) {
-            case 0 -> ImmKind.VALUE;
-            case PSEUDO_MAP_IDX -> ImmKind.MAP;
-            case PSEUDO_MAP_IDX_VALUE -> ImmKind.MAP_VALUE;
-            case PSEUDO_FUNC -> ImmKind.FUNC;
-            default -> null;
-        };
+        ImmKind kind = ImmKind.ofSrc(src);
         if (kind == null) return new Unknown(raw, "unsupported 64-bit immediate kind (src " + src + ")");
         return new LoadImm64(dst, kind, imm);
     }

@@ -64,17 +64,31 @@ public sealed interface Instruction {
 
     enum SwapKind { LE, BE, BSWAP }
 
+    /** What a call's src_reg says it calls: the one table of the kernel's BPF_PSEUDO_*CALL values. */
     enum CallKind {
-        /** src 0: helper by id. */ HELPER,
-        /** src 1: bpf-to-bpf call, target = pc + imm + 1. */ LOCAL,
-        /** src 2: kfunc, imm = index into the program's kfunc name list. */ KFUNC
+        /** src 0: helper by id. */ HELPER(0),
+        /** src 1 (BPF_PSEUDO_CALL): bpf-to-bpf call, target = pc + imm + 1. */ LOCAL(1),
+        /** src 2 (BPF_PSEUDO_KFUNC_CALL): kfunc, imm = index into the program's kfunc name list. */ KFUNC(2);
+        public final int src;
+        CallKind(int src) { this.src = src; }
+        public static CallKind ofSrc(int src) {
+            for (CallKind k : values()) if (k.src == src) return k;
+            return null;
+        }
     }
 
+    /** What an ld_imm64's src_reg says it loads: the one table of the BPF_PSEUDO_* values there. */
     enum ImmKind {
-        /** src 0: a plain 64-bit constant. */ VALUE,
-        /** src 1: pointer to the map with index imm. */ MAP,
-        /** src 2: pointer into the value of map imm (first slot), plus the second slot's imm. */ MAP_VALUE,
-        /** src 4: address of the function at pc + imm + 1 (callbacks for bpf_loop and friends). */ FUNC
+        /** src 0: a plain 64-bit constant. */ VALUE(0),
+        /** src 1 (BPF_PSEUDO_MAP_FD; here a map index): pointer to the map with index imm. */ MAP(1),
+        /** src 2 (BPF_PSEUDO_MAP_VALUE): pointer into the value of map imm (first slot), plus the second slot's imm. */ MAP_VALUE(2),
+        /** src 4 (BPF_PSEUDO_FUNC): address of the function at pc + imm + 1 (callbacks for bpf_loop and friends). */ FUNC(4);
+        public final int src;
+        ImmKind(int src) { this.src = src; }
+        public static ImmKind ofSrc(int src) {
+            for (ImmKind k : values()) if (k.src == src) return k;
+            return null;
+        }
     }
 
     /** ALU / ALU64 arithmetic, including signed div/mod and movsx (the sign-extension width is {@code off}). */

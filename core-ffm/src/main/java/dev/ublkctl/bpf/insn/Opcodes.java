@@ -32,9 +32,7 @@ public final class Opcodes {
     public static final int FETCH = 0x01, XCHG = 0xe0 | FETCH, CMPXCHG = 0xf0 | FETCH,
             LOAD_ACQ = 0x100, STORE_REL = 0x110;
 
-    // src_reg of LD_IMM64 and CALL
-    public static final int PSEUDO_MAP_IDX = 1, PSEUDO_MAP_IDX_VALUE = 2, PSEUDO_FUNC = 4;
-    public static final int PSEUDO_CALL = 1, PSEUDO_KFUNC_CALL = 2;
+    // src_reg values of LD_IMM64 and CALL: Instruction.ImmKind and Instruction.CallKind
 
     public static final int LDDW = LD | IMM | DW;
 

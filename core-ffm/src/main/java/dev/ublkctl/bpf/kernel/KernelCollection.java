@@ -1,11 +1,12 @@
 package dev.ublkctl.bpf.kernel;
 
+import dev.ublkctl.bpf.insn.Decoder;
+import dev.ublkctl.bpf.insn.Encoder;
+import dev.ublkctl.bpf.insn.Instruction;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.MapSpec;
 import dev.ublkctl.bpf.object.ProgramSpec;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,6 +26,25 @@ public final class KernelCollection implements AutoCloseable {
     }
 
     /** Loads {@code spec} of {@code obj}; on failure, closes what it created and rethrows. */
+    /**
+     * A program's instructions as the kernel takes them: every ld_imm64 of a map (or of its value)
+     * carries the map's fd where the object has its index (the src_reg values are the same).
+     */
+    public static byte[] withMapFds(byte[] insns, java.util.function.IntUnaryOperator fdOfMap) {
+        long[] slots = Decoder.slots(insns);
+        for (int i = 0; i < slots.length; ) {
+            Instruction insn = Decoder.decode(slots, i);
+            if (insn instanceof Instruction.LoadImm64 l
+                    && (l.kind() == Instruction.ImmKind.MAP || l.kind() == Instruction.ImmKind.MAP_VALUE)) {
+                long fd = fdOfMap.applyAsInt(l.mapIndex()) & 0xffffffffL;
+                long[] patched = Encoder.encode(new Instruction.LoadImm64(l.dst(), l.kind(), (l.imm() & 0xffffffff00000000L) | fd));
+                System.arraycopy(patched, 0, slots, i, patched.length);
+            }
+            i += insn.slots();
+        }
+        return Decoder.bytes(slots);
+    }
+
     public static KernelCollection load(BpfObject obj, ProgramSpec spec) {
         if (!spec.kfuncs().isEmpty())
             throw new IllegalArgumentException("program " + spec.name() + " calls kfuncs " + spec.kfuncs()
@@ -37,16 +57,7 @@ public final class KernelCollection implements AutoCloseable {
                 maps.add(km);
                 if (m.isGlobalData()) km.update(new byte[4], m.initialValue(), Bpf.BPF_ANY);
             }
-            byte[] insns = spec.insns();
-            ByteBuffer b = ByteBuffer.wrap(insns).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < spec.insnCount(); i++) {
-                int src = (insns[i * 8 + 1] >> 4) & 0xf;
-                if ((insns[i * 8] & 0xff) == 0x18) {
-                    if (src == ProgramSpec.PSEUDO_MAP_FD || src == ProgramSpec.PSEUDO_MAP_VALUE)
-                        b.putInt(i * 8 + 4, maps.get(b.getInt(i * 8 + 4)).fd());
-                    i++; // ld_imm64 takes two slots
-                }
-            }
+            byte[] insns = withMapFds(spec.insns(), i -> maps.get(i).fd());
             Bpf.ProgramLoad load = new Bpf.ProgramLoad(spec.type(), insns, obj.license(), spec.name());
             KernelProgram p = Bpf.loadProgram(spec.sleepable() ? load.withFlags(Bpf.BPF_F_SLEEPABLE) : load);
             return new KernelCollection(maps, p);

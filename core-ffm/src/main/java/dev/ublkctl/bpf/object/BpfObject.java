@@ -64,6 +64,48 @@ public record BpfObject(String name, String license, List<ProgramSpec> programs,
         return bundled(name, BpfObject.class.getClassLoader());
     }
 
+    /** The programs ublkctl ships, by the names a user gives them. */
+    public static final List<String> BUNDLED = List.of("null", "loop", "stripe");
+
+    /** True if {@code program} names a shipped program whose object is on the class path. */
+    public static boolean isBundled(String program) {
+        return BUNDLED.contains(program)
+                && BpfObject.class.getClassLoader().getResource(RESOURCE_DIR.substring(1) + program + ".o") != null;
+    }
+
+    /**
+     * What a PROGRAM argument names: a shipped program's name as is, or an existing object file's
+     * absolute path.
+     * @throws IllegalArgumentException neither, in words a user can act on
+     */
+    public static String resolve(String program) {
+        if (isBundled(program)) return program;
+        Path p = Path.of(program);
+        if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize().toString();
+        if (!program.contains("/") && !program.endsWith(".o")) {
+            List<String> present = BUNDLED.stream().filter(BpfObject::isBundled).toList();
+            throw new IllegalArgumentException("unknown BPF program '" + program + "': not bundled (bundled: "
+                    + (present.isEmpty() ? "none in this build" : String.join(", ", present)) + ") and no such file");
+        }
+        throw new IllegalArgumentException("no such object file: " + program);
+    }
+
+    /**
+     * Opens what a PROGRAM argument names ({@link #resolve}).
+     * @throws IllegalArgumentException no such program, an unreadable file, or not a usable BPF object
+     */
+    public static BpfObject open(String program) {
+        String resolved = resolve(program);
+        try {
+            if (isBundled(resolved)) return bundled(resolved).orElseThrow();
+            return load(Path.of(resolved));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + resolved + ": " + e.getMessage(), e);
+        } catch (ElfException | BtfException | ObjectException e) {
+            throw new IllegalArgumentException("not a usable BPF object: " + e.getMessage(), e);
+        }
+    }
+
     /** Parses object bytes; {@code name} is used in messages and as the object's name. */
     public static BpfObject parse(byte[] data, String name) {
         try {

@@ -8,6 +8,8 @@ import dev.ublkctl.bpf.elf.ElfFile;
 import dev.ublkctl.bpf.elf.Relocation;
 import dev.ublkctl.bpf.elf.Section;
 import dev.ublkctl.bpf.elf.Symbol;
+import dev.ublkctl.bpf.insn.Decoder;
+import dev.ublkctl.bpf.object.Linker.Fn;
 import dev.ublkctl.bpf.maps.MapType;
 
 import java.nio.charset.StandardCharsets;
@@ -20,9 +22,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** Turns an ELF file into a {@link BpfObject}: maps, global data, struct_ops, programs with relocations applied. */
+/**
+ * Turns an ELF file into a {@link BpfObject}: maps, global data, struct_ops, functions and their
+ * BTF line/func info; the {@link Linker} lays out and relocates each program.
+ */
 final class ObjectReader {
-    private static final int OP_LD_IMM64 = 0x18, OP_CALL = 0x85;
 
     private final String objName;
     private final ElfFile elf;
@@ -35,9 +39,6 @@ final class ObjectReader {
     private final Map<Integer, Integer> dataMapBySection = new HashMap<>();
     /** (section index, byte offset) -> function */
     private final Map<Integer, TreeMap<Long, Fn>> functions = new HashMap<>();
-
-    /** One function symbol's code with its relocations by instruction index. */
-    private record Fn(String name, boolean global, Section section, long start, int insnCount, byte[] code, Map<Integer, Relocation> relocs) {}
 
     ObjectReader(byte[] data, String name) {
         this.objName = name;
@@ -57,13 +58,14 @@ final class ObjectReader {
         readGlobalData();
         fixOtherDataSecs();
         readFunctions();
+        Linker linker = new Linker(elf, functions, btfMapByOffset, dataMapBySection, ksymFunctions(), this::fail);
         List<ProgramSpec> programs = new ArrayList<>();
         for (Section s : elf.sections()) {
             if (!s.isExecutable() || s.size() == 0 || s.name().equals(".text")) continue;
             for (Fn entry : functions.getOrDefault(s.index(), new TreeMap<>()).values()) {
                 if (!entry.global())
                     throw fail("program " + entry.name() + " in section '" + s.name() + "' is static; programs must be global functions (as libbpf requires)");
-                programs.add(link(entry, license));
+                programs.add(program(linker, entry, license));
             }
         }
         List<StructOpsSpec> structOps = readStructOps(programs);
@@ -235,15 +237,15 @@ final class ObjectReader {
                 if (start < 0 || start % 8 != 0 || size <= 0 || size % 8 != 0 || start + size > s.size() || start + size < start)
                     throw fail("function " + sym.name() + " [" + start + ", +" + size + ") is not a whole number of instructions inside " + s.name() + " (size " + s.size() + ")");
                 if (fns.containsKey(start)) throw fail("functions " + fns.get(start).name() + " and " + sym.name() + " both start at " + start + " in " + s.name());
-                byte[] body = java.util.Arrays.copyOfRange(code, (int) start, (int) (start + size));
-                fns.put(start, new Fn(sym.name(), sym.isGlobal(), s, start, (int) (size / 8), body, new HashMap<>()));
+                long[] body = Decoder.slots(java.util.Arrays.copyOfRange(code, (int) start, (int) (start + size)));
+                fns.put(start, new Fn(sym.name(), sym.isGlobal(), s, start, body, new HashMap<>()));
             }
             if (fns.isEmpty()) throw fail("code section " + s.name() + " has no function symbols");
             for (Relocation r : elf.relocations(s)) {
                 Map.Entry<Long, Fn> e = fns.floorEntry(r.offset());
                 Fn fn = e == null ? null : e.getValue();
                 if (fn == null || r.offset() >= fn.start() + fn.insnCount() * 8L)
-                    throw fail("relocation " + Relocation.typeName(r.type()) + " against " + symName(r.symbol()) + " at offset " + r.offset() + " in " + s.name() + " is outside any function");
+                    throw fail("relocation " + Relocation.typeName(r.type()) + " against " + Linker.symName(r.symbol()) + " at offset " + r.offset() + " in " + s.name() + " is outside any function");
                 if (r.offset() % 8 != 0) throw fail("relocation at offset " + r.offset() + " in " + s.name() + " is not instruction-aligned");
                 fn.relocs().put((int) ((r.offset() - fn.start()) / 8), r);
             }
@@ -251,57 +253,19 @@ final class ObjectReader {
         }
     }
 
-    /** A call or function reference target: a function starting exactly at {@code offset} in {@code sectionIndex}. */
-    private Fn functionAt(int sectionIndex, long offset, String context) {
-        TreeMap<Long, Fn> fns = functions.get(sectionIndex);
-        Fn fn = fns == null ? null : fns.get(offset);
-        if (fn == null) {
-            String sec = sectionIndex >= 0 && sectionIndex < elf.sections().size() ? elf.section(sectionIndex).name() : "#" + sectionIndex;
-            throw fail(context + ": target offset " + offset + " in section " + sec + " is not the start of a function");
-        }
-        return fn;
-    }
-
-    /** Links an entry function with the subprograms it reaches and applies relocations. */
-    private ProgramSpec link(Fn entry, String license) {
+    /** One program: linked by the {@link Linker}, with the BTF.ext info of every function it took in. */
+    private ProgramSpec program(Linker linker, Fn entry, String license) {
         String sec = entry.section().name();
         ProgramType type = ProgramType.ofSection(sec);
         if (type == null)
             throw fail("program " + entry.name() + " in section '" + sec + "': unknown program type (supported: struct_ops/, struct_ops.s/, socket, xdp, syscall)");
-        List<Fn> order = new ArrayList<>();
-        Map<Fn, Integer> base = new LinkedHashMap<>();
-        order.add(entry);
-        base.put(entry, 0);
-        int total = entry.insnCount();
-        // collect reachable functions in first-reference order, each appended once (as libbpf does)
-        for (int i = 0; i < order.size(); i++) {
-            Fn fn = order.get(i);
-            for (int k = 0; k < fn.insnCount(); k++) {
-                Fn target = callTarget(fn, k);
-                if (target != null && !base.containsKey(target)) {
-                    base.put(target, total);
-                    total += target.insnCount();
-                    order.add(target);
-                }
-                if (opcode(fn.code(), k) == OP_LD_IMM64) k++;
-            }
-        }
-        byte[] out = new byte[total * 8];
-        List<String> kfuncs = new ArrayList<>();
-        for (Fn fn : order) {
-            int b = base.get(fn);
-            System.arraycopy(fn.code(), 0, out, b * 8, fn.code().length);
-            for (int k = 0; k < fn.insnCount(); k++) {
-                boolean wide = opcode(fn.code(), k) == OP_LD_IMM64;
-                relocate(fn, k, out, b + k, base, kfuncs);
-                if (wide) k++;
-            }
-        }
+        Linker.Linked linked = linker.link(entry);
         List<ProgramSpec.FuncInfo> fi = new ArrayList<>();
         List<ProgramSpec.LineInfo> li = new ArrayList<>();
         List<ProgramSpec.CoreRelo> cr = new ArrayList<>();
-        for (Fn fn : order) {
-            int b = base.get(fn);
+        for (Map.Entry<Fn, Integer> placed : linked.base().entrySet()) {
+            Fn fn = placed.getKey();
+            int b = placed.getValue();
             String s = fn.section().name();
             long lo = fn.start(), hi = fn.start() + fn.insnCount() * 8L;
             for (BtfExt.FuncInfo f : btfExt.funcInfo().getOrDefault(s, List.of()))
@@ -321,113 +285,7 @@ final class ObjectReader {
         // struct_ops.s/ programs are sleepable; the kernel accepts syscall programs only as sleepable (libbpf's SEC_SLEEPABLE)
         boolean sleepable = sec.startsWith("struct_ops.s/") || type == ProgramType.SYSCALL;
         return new ProgramSpec(entry.name(), sec, type, sleepable,
-                slash < 0 ? "" : sec.substring(slash + 1), out, kfuncs, fi, li, cr, license);
-    }
-
-    /** The function that instruction k of fn calls or takes the address of, or null. */
-    private Fn callTarget(Fn fn, int k) {
-        int op = opcode(fn.code(), k);
-        int src = srcReg(fn.code(), k);
-        Relocation r = fn.relocs().get(k);
-        String at = "instruction " + k + " of " + fn.name();
-        if (op == OP_CALL) {
-            if (r != null) {
-                Symbol sym = r.symbol();
-                if (sym.isUndefined()) return null; // kfunc
-                Section s = sectionOf(sym, at);
-                if (!s.isExecutable()) throw fail(at + ": call to " + symName(sym) + ", which is not code (section " + s.name() + ")");
-                long target = sym.value() + (imm(fn.code(), k) + 1L) * 8;
-                return functionAt(s.index(), target, at + ": call to " + symName(sym));
-            }
-            if (src == ProgramSpec.PSEUDO_CALL) {
-                long target = fn.start() + (k + 1L + imm(fn.code(), k)) * 8;
-                return functionAt(fn.section().index(), target, at + ": bpf-to-bpf call");
-            }
-            return null;
-        }
-        if (op == OP_LD_IMM64 && r != null && !r.symbol().isUndefined()) {
-            Section s = sectionOf(r.symbol(), at);
-            if (s.isExecutable()) {
-                long target = r.symbol().value() + imm(fn.code(), k);
-                return functionAt(s.index(), target, at + ": address of " + symName(r.symbol()));
-            }
-        }
-        return null;
-    }
-
-    private void relocate(Fn fn, int k, byte[] out, int at, Map<Fn, Integer> base, List<String> kfuncs) {
-        byte[] c = fn.code();
-        int op = opcode(c, k), src = srcReg(c, k);
-        Relocation r = fn.relocs().get(k);
-        String where = "instruction " + k + " of " + fn.name() + " (" + fn.section().name() + ")";
-        if (op == OP_LD_IMM64) {
-            if (k + 1 >= fn.insnCount()) throw fail(where + ": ld_imm64 without its second slot");
-            if (opcode(c, k + 1) != 0) throw fail(where + ": ld_imm64 second slot has opcode 0x" + Integer.toHexString(opcode(c, k + 1)) + ", expected 0");
-            if (fn.relocs().containsKey(k + 1)) throw fail(where + ": relocation on the second slot of ld_imm64");
-            if (r == null) {
-                if (src != 0) throw fail(where + ": ld_imm64 with src_reg " + src + " but no relocation");
-                return;
-            }
-            if (r.type() != Relocation.R_BPF_64_64)
-                throw fail(where + ": ld_imm64 has relocation " + Relocation.typeName(r.type()) + ", expected R_BPF_64_64");
-            Symbol sym = r.symbol();
-            if (sym.isUndefined())
-                throw fail(where + ": reference to undefined symbol " + symName(sym) + " (extern variables / __ksym variables are not supported)");
-            Section s = sectionOf(sym, where);
-            long off = sym.value() + imm(c, k);
-            if (s.name().equals(".maps")) {
-                Integer idx = btfMapByOffset.get(sym.value());
-                if (idx == null || imm(c, k) != 0) throw fail(where + ": reference to " + symName(sym) + " in .maps at offset " + off + ", which is not a map definition");
-                setSrcReg(out, at, ProgramSpec.PSEUDO_MAP_FD);
-                setImm(out, at, idx);
-                setImm(out, at + 1, 0);
-            } else if (dataMapBySection.containsKey(s.index())) {
-                if (off < 0 || off > s.size()) throw fail(where + ": reference to " + symName(sym) + "+" + imm(c, k) + " outside " + s.name() + " (size " + s.size() + ")");
-                setSrcReg(out, at, ProgramSpec.PSEUDO_MAP_VALUE);
-                setImm(out, at, dataMapBySection.get(s.index()));
-                setImm(out, at + 1, (int) off);
-            } else if (s.isExecutable()) {
-                Fn target = functionAt(s.index(), off, where + ": address of " + symName(sym));
-                setSrcReg(out, at, ProgramSpec.PSEUDO_FUNC);
-                setImm(out, at, base.get(target) - (at + 1));
-                setImm(out, at + 1, 0);
-            } else {
-                throw fail(where + ": reference to " + symName(sym) + " in section " + s.name() + ", which is neither a map, global data nor code");
-            }
-            return;
-        }
-        if (op == OP_CALL) {
-            if (r != null) {
-                if (r.type() != Relocation.R_BPF_64_32)
-                    throw fail(where + ": call has relocation " + Relocation.typeName(r.type()) + ", expected R_BPF_64_32");
-                Symbol sym = r.symbol();
-                if (sym.isUndefined()) {
-                    if (sym.name().isEmpty()) throw fail(where + ": call to an unnamed undefined symbol");
-                    if (!ksymFunctions().contains(sym.name()))
-                        throw fail(where + ": call to undefined function " + sym.name()
-                                + " (a kfunc must be declared extern ... __ksym, which puts it in the BTF .ksyms section)");
-                    int idx = kfuncs.indexOf(sym.name());
-                    if (idx < 0) { idx = kfuncs.size(); kfuncs.add(sym.name()); }
-                    setSrcReg(out, at, ProgramSpec.PSEUDO_KFUNC_CALL);
-                    setImm(out, at, idx);
-                    setOff(out, at, 0);
-                    return;
-                }
-                Fn target = callTarget(fn, k);
-                setSrcReg(out, at, ProgramSpec.PSEUDO_CALL);
-                setImm(out, at, base.get(target) - (at + 1));
-                return;
-            }
-            if (src == ProgramSpec.PSEUDO_CALL) {
-                setImm(out, at, base.get(callTarget(fn, k)) - (at + 1));
-                return;
-            }
-            if (src != 0) throw fail(where + ": call with src_reg " + src + " but no relocation");
-            return;
-        }
-        if (r != null)
-            throw fail(where + ": relocation " + Relocation.typeName(r.type()) + " against " + symName(r.symbol())
-                    + " on opcode 0x" + Integer.toHexString(op) + ", which is neither ld_imm64 nor call");
+                slash < 0 ? "" : sec.substring(slash + 1), Decoder.bytes(linked.code()), linked.kfuncs(), fi, li, cr, license);
     }
 
     // ---- struct_ops ---------------------------------------------------------------------------
@@ -462,7 +320,7 @@ final class ObjectReader {
                         throw fail("struct_ops " + var.name() + "." + m.name() + ": unexpected relocation " + Relocation.typeName(r.type()));
                     Symbol target = r.symbol();
                     if (!target.isFunction() || target.isUndefined())
-                        throw fail("struct_ops " + var.name() + "." + m.name() + " points to " + symName(target) + ", which is not a program");
+                        throw fail("struct_ops " + var.name() + "." + m.name() + " points to " + Linker.symName(target) + ", which is not a program");
                     if (programs.stream().noneMatch(p -> p.name().equals(target.name())))
                         throw fail("struct_ops " + var.name() + "." + m.name() + " points to " + target.name() + ", which is not a program (a function in .text?)");
                     progs.put(m.name(), target.name());
@@ -535,38 +393,5 @@ final class ObjectReader {
             }
         }
         return suffixMatches == 1 ? Optional.of(suffixMatch) : Optional.empty();
-    }
-
-    private Section sectionOf(Symbol sym, String where) {
-        int idx = sym.shndx();
-        if (idx <= 0 || idx >= elf.sections().size())
-            throw fail(where + ": symbol " + symName(sym) + " has section index " + idx + ", which is not a section of this object");
-        return elf.section(idx);
-    }
-
-    private static String symName(Symbol s) { return s.name().isEmpty() ? "symbol #" + s.index() : s.name(); }
-
-    private static int opcode(byte[] c, int k) { return c[k * 8] & 0xff; }
-
-    private static int srcReg(byte[] c, int k) { return (c[k * 8 + 1] >>> 4) & 0xf; }
-
-    private static int imm(byte[] c, int k) {
-        int at = k * 8 + 4;
-        return (c[at] & 0xff) | (c[at + 1] & 0xff) << 8 | (c[at + 2] & 0xff) << 16 | c[at + 3] << 24;
-    }
-
-    private static void setSrcReg(byte[] c, int k, int src) { c[k * 8 + 1] = (byte) ((c[k * 8 + 1] & 0x0f) | src << 4); }
-
-    private static void setOff(byte[] c, int k, int off) {
-        c[k * 8 + 2] = (byte) off;
-        c[k * 8 + 3] = (byte) (off >> 8);
-    }
-
-    private static void setImm(byte[] c, int k, int v) {
-        int at = k * 8 + 4;
-        c[at] = (byte) v;
-        c[at + 1] = (byte) (v >> 8);
-        c[at + 2] = (byte) (v >> 16);
-        c[at + 3] = (byte) (v >> 24);
     }
 }

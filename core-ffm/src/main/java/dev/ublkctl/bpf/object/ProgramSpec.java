@@ -31,8 +31,6 @@ public record ProgramSpec(String name, String section, ProgramType type, boolean
                           byte[] insns, List<String> kfuncs, List<FuncInfo> funcInfo, List<LineInfo> lineInfo,
                           List<CoreRelo> coreRelos, String license) {
     public static final int INSN_SIZE = 8;
-    public static final int PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_FUNC = 4;
-    public static final int PSEUDO_CALL = 1, PSEUDO_KFUNC_CALL = 2;
 
     /** A function (entry or subprogram) starting at instruction {@code insn}; {@code typeId} is its BTF FUNC. */
     public record FuncInfo(int insn, int typeId, String name) {}

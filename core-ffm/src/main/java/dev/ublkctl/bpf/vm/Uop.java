@@ -25,7 +25,7 @@ public final class Uop {
             MOVSX32_8 = 59, MOVSX32_16 = 60, ARSH32_K = 62, ARSH32_X = 63;
     // byte swaps (BSWAP in ALU64 is the same as "to big endian" on this little-endian machine)
     public static final int LE16 = 64, LE32 = 65, LE64 = 66, BE16 = 67, BE32 = 68, BE64 = 69;
-    // conditional jumps: JBASE + 4 * JmpOp.ordinal() + (JMP32 ? 2 : 0) + (X ? 1 : 0)
+    // conditional jumps: JBASE + 4 * (index in JMP_ORDER) + (JMP32 ? 2 : 0) + (X ? 1 : 0)
     public static final int JBASE = 70;
     public static final int JEQ_K = 70, JEQ_X = 71, JEQ32_K = 72, JEQ32_X = 73, JGT_K = 74, JGT_X = 75, JGT32_K = 76, JGT32_X = 77,
             JGE_K = 78, JGE_X = 79, JGE32_K = 80, JGE32_X = 81, JSET_K = 82, JSET_X = 83, JSET32_K = 84, JSET32_X = 85,
@@ -36,7 +36,7 @@ public final class Uop {
     public static final int JA = 114, CALL_NATIVE = 115, CALL_LOCAL = 116, EXIT = 117, LDDW = 118;
     public static final int LDX_B = 119, LDX_H = 120, LDX_W = 121, LDX_DW = 122, LDXSX_B = 123, LDXSX_H = 124, LDXSX_W = 125;
     public static final int ST_B = 126, ST_H = 127, ST_W = 128, ST_DW = 129, STX_B = 130, STX_H = 131, STX_W = 132, STX_DW = 133;
-    // atomics: ABASE32/ABASE64 + index of op in {ADD, OR, AND, XOR, FETCH_ADD, FETCH_OR, FETCH_AND, FETCH_XOR, XCHG, CMPXCHG}
+    // atomics: A32_ADD/A64_ADD + index of op in ATOMIC_ORDER
     public static final int A32_ADD = 134, A32_OR = 135, A32_AND = 136, A32_XOR = 137, A32_FADD = 138, A32_FOR = 139,
             A32_FAND = 140, A32_FXOR = 141, A32_XCHG = 142, A32_CMPXCHG = 143;
     public static final int A64_ADD = 144, A64_OR = 145, A64_AND = 146, A64_XOR = 147, A64_FADD = 148, A64_FOR = 149,
@@ -48,8 +48,13 @@ public final class Uop {
     /** The second slot of an ld_imm64 (never executed: jumps into it are rejected). */
     public static final int LDDW_HI = 163;
 
+    // The numbering is this class's own: tables here, never another package's enum order.
     private static final AluOp[] ALU_ORDER = {AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.SDIV, AluOp.OR, AluOp.AND,
             AluOp.LSH, AluOp.RSH};
+    private static final JmpOp[] JMP_ORDER = {JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET, JmpOp.JNE, JmpOp.JSGT, JmpOp.JSGE,
+            JmpOp.JLT, JmpOp.JLE, JmpOp.JSLT, JmpOp.JSLE};
+    private static final AtomicOp[] ATOMIC_ORDER = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.FETCH_ADD,
+            AtomicOp.FETCH_OR, AtomicOp.FETCH_AND, AtomicOp.FETCH_XOR, AtomicOp.XCHG, AtomicOp.CMPXCHG};
 
     /** The uop of a decoded instruction (must not be {@link Instruction.Unknown}). */
     public static int of(Instruction insn) {
@@ -59,7 +64,7 @@ public final class Uop {
                 case LE -> s.width() == 16 ? LE16 : s.width() == 32 ? LE32 : LE64;
                 case BE, BSWAP -> s.width() == 16 ? BE16 : s.width() == 32 ? BE32 : BE64;
             };
-            case Jump j -> JBASE + 4 * j.op().ordinal() + (j.wide() ? 0 : 2) + (j.regSource() ? 1 : 0);
+            case Jump j -> JBASE + 4 * indexIn(JMP_ORDER, j.op()) + (j.wide() ? 0 : 2) + (j.regSource() ? 1 : 0);
             case Goto g -> JA;
             case LoadImm64 l -> LDDW;
             case Load l -> (l.signExtend() ? LDXSX_B : LDX_B) + sizeIndex(l.size());
@@ -67,12 +72,17 @@ public final class Uop {
             case Atomic a -> switch (a.op()) {
                 case LOAD_ACQUIRE -> LDACQ_B + sizeIndex(a.size());
                 case STORE_RELEASE -> STREL_B + sizeIndex(a.size());
-                default -> (a.size() == Size.DW ? A64_ADD : A32_ADD) + a.op().ordinal();
+                default -> (a.size() == Size.DW ? A64_ADD : A32_ADD) + indexIn(ATOMIC_ORDER, a.op());
             };
             case Call c -> c.kind() == CallKind.LOCAL ? CALL_LOCAL : CALL_NATIVE;
             case Exit e -> EXIT;
             case Unknown u -> throw new IllegalArgumentException("no uop for an invalid instruction");
         };
+    }
+
+    private static <T> int indexIn(T[] order, T op) {
+        for (int i = 0; i < order.length; i++) if (order[i] == op) return i;
+        throw new AssertionError(op);
     }
 
     private static int sizeIndex(Size s) {

@@ -1,5 +1,6 @@
 package dev.ublkctl.ublk.emulated;
 
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
@@ -41,7 +42,7 @@ public final class EmulatedDriver implements UblkDriver {
     /** Spin iterations of new queues before they sleep (tests set 0 to force the sleep/wake path). */
     volatile int queueSpin = EmulatedQueue.SPIN;
 
-    @Override public String name() { return "emulated"; }
+    @Override public Backend backend() { return Backend.EMULATED; }
 
     private Dev dev(int id) {
         Dev d = devs.get(id);

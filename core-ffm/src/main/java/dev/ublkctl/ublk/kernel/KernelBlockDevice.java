@@ -10,7 +10,6 @@ import dev.ublkctl.uring.IoUring;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -102,11 +101,7 @@ final class KernelBlockDevice implements BlockDevice, AutoCloseable {
     private void wake() {
         synchronized (lock) {
             if (closed) return;
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment one = a.allocate(8, 8);
-                one.set(ValueLayout.JAVA_LONG, 0, 1L);
-                Libc.write(wakeFd, one, 8);
-            }
+            Libc.eventfdSignal(wakeFd);
         }
     }
 

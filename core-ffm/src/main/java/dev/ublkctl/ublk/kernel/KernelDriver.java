@@ -1,6 +1,7 @@
 package dev.ublkctl.ublk.kernel;
 
 import dev.ublkctl.sys.Errno;
+import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.DeviceInfo;
 import dev.ublkctl.ublk.DeviceParams;
@@ -44,7 +45,7 @@ public final class KernelDriver implements UblkDriver {
     public UblkControl control() { return ctl; }
 
     @Override
-    public String name() { return "kernel"; }
+    public Backend backend() { return Backend.KERNEL; }
 
     @Override
     public DeviceInfo addDevice(DeviceInfo req) {

@@ -295,11 +295,7 @@ public final class KernelQueue implements UblkQueue {
         // under the lock: close() must not free the eventfd (whose number could be reused) meanwhile
         synchronized (wakeLock) {
             if (closed) return;
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment one = a.allocate(8, 8);
-                one.set(ValueLayout.JAVA_LONG, 0, 1L);
-                Libc.write(wakeFd, one, 8);
-            }
+            Libc.eventfdSignal(wakeFd);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ublkctl.bpf.object;
 
+import dev.ublkctl.bpf.insn.Instruction;
 import dev.ublkctl.bpf.maps.MapType;
 import dev.ublkctl.bpf.testing.BpfObjects;
 import org.junit.jupiter.api.Test;
@@ -22,29 +23,31 @@ class BpfObjectTest {
             for (int i = 0; i < p.insnCount(); i++) {
                 long insn = p.insn(i);
                 if (opcode(insn) == 0x18) {
-                    switch (src(insn)) {
-                        case ProgramSpec.PSEUDO_MAP_FD -> assertTrue(imm(insn) >= 0 && imm(insn) < obj.maps().size(), p.name() + "@" + i);
-                        case ProgramSpec.PSEUDO_MAP_VALUE -> {
+                    var kind = Instruction.ImmKind.ofSrc(src(insn));
+                    switch (kind == null ? Instruction.ImmKind.FUNC : kind) {
+                        case MAP -> assertTrue(imm(insn) >= 0 && imm(insn) < obj.maps().size(), p.name() + "@" + i);
+                        case MAP_VALUE -> {
                             MapSpec m = obj.maps().get(imm(insn));
                             assertTrue(m.isGlobalData(), p.name() + "@" + i);
                             int off = imm(p.insn(i + 1));
                             assertTrue(off >= 0 && off <= m.valueSize(), p.name() + "@" + i);
                         }
-                        case 0 -> { }
+                        case VALUE -> { }
                         default -> fail(p.name() + "@" + i + ": ld_imm64 src " + src(insn));
                     }
                     i++;
                 } else if (opcode(insn) == 0x85) {
-                    switch (src(insn)) {
-                        case 0 -> assertTrue(imm(insn) > 0, "helper id");
-                        case ProgramSpec.PSEUDO_CALL -> {
+                    var kind = Instruction.CallKind.ofSrc(src(insn));
+                    assertNotNull(kind, "call src " + src(insn));
+                    switch (kind) {
+                        case HELPER -> assertTrue(imm(insn) > 0, "helper id");
+                        case LOCAL -> {
                             int target = i + 1 + imm(insn);
                             assertTrue(target > 0 && target < p.insnCount(), p.name() + "@" + i);
                             int t = target;
                             assertTrue(p.funcInfo().stream().anyMatch(f -> f.insn() == t), "call target starts a function");
                         }
-                        case ProgramSpec.PSEUDO_KFUNC_CALL -> assertTrue(imm(insn) >= 0 && imm(insn) < p.kfuncs().size());
-                        default -> fail("call src " + src(insn));
+                        case KFUNC -> assertTrue(imm(insn) >= 0 && imm(insn) < p.kfuncs().size());
                     }
                 }
             }
@@ -123,7 +126,7 @@ class BpfObjectTest {
         boolean sawBss = false, sawRodata = false;
         for (int i = 0; i < p.insnCount(); i++) {
             long insn = p.insn(i);
-            if (opcode(insn) == 0x18 && src(insn) == ProgramSpec.PSEUDO_MAP_VALUE) {
+            if (opcode(insn) == 0x18 && src(insn) == Instruction.ImmKind.MAP_VALUE.src) {
                 sawBss |= imm(insn) == bss && imm(p.insn(i + 1)) == 0;
                 sawRodata |= imm(insn) == rodata && imm(p.insn(i + 1)) == 0;
             }
@@ -172,7 +175,7 @@ class BpfObjectTest {
         int calls = 0;
         for (int i = 0; i < p.insnCount(); i++) {
             long insn = p.insn(i);
-            if (opcode(insn) == 0x85 && src(insn) == ProgramSpec.PSEUDO_CALL) {
+            if (opcode(insn) == 0x85 && src(insn) == Instruction.CallKind.LOCAL.src) {
                 assertEquals(classify.insn(), i + 1 + imm(insn));
                 calls++;
             }

@@ -149,7 +149,7 @@ class KernelOracleTest {
     static byte[] patchMapFds(byte[] code, List<KernelMap> maps) {
         long[] s = Decoder.slots(code);
         for (int i = 0; i < s.length; i++) {
-            if (Opcodes.opcode(s[i]) == Opcodes.LDDW && Opcodes.src(s[i]) == Opcodes.PSEUDO_MAP_IDX) {
+            if (Opcodes.opcode(s[i]) == Opcodes.LDDW && Opcodes.src(s[i]) == dev.ublkctl.bpf.insn.Instruction.ImmKind.MAP.src) {
                 int fd = maps.get(Opcodes.imm(s[i])).fd();
                 s[i] = (s[i] & 0xffffffffL) | ((long) fd << 32);
                 i++;

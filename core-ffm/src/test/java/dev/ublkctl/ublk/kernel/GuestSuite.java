@@ -1,5 +1,7 @@
 package dev.ublkctl.ublk.kernel;
 
+import dev.ublkctl.engine.OpsRef;
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.sys.Libc;
 import dev.ublkctl.engine.Bench;
@@ -370,17 +372,17 @@ public final class GuestSuite {
         Path loopFile = sizedFile("ublk-engine-loop", size);
         Path s0 = sizedFile("ublk-engine-s0", size / 2), s1 = sizedFile("ublk-engine-s1", size / 2);
         try (Engine engine = Engine.on(KernelDriver.open())) {
-            check(engine.backend().equals("kernel"), "backend " + engine.backend());
+            check(engine.backend() == dev.ublkctl.ublk.Backend.KERNEL, "backend " + engine.backend());
             for (TargetConfig tc : List.of(new TargetConfig.Null(size), new TargetConfig.Loop(loopFile),
                     new TargetConfig.Stripe(List.of(s0, s1), 64 << 10))) {
                 Device d = engine.add(DeviceConfig.of(tc).withQueues(2).withDepth(32).withMaxIoBytes(256 << 10));
                 try {
-                    check(d.size() == size, tc.name() + ": size " + d.size());
+                    check(d.size() == size, tc.type() + ": size " + d.size());
                     DeviceStats before = d.stats();
                     int chunk = 64 << 10, n = 64;
                     try (Arena a = Arena.ofConfined()) {
                         MemorySegment data = a.allocate((long) chunk * n, 4096);
-                        fill(data, tc.name().length());
+                        fill(data, tc.type().toString().length());
                         MemorySegment back = a.allocate((long) chunk * n, 4096);
                         int fd = openBlock("/dev/ublkb" + d.id());
                         try {
@@ -392,15 +394,15 @@ public final class GuestSuite {
                             Libc.close(fd);
                         }
                         if (!(tc instanceof TargetConfig.Null))
-                            check(back.mismatch(data) == -1, tc.name() + ": data read back differs at " + back.mismatch(data));
+                            check(back.mismatch(data) == -1, tc.type() + ": data read back differs at " + back.mismatch(data));
                     }
                     QueueStats t = d.stats().minus(before).total();
                     long bytes = (long) chunk * n;
-                    check(t.op(IoOp.WRITE).bytes() == bytes, tc.name() + ": engine counted " + t.op(IoOp.WRITE).bytes() + " bytes written of " + bytes);
-                    check(t.op(IoOp.READ).bytes() == bytes, tc.name() + ": engine counted " + t.op(IoOp.READ).bytes() + " bytes read of " + bytes);
-                    check(t.errorCount() == 0, tc.name() + ": errors " + t.errors());
-                    check(d.failure().isEmpty(), tc.name() + ": device failure " + d.failure());
-                    System.out.println("  " + tc.name() + ": " + t.ios() + " I/Os, p50 " + t.latency().p50() / 1000 + " us");
+                    check(t.op(IoOp.WRITE).bytes() == bytes, tc.type() + ": engine counted " + t.op(IoOp.WRITE).bytes() + " bytes written of " + bytes);
+                    check(t.op(IoOp.READ).bytes() == bytes, tc.type() + ": engine counted " + t.op(IoOp.READ).bytes() + " bytes read of " + bytes);
+                    check(t.errorCount() == 0, tc.type() + ": errors " + t.errors());
+                    check(d.failure().isEmpty(), tc.type() + ": device failure " + d.failure());
+                    System.out.println("  " + tc.type() + ": " + t.ios() + " I/Os, p50 " + t.latency().p50() / 1000 + " us");
                 } finally {
                     d.delete();
                 }
@@ -439,7 +441,7 @@ public final class GuestSuite {
                 new BpfCase("stripe, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, true, true));
         try (Engine engine = Engine.on(KernelDriver.open())) {
             for (BpfCase c : cases) {
-                UblkProgram prog = UblkProgram.load(bpfObject(c.object()), c.opsId());
+                UblkProgram prog = UblkProgram.load(BpfObject.load(bpfObject(c.object())), OpsRef.id(c.opsId()));
                 if (c.mixed() && c.object().equals("null")) // null_cfg {split_bytes, redirect_ops, redirect_modulo, pad}: tags % 2 == 0 go to the server
                     prog.map("null_cfg").orElseThrow().update(le32(0), le32(0, 0, 2, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
                 else if (c.mixed()) // mix {redirect_ops, pad}: WRITE (op 1) to the server's Java target
@@ -598,7 +600,7 @@ public final class GuestSuite {
             // (the RFC selftest's last case); what the program redirects the Java target serves.
             Device d = engine.create(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(1).withDepth(32));
             try {
-                d.attach(UblkProgram.load(bpfObject("loop"), 16));
+                d.attach(UblkProgram.load(BpfObject.load(bpfObject("loop")), OpsRef.id(16)));
                 d.start();
                 ext4RoundTrip("/dev/ublkb" + d.id(), mnt);
                 QueueStats t = d.stats().total();

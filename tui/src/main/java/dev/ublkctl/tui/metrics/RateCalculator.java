@@ -121,15 +121,6 @@ public final class RateCalculator {
         return new DeviceRow(r.device(), p, QueueRates.unknown(-1, t.errors(), 0, t.progRuns()), qs);
     }
 
-    /** A source without histograms: the daemon's p99 since start stands in for the interval's. */
-    private static QueueRates sinceStartP99(QueueRates r, dev.ublkctl.tui.model.LatencyHistogram h, double p99) {
-        return h.total() == 0 && !Double.isNaN(p99) ? withP99(r, p99) : r;
-    }
-
-    private static QueueRates withP99(QueueRates r, double p99) {
-        return new QueueRates(r.queue(), r.iops(), r.mbPerSec(), r.bpfShare(), r.splitPerSec(), r.errorsPerSec(), r.errors(),
-                r.inFlight(), p99, r.progRunsPerSec(), r.avgRunNanos(), r.progRuns());
-    }
 
     static DeviceRow rowOf(DeviceSnapshot before, Long beforeNanos, DeviceSnapshot cur, long curNanos, Presence p) {
         double secs = beforeNanos == null ? Double.NaN : (curNanos - beforeNanos) / 1e9;
@@ -151,20 +142,10 @@ public final class RateCalculator {
             }
             Delta d = Delta.between(o, q);
             deltas.add(d);
-            qr.add(sinceStartP99(d.rates(q.queue(), secs, q.errors(), q.inFlight(), q.progRuns()), q.latency(), q.p99SinceStart()));
+            qr.add(d.rates(q.queue(), secs, q.errors(), q.inFlight(), q.progRuns()));
         }
         QueueRates total = allKnown ? Delta.sum(deltas).rates(-1, secs, errs, infl, runs)
                 : QueueRates.unknown(-1, errs, infl, runs);
-        if (allKnown) {
-            // Without histograms the device p99 is bounded by the slowest queue's p99.
-            double worst = Double.NaN;
-            boolean noHist = true;
-            for (QueueCounters q : cur.counters()) {
-                noHist &= q.latency().total() == 0;
-                if (!Double.isNaN(q.p99SinceStart()) && (Double.isNaN(worst) || q.p99SinceStart() > worst)) worst = q.p99SinceStart();
-            }
-            if (noHist) total = withP99(total, worst);
-        }
         return new DeviceRow(cur, p, total, qr);
     }
 }

@@ -15,19 +15,10 @@ package dev.ublkctl.tui.model;
  * @param latency      service-time histogram
  * @param progRuns     runs of the program's queue_io_cmd
  * @param progRunNanos time spent in those runs
- * @param p99SinceStart the 99th percentile since the device started, as the daemon computed it;
- *                      used only when the daemon sends no histogram (NaN when unknown)
  */
 public record QueueCounters(int queue, long ios, long bytes, long bpfHandled, long redirected, long splitParts,
-                            long errors, long inFlight, LatencyHistogram latency, long progRuns, long progRunNanos,
-                            double p99SinceStart) {
+                            long errors, long inFlight, LatencyHistogram latency, long progRuns, long progRunNanos) {
     public QueueCounters {
         if (latency == null) latency = LatencyHistogram.EMPTY;
-    }
-
-    /** Counters with a histogram (the interval p99 comes from it). */
-    public QueueCounters(int queue, long ios, long bytes, long bpfHandled, long redirected, long splitParts,
-                         long errors, long inFlight, LatencyHistogram latency, long progRuns, long progRunNanos) {
-        this(queue, ios, bytes, bpfHandled, redirected, splitParts, errors, inFlight, latency, progRuns, progRunNanos, Double.NaN);
     }
 }

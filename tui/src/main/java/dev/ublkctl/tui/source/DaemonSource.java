@@ -1,6 +1,7 @@
 package dev.ublkctl.tui.source;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.ublkctl.daemon.MapView;
+import dev.ublkctl.daemon.StatsView;
 import dev.ublkctl.tui.model.DeviceSnapshot;
 import dev.ublkctl.tui.model.MapSnapshot;
 import dev.ublkctl.tui.model.MonitorSnapshot;
@@ -36,11 +37,10 @@ public final class DaemonSource implements MonitorSource {
         try {
             if (calls == null) calls = connector.get();
             List<DeviceSnapshot> out = new ArrayList<>();
-            for (DaemonCalls.DeviceStats ds : calls.devicesWithStats()) {
-                JsonNode rec = ds.record();
-                int id = rec.path("id").asInt();
-                // a device deleted between list and stats, or a stats error, is shown with the reason
-                DeviceSnapshot d = ds.stats() != null ? StatsJson.device(rec, ds.stats(), null) : StatsJson.device(rec, null, ds.error());
+            for (StatsView.OfDevice ds : calls.devicesWithStats()) {
+                int id = ds.record().id();
+                // a device whose stats failed is shown with the reason
+                DeviceSnapshot d = Views.device(ds.record(), ds.stats(), ds.error());
                 if (focus.isPresent() && focus.getAsInt() == id) d = d.withMaps(maps(id));
                 out.add(d);
             }
@@ -55,7 +55,7 @@ public final class DaemonSource implements MonitorSource {
 
     private List<MapSnapshot> maps(int id) {
         List<MapSnapshot> out = new ArrayList<>();
-        JsonNode list;
+        List<MapView> list;
         try {
             list = calls.maps(id);
         } catch (DaemonCalls.Unreachable e) {
@@ -63,15 +63,13 @@ public final class DaemonSource implements MonitorSource {
         } catch (RuntimeException e) {
             return List.of(new MapSnapshot("(maps)", "-", 0, List.of(), message(e)));
         }
-        if (list == null || !list.isArray()) return out;
-        for (JsonNode info : list) {
-            String name = info.path("name").asText();
+        for (MapView info : list) {
             try {
-                out.add(StatsJson.map(info, calls.dumpMap(id, name)));
+                out.add(Views.map(info, calls.dumpMap(id, info.name())));
             } catch (DaemonCalls.Unreachable e) {
                 throw e;
             } catch (RuntimeException e) {
-                out.add(new MapSnapshot(name, StatsJson.text(info, "type"), info.path("maxEntries").asLong(), List.of(), message(e)));
+                out.add(new MapSnapshot(info.name(), info.type(), info.maxEntries(), List.of(), message(e)));
             }
         }
         return out;

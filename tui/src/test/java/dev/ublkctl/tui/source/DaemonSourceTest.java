@@ -1,15 +1,21 @@
 package dev.ublkctl.tui.source;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import dev.ublkctl.daemon.Json;
+import dev.ublkctl.daemon.MapView;
+import dev.ublkctl.daemon.StatsView;
+import dev.ublkctl.engine.LatencySnapshot;
+import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.model.SourceState;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.ublkctl.tui.source.StatsJsonTest.json;
+import static dev.ublkctl.tui.testing.DaemonAnswers.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class DaemonSourceTest {
@@ -20,21 +26,17 @@ class DaemonSourceTest {
         final AtomicInteger mapDumps = new AtomicInteger();
         FakeCalls(AtomicBoolean dead) { this.dead = dead; }
         private void check() { if (dead.get()) throw new Unreachable("connection reset by peer"); }
-        @Override public List<JsonNode> devices() {
+        @Override public List<StatsView.OfDevice> devicesWithStats() {
             check();
-            return List.of(json("{'id':0,'state':'live','target':'null','backend':'emulated','queues':1,'depth':8,'size':4096,'program':'null'}"),
-                    json("{'id':1,'state':'live','target':'loop','backend':'emulated','queues':1,'depth':8,'size':4096}"));
+            return List.of(new StatsView.OfDevice(record(0, TargetType.NULL, 1, "null"),
+                            stats(0, 1, queue(0, 5, 5, Map.of(), LatencySnapshot.empty())), null),
+                    new StatsView.OfDevice(record(1, TargetType.LOOP, 1, null), null, "no device 1"));
         }
-        @Override public JsonNode stats(int id) {
-            check();
-            if (id == 1) throw new IllegalStateException("no device 1");
-            return json("{'queues':[{'queue':0,'ios':5,'bytes':20480}]}");
-        }
-        @Override public JsonNode maps(int id) { check(); return json("[{'name':'stats','type':'array','maxEntries':1}]"); }
-        @Override public JsonNode dumpMap(int id, String name) {
+        @Override public List<MapView> maps(int id) { check(); return List.of(new MapView("stats", "array", 4, 8, 1, 1, false)); }
+        @Override public List<MapView.Entry> dumpMap(int id, String name) {
             check();
             mapDumps.incrementAndGet();
-            return json("[{'key':0,'value':{'ios':5}}]");
+            return List.of(new MapView.Entry(IntNode.valueOf(0), Json.mapper().createObjectNode().put("ios", 5), null));
         }
         @Override public String describe() { return "fake daemon"; }
         @Override public void close() { }

@@ -1,0 +1,199 @@
+package dev.ublkctl.cli.cmd;
+
+import dev.ublkctl.cli.common.CliException;
+import dev.ublkctl.cli.common.Cmd;
+import dev.ublkctl.cli.common.DaemonLauncher;
+import dev.ublkctl.cli.common.ExitCode;
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.daemon.AddRequest;
+import dev.ublkctl.daemon.BenchRequest;
+import dev.ublkctl.daemon.DaemonClient;
+import dev.ublkctl.daemon.DeviceRecord;
+import dev.ublkctl.daemon.RpcException;
+import dev.ublkctl.target.TargetType;
+import dev.ublkctl.tui.Top;
+import dev.ublkctl.ublk.Backend;
+import dev.ublkctl.tui.source.ClientCalls;
+import dev.ublkctl.tui.source.MonitorSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+@Command(name = "demo",
+        description = {"Show ublk-bpf working: three devices, a light load, the monitor.",
+                "Creates a null, a loop and a stripe device (backing files in a temporary directory), each with its "
+                        + "bundled BPF program, on the best backend here; runs a light mixed load on them and opens "
+                        + "'ublkctl top'. Quitting (q or Ctrl-C) removes everything the demo created."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ublkctl demo", "  ublkctl demo --backend emulated", "  ublkctl demo --once   # no terminal: load for a while, print one frame, clean up"})
+public final class DemoCommand extends Cmd {
+
+    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", converter = Names.BackendName.class,
+            completionCandidates = Names.Backends.class,
+            description = "auto, kernel-bpf, kernel or emulated (default ${DEFAULT-VALUE}: the first that works here).")
+    Backend backend;
+
+    @Option(names = {"-d", "--delay"}, paramLabel = "SECS", defaultValue = "1", description = "Monitor refresh interval (default ${DEFAULT-VALUE}).")
+    double delay;
+
+    @Option(names = "--no-load", description = "Create the devices but run no load.")
+    boolean noLoad;
+
+    @Option(names = "--once", description = "Without the full-screen monitor: run the load for --seconds, print one frame, clean up.")
+    boolean once;
+
+    @Option(names = "--seconds", paramLabel = "SECS", defaultValue = "3", description = "With --once: how long to run the load first (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    /** Light load: short bursts at low depth, rotating patterns, with pauses between them. */
+    static final double BURST_SEC = 0.15, PAUSE_MS = 1000;
+    static final String[][] LOAD = {{"randread", "4096"}, {"randwrite", "4096"}, {"randrw", "16384"}, {"read", "65536"}};
+
+    private final List<Integer> created = new CopyOnWriteArrayList<>();
+    private final List<DaemonClient> loadClients = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean cleaned = new AtomicBoolean();
+    private final List<String> loadStopped = new CopyOnWriteArrayList<>();
+    private Path tmp;
+
+    @Override
+    protected int run() throws Exception {
+        Duration interval = TopCommand.interval(delay);
+        if (!once && (System.console() == null || !System.console().isTerminal())) {
+            throw CliException.usage("ublkctl demo opens the full-screen monitor and needs a terminal; use --once for scripts");
+        }
+        if (!(seconds > 0 && seconds <= 3600)) throw CliException.usage("--seconds must be 0..3600");
+        Thread hook = new Thread(this::cleanup, "demo-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C before or after the monitor
+        try {
+            List<DeviceRecord> devs = create();
+            if (!noLoad) for (DeviceRecord d : devs) startLoad(d);
+            try (MonitorSource src = ClientCalls.source(session().runDir())) {
+                if (once) {
+                    Thread.sleep((long) (seconds * 1000));
+                    Top.once(src, interval, 132, out());
+                } else {
+                    Top.interactive(src, interval);
+                }
+            }
+        } finally {
+            cleanup();
+            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException ignored) { }
+        }
+        return ExitCode.OK;
+    }
+
+    private List<DeviceRecord> create() throws IOException {
+        tmp = Files.createTempDirectory("ublkctl-demo-");
+        Path loopFile = sparse(tmp.resolve("loop.img"), 256L << 20);
+        Path s0 = sparse(tmp.resolve("stripe0.img"), 128L << 20), s1 = sparse(tmp.resolve("stripe1.img"), 128L << 20);
+        Backend b = backend;
+        int auto = AddRequest.AUTO_ID;
+        List<AddRequest> reqs = List.of(
+                // null_redirect_ops: BPF completes most I/O and sends every 4th tag to the server (set below),
+                // so the monitor shows both paths.
+                new AddRequest(auto, TargetType.NULL, 2, 64, 1L << 30, 512, List.of(), 0, "null", "null_redirect_ops", b, false, 0),
+                new AddRequest(auto, TargetType.LOOP, 2, 64, 0, 512, List.of(loopFile.toString()), 0, "loop", null, b, false, 0),
+                new AddRequest(auto, TargetType.STRIPE, 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
+                        "stripe", null, b, false, 0));
+        List<DeviceRecord> out = new ArrayList<>();
+        try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
+            for (AddRequest r : reqs) {
+                DeviceRecord d;
+                try {
+                    d = c.add(r);
+                } catch (RpcException e) {
+                    if (e.code() != RpcException.UNSUPPORTED) throw e;
+                    // This build or backend cannot run the program: show the device without one.
+                    note("demo: no BPF program for the " + r.target() + " device: " + e.getMessage());
+                    d = c.add(new AddRequest(r.id(), r.target(), r.queues(), r.depth(), r.size(), r.blockSize(),
+                            r.files(), r.chunk(), null, null, r.backend(), false, 0));
+                }
+                created.add(d.id());
+                out.add(d);
+                if (d.target() == TargetType.NULL && d.program() != null) redirectSome(c, d.id());
+                note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
+            }
+        }
+        return out;
+    }
+
+    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo 4, pad 0}: tags divisible by 4 go to the server. */
+    private void redirectSome(DaemonClient c, int id) {
+        try {
+            c.updateMap(id, "null_cfg", "0", "hex:00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00");
+        } catch (RpcException e) {
+            note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
+        }
+    }
+
+    private static Path sparse(Path p, long size) throws IOException {
+        try (var f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        return p;
+    }
+
+    /** One connection per device: a bench call holds its connection until it ends. */
+    private void startLoad(DeviceRecord d) {
+        DaemonClient c = session().connect();
+        loadClients.add(c);
+        Thread.ofVirtual().name("demo-load-" + d.id()).start(() -> {
+            int i = d.id();
+            while (!cleaned.get()) {
+                String[] w = LOAD[i++ % LOAD.length];
+                BenchRequest p = new BenchRequest(w[0], Long.parseLong(w[1]), 2, 1, BURST_SEC);
+                try {
+                    c.bench(d.id(), p, Duration.ofSeconds(30), null);
+                    Thread.sleep((long) PAUSE_MS);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // Unsupported here, the device went away (deleted from another shell) or the daemon
+                    // died: stop loading it and say why (the monitor is drawn over this, so also log it).
+                    if (!cleaned.get()) loadStopped.add("device " + d.id() + ": " + e.getMessage());
+                    return;
+                }
+            }
+        });
+    }
+
+    /** Removes what the demo made: load connections, devices, backing files. Runs once. */
+    private void cleanup() {
+        if (!cleaned.compareAndSet(false, true)) return;
+        for (String s : loadStopped) note("demo: the load stopped on " + s);
+        for (DaemonClient c : loadClients) c.close();
+        if (!created.isEmpty()) {
+            try (DaemonClient c = session().connect()) {
+                for (int id : created) {
+                    try {
+                        c.delete(id);
+                    } catch (RpcException e) {
+                        if (e.code() != RpcException.NOT_FOUND) note("demo: removing device " + id + ": " + e.getMessage());
+                    }
+                }
+                note("demo: removed devices " + created);
+            } catch (RuntimeException e) {
+                note("demo: could not remove devices " + created + ": " + e.getMessage());
+            }
+        }
+        if (tmp != null) {
+            try (Stream<Path> s = Files.walk(tmp)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            } catch (IOException e) {
+                note("demo: could not remove " + tmp + ": " + e.getMessage());
+            }
+        }
+    }
+}

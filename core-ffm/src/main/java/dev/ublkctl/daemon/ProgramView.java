@@ -1,0 +1,18 @@
+package dev.ublkctl.daemon;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON of {@code prog.show}: the program attached to a device.
+ *
+ * @param callbacks struct_ops slot → program name
+ * @param engine    the execution engine that runs it
+ * @param runs      runs of its programs since the device started, and their time
+ */
+public record ProgramView(int device, String name, String object, String source, int opsId, String aioOps,
+                          Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos) {
+
+    /** One callback's instructions, as {@code prog.dump} answers (a list of these). */
+    public record Listing(String callback, String name, String section, int insns, List<String> lines) { }
+}
