@@ -246,4 +246,23 @@ class ReliabilityEndToEndTest {
                 failed + " faults wrote " + faultLines + " lines:\n" + String.join("\n", log));
         ok(cli.run("del", "-a"));
     }
+
+    /** The fault_inject target from the command line: the chosen share of I/O fails with the chosen errno. */
+    @Test
+    void faultInjectFromTheCommandLine() throws Exception {
+        var add = cli.run("add", "-t", "fault_inject", "--fault", "delay=50us,every=4,errno=ENOSPC", "-q", "1", "--json");
+        ok(add);
+        assertEquals("fault_inject", add.json().get("target").asText());
+        var v = cli.run("verify", "-n", "0", "--length", "64k");
+        assertNotEquals(0, v.code(), "verify sees the injected failures: " + v.out() + v.err());
+        var b = cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "0.3", "--iodepth", "1", "--json");
+        assertEquals(ExitCode.ERROR, b.code(), b.err());
+        long errors = b.json().get("errors").asLong(), ios = b.json().get("ios").asLong();
+        assertTrue(errors > 0 && Math.abs(3 * errors - ios) <= 3, "one in four fails: " + errors + " errors, " + ios + " ok");
+        var bad = cli.run("add", "-t", "fault_inject", "--fault", "every=x");
+        assertEquals(ExitCode.USAGE, bad.code(), bad.err());
+        assertTrue(bad.err().contains("not a number"), bad.err());
+        assertEquals(ExitCode.USAGE, cli.run("add", "-t", "null", "--fault", "every=2").code(), "a spec is for fault_inject only");
+        ok(cli.run("del", "-a"));
+    }
 }
