@@ -68,17 +68,20 @@ final class JitCompiler {
     // local variable slots (0 this, 1 ctx, 2 startPc, 3 baseDepth, 4..13 r1..r5 as parameters)
     private static final int CTX = 1, START = 2, BASE = 3;
     private final int[] reg = new int[11];
-    private int bud, depth, pcl, stk, saved, retPc, regs, tmp;
+    private int bud, excess, depth, pcl, stk, saved, retPc, regs, tmp;
 
     private final VmProgram p;
     private final int n;
     private final boolean[] leader;
-    private final int[] blockLen, refund;
+    private final int[] blockLen, refund, maxPath;
+    private final boolean[] checkpoint;
     private final boolean localCalls, callbacks;
     private final List<Object> classData = new ArrayList<>();
     private final Map<Object, Integer> dataIndex = new IdentityHashMap<>();
     private Label[] labels;
     private Label stub, retDispatch;
+    private final List<Integer> handovers = new ArrayList<>();
+    private Label[] handLabels;
     private final TreeSet<Integer> returnSites = new TreeSet<>();
 
     private JitCompiler(VmProgram p) {
@@ -118,6 +121,49 @@ final class JitCompiler {
             b = e;
             while (b <= n && !leader[b]) b++;
         }
+        // Budget checks only where a path can come back or a helper may have spent budget: entries, targets
+        // of backward jumps, function entries and return sites, after helper calls. Between two checkpoints
+        // the code is acyclic, so a checkpoint demands the longest path to the next one (maxPath).
+        checkpoint = new boolean[n + 1];
+        checkpoint[0] = true;
+        for (int i = 0; i < n; i++) {
+            if (p.isFunctionStart(i)) checkpoint[i] = true;
+            int u = p.uop(i);
+            if (u == LDDW_HI) continue;
+            if (isJump(u) && p.target(i) <= i) checkpoint[p.target(i)] = true;
+            if (u == CALL_LOCAL) { checkpoint[p.target(i)] = true; checkpoint[i + 1] = true; }
+            if (u == CALL_NATIVE) checkpoint[i + 1] = true;
+        }
+        maxPath = new int[n + 1];
+        int[] blockEnd = new int[n + 1];   // last instruction of the block starting here
+        for (int b = 0, last = -1; b <= n; b++) {
+            if (leader[b]) { if (last >= 0) blockEnd[last] = lastInsn(last, b); last = b; }
+            if (b == n) blockEnd[last] = n;
+        }
+        for (int b = n; b >= 0; b--) {
+            if (!leader[b]) continue;
+            long best = 0;
+            int e = blockEnd[b];
+            if (e < n) {
+                int u = p.uop(e);
+                if (isJump(u)) best = Math.max(best, pathFrom(p.target(e), e));
+                if (u != JA && u != CALL_LOCAL && u != EXIT) best = Math.max(best, pathFrom(e + (u == LDDW ? 2 : 1), e));
+            }
+            maxPath[b] = (int) Math.min(Integer.MAX_VALUE, blockLen[b] + best);
+        }
+    }
+
+    /** Last instruction slot of the block [b, next). */
+    private int lastInsn(int b, int next) {
+        int last = b;
+        for (int i = b; i < next; i += p.uop(i) == LDDW ? 2 : 1) last = i;
+        return last;
+    }
+
+    /** The longest path from block {@code s} to the next checkpoint (0 if {@code s} is one or lies behind {@code from}). */
+    private long pathFrom(int s, int from) {
+        if (s > n || s <= from || checkpoint[s]) return 0;
+        return maxPath[s];
     }
 
     private static boolean isJump(int u) { return u >= JBASE && u <= JA; }
@@ -125,6 +171,9 @@ final class JitCompiler {
     /** Compiles {@code p}, or says why it runs in the interpreter instead. */
     static Compilation compile(VmProgram p) {
         long t0 = System.nanoTime();
+        if (p.length() > HUGE_METHOD_LIMIT)   // every slot takes at least one byte of bytecode
+            return new Compilation.Fallback("program " + p.name() + " has " + p.length() + " slots: more bytecode than the "
+                    + HUGE_METHOD_LIMIT + " bytes HotSpot compiles in one method", System.nanoTime() - t0);
         try {
             JitCompiler c = new JitCompiler(p);
             byte[] bytes = c.generate();
@@ -174,10 +223,12 @@ final class JitCompiler {
     }
 
     private void body(CodeBuilder cb) {
+        handovers.clear();   // the classfile API may run this twice (a retry with long jumps)
         for (int r = 1; r <= 5; r++) reg[r] = 4 + 2 * (r - 1);
         reg[0] = cb.allocateLocal(TypeKind.LONG);
         for (int r = 6; r <= 10; r++) reg[r] = cb.allocateLocal(TypeKind.LONG);
-        bud = cb.allocateLocal(TypeKind.LONG);
+        bud = cb.allocateLocal(TypeKind.INT);
+        excess = cb.allocateLocal(TypeKind.LONG);
         tmp = cb.allocateLocal(TypeKind.LONG);
         depth = cb.allocateLocal(TypeKind.INT);
         pcl = cb.allocateLocal(TypeKind.INT);
@@ -189,6 +240,7 @@ final class JitCompiler {
         labels = new Label[n + 1];
         for (int i = 0; i <= n; i++) if (leader[i]) labels[i] = cb.newLabel();
         stub = cb.newLabel();
+        handLabels = new Label[n + 1];
         retDispatch = cb.newLabel();
 
         // ---- entry: every local set before the first block, so all merges agree on types
@@ -196,7 +248,7 @@ final class JitCompiler {
         for (int r = 6; r <= 9; r++) cb.lconst_0().lstore(reg[r]);
         cb.iload(BASE).istore(depth);
         stackPointer(cb);
-        cb.aload(CTX).invokevirtual(CD_CTX, "remainingBudget", MethodTypeDesc.of(CD_long)).lstore(bud);
+        loadBudget(cb);
         cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackSegment", MethodTypeDesc.of(CD_SEG, CD_int)).astore(stk);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameSaves", MethodTypeDesc.of(CD_LONG_ARR)).astore(saved);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameReturns", MethodTypeDesc.of(CD_INT_ARR)).astore(retPc);
@@ -236,12 +288,16 @@ final class JitCompiler {
         cb.labelBinding(tryEnd);
 
         // ---- budget hand-over to the interpreter (outside the handler: its faults are placed already)
+        for (int b : handovers) {
+            cb.labelBinding(handLabels[b]);
+            cb.loadConstant(b).istore(pcl).goto_(stub);
+        }
         cb.labelBinding(stub);
         for (int r = 0; r <= 10; r++) cb.aload(regs).loadConstant(r).lload(reg[r]).lastore();
         loadData(cb, p, CD_PROG);
-        cb.aload(CTX).iload(pcl).iload(depth).iload(BASE).lload(bud);
-        loadData(cb, blockLen, CD_INT_ARR);
-        cb.invokestatic(CD_RT, "resume", MethodTypeDesc.of(CD_long, CD_PROG, CD_CTX, CD_int, CD_int, CD_int, CD_long, CD_INT_ARR));
+        cb.aload(CTX).iload(pcl).iload(depth).iload(BASE);
+        budgetValue(cb);
+        cb.invokestatic(CD_RT, "resume", MethodTypeDesc.of(CD_long, CD_PROG, CD_CTX, CD_int, CD_int, CD_int, CD_long));
         cb.lreturn();
 
         // ---- fault handlers
@@ -249,7 +305,8 @@ final class JitCompiler {
         cb.labelBinding(onFault);
         cb.aload(CTX);
         loadData(cb, p, CD_PROG);
-        cb.iload(pcl).lload(bud);
+        cb.iload(pcl);
+        budgetValue(cb);
         loadData(cb, refund, CD_INT_ARR);
         cb.invokestatic(CD_RT, "placeFault", MethodTypeDesc.of(CD_FAULT, CD_FAULT, CD_CTX, CD_PROG, CD_int, CD_long, CD_INT_ARR));
         cb.athrow();
@@ -274,12 +331,34 @@ final class JitCompiler {
         cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackSegment", MethodTypeDesc.of(CD_SEG, CD_int)).astore(stk);
     }
 
+    /**
+     * Block entry: at a checkpoint, hand over to the interpreter unless the budget covers the longest path
+     * to the next checkpoint; then charge the block. The budget is an int local ({@code excess} keeps what
+     * lies beyond 2^31-1, so huge budgets hand over to the interpreter once the int part runs low).
+     */
     private void chargeBlock(CodeBuilder cb, int pc) {
-        Label ok = cb.newLabel();
-        cb.lload(bud).loadConstant((long) blockLen[pc]).lsub().lstore(bud);
-        cb.lload(bud).lconst_0().lcmp().ifge(ok);
-        cb.loadConstant(pc).istore(pcl).goto_(stub);
-        cb.labelBinding(ok);
+        if (checkpoint[pc]) {
+            handLabels[pc] = cb.newLabel();
+            handovers.add(pc);
+            cb.iload(bud).loadConstant(maxPath[pc]).if_icmplt(handLabels[pc]);
+        }
+        cb.iinc(bud, -blockLen[pc]);
+    }
+
+    /** bud/excess from the context's remaining budget. */
+    private void loadBudget(CodeBuilder cb) {
+        cb.aload(CTX).invokevirtual(CD_CTX, "remainingBudget", MethodTypeDesc.of(CD_long)).lstore(excess);
+        cb.lload(excess).invokestatic(CD_RT, "intBudget", MethodTypeDesc.of(CD_int, CD_long)).istore(bud);
+        cb.lload(excess).iload(bud).i2l().lsub().lstore(excess);
+    }
+
+    /** Pushes the remaining budget as a long. */
+    private void budgetValue(CodeBuilder cb) { cb.iload(bud).i2l().lload(excess).ladd(); }
+
+    private void storeBudget(CodeBuilder cb) {
+        cb.aload(CTX);
+        budgetValue(cb);
+        cb.invokevirtual(CD_CTX, "setRemainingBudget", MethodTypeDesc.of(CD_void, CD_long));
     }
 
     private void setPc(CodeBuilder cb, int pc) { cb.loadConstant(pc).istore(pcl); }
@@ -291,7 +370,7 @@ final class JitCompiler {
 
     private void ld(CodeBuilder cb, int r) { cb.lload(reg[r]); }
     private void st(CodeBuilder cb, int r) { cb.lstore(reg[r]); }
-    private static void zext(CodeBuilder cb) { cb.i2l().loadConstant(0xffffffffL).land(); }
+    private static void zext(CodeBuilder cb) { cb.invokestatic(CD_Integer, "toUnsignedLong", MethodTypeDesc.of(CD_long, CD_int)); }
 
     /** Emits instruction {@code pc}; returns the next slot. */
     private int insn(CodeBuilder cb, int pc) {
@@ -586,17 +665,20 @@ final class JitCompiler {
 
     private void callNative(CodeBuilder cb, int pc) {
         setPc(cb, pc);
-        // a helper may run callbacks (bpf_loop) on this run's budget, from the frame above this one
-        cb.aload(CTX).lload(bud).invokevirtual(CD_CTX, "setRemainingBudget", MethodTypeDesc.of(CD_void, CD_long));
-        cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "setCallDepth", MethodTypeDesc.of(CD_void, CD_int));
-        if (callbacks) spillArgs(cb);
+        if (callbacks) {
+            // a helper may run callbacks (bpf_loop) on this run's budget, from the frame above this one;
+            // without function addresses in the program, no helper can (VmContext.callFunction refuses)
+            storeBudget(cb);
+            cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "setCallDepth", MethodTypeDesc.of(CD_void, CD_int));
+            spillArgs(cb);
+        }
         loadData(cb, p.nativeAt(pc), CD_HELPER);
         cb.aload(CTX);
         for (int r = 1; r <= 5; r++) ld(cb, r);
         cb.invokeinterface(CD_HELPER, "call", MT_HELPER);
         st(cb, 0);
-        cb.aload(CTX).invokevirtual(CD_CTX, "remainingBudget", MethodTypeDesc.of(CD_long)).lstore(bud);
         if (callbacks) {
+            loadBudget(cb);
             // as in the interpreter, a callback's last r1-r5 stay in r1-r5 after the helper returns
             for (int r = 1; r <= 5; r++) { cb.aload(regs).loadConstant(r).laload(); st(cb, r); }
         }
@@ -643,7 +725,7 @@ final class JitCompiler {
     }
 
     private void exitBase(CodeBuilder cb) {
-        cb.aload(CTX).lload(bud).invokevirtual(CD_CTX, "setRemainingBudget", MethodTypeDesc.of(CD_void, CD_long));
+        storeBudget(cb);
         if (callbacks) spillArgs(cb);
         ld(cb, 0);
         cb.lreturn();

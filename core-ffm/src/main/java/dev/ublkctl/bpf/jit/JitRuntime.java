@@ -64,12 +64,14 @@ final class JitRuntime {
                 .at(p.name(), pc, p.sourceLines().lineFor(pc));
     }
 
+    /** The int part of a budget the generated code counts down (the rest stays in a long beside it). */
+    static int intBudget(long remaining) { return (int) Math.min(remaining, Integer.MAX_VALUE); }
+
     /**
-     * The block at {@code pc} would cross the budget: the interpreter runs on from its first instruction,
-     * counting exactly, with the registers the generated code stored in {@code ctx.registers()}.
-     * {@code budget} already has the block charged; {@code blockLen[pc]} gives it back.
+     * The budget may not cover the longest path from checkpoint {@code pc}: the interpreter runs on from
+     * there, counting exactly, with the registers the generated code stored in {@code ctx.registers()}.
      */
-    static long resume(VmProgram p, VmContext ctx, int pc, int depth, int baseDepth, long budget, int[] blockLen) throws VmFault {
-        return INTERPRETER.resume(p, ctx, pc, depth, baseDepth, budget + blockLen[pc]);
+    static long resume(VmProgram p, VmContext ctx, int pc, int depth, int baseDepth, long budget) throws VmFault {
+        return INTERPRETER.resume(p, ctx, pc, depth, baseDepth, budget);
     }
 }
