@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.maps.MapDef;
 import dev.ublkctl.bpf.maps.MapException;
 import dev.ublkctl.bpf.maps.VmMap;
@@ -9,7 +10,6 @@ import dev.ublkctl.bpf.object.ProgramSpec;
 import dev.ublkctl.bpf.object.StructOpsSpec;
 import dev.ublkctl.bpf.vm.ExecutionEngine;
 import dev.ublkctl.bpf.vm.FunctionRegistry;
-import dev.ublkctl.bpf.vm.Interpreter;
 import dev.ublkctl.bpf.vm.TraceLog;
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
@@ -79,6 +79,9 @@ public final class UblkProgram {
         attachDev = prepare(ops, "attach_dev", reg);
         detachDev = prepare(ops, "detach_dev", reg);
         aioComplete = aioOps == null ? null : prepare(aioOps, "bpf_aio_complete_cb", reg);
+        // compile now (the JIT), at load and attach time, never on the I/O path
+        for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
+            if (vp != null) engine.prepare(vp);
     }
 
     private VmProgram prepare(StructOpsSpec s, String member, FunctionRegistry reg) {
@@ -100,8 +103,8 @@ public final class UblkProgram {
     /** Loads the {@code ublk_bpf_ops} variable named {@code opsName} (e.g. "null_ops"). */
     public static UblkProgram load(Path object, String opsName) throws IOException { return load(BpfObject.load(object), opsName); }
 
-    /** The execution engine new programs run on (the VM's interpreter; a JIT when one is available). */
-    public static ExecutionEngine defaultEngine() { return new Interpreter(); }
+    /** The execution engine new programs run on ({@link EngineKind#DEFAULT}: the JIT). */
+    public static ExecutionEngine defaultEngine() { return EngineKind.DEFAULT.create(); }
 
     /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
     public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
