@@ -57,8 +57,8 @@ final class JitCompiler {
             CD_long, CD_long, CD_long, CD_long, CD_long);
     private static final MethodTypeDesc MT_J_J = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc MT_V_JJ = MethodTypeDesc.of(CD_void, CD_long, CD_long);
-    private static final MethodTypeDesc MT_STK_LD = MethodTypeDesc.of(CD_long, CD_SEG, CD_long);
-    private static final MethodTypeDesc MT_STK_ST = MethodTypeDesc.of(CD_void, CD_SEG, CD_long, CD_long);
+    private static final MethodTypeDesc MT_STK_LD = MethodTypeDesc.of(CD_long, CD_LONG_ARR, CD_int, CD_int);
+    private static final MethodTypeDesc MT_STK_ST = MethodTypeDesc.of(CD_void, CD_LONG_ARR, CD_int, CD_int, CD_long);
     private static final MethodTypeDesc MT_HELPER = MethodTypeDesc.of(CD_long, CD_CTX, CD_long, CD_long, CD_long, CD_long, CD_long);
 
     private static final AtomicLong SEQ = new AtomicLong();
@@ -249,7 +249,7 @@ final class JitCompiler {
         cb.iload(BASE).istore(depth);
         stackPointer(cb);
         loadBudget(cb);
-        cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackSegment", MethodTypeDesc.of(CD_SEG, CD_int)).astore(stk);
+        cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackWords", MethodTypeDesc.of(CD_LONG_ARR, CD_int)).astore(stk);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameSaves", MethodTypeDesc.of(CD_LONG_ARR)).astore(saved);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameReturns", MethodTypeDesc.of(CD_INT_ARR)).astore(retPc);
         cb.aload(CTX).invokevirtual(CD_CTX, "registers", MethodTypeDesc.of(CD_LONG_ARR)).astore(regs);
@@ -328,7 +328,7 @@ final class JitCompiler {
 
     private void reloadStack(CodeBuilder cb) {
         stackPointer(cb);
-        cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackSegment", MethodTypeDesc.of(CD_SEG, CD_int)).astore(stk);
+        cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackWords", MethodTypeDesc.of(CD_LONG_ARR, CD_int)).astore(stk);
     }
 
     /**
@@ -606,9 +606,11 @@ final class JitCompiler {
         }
     }
 
-    /** Whether {@code r10 + off} with {@code size} bytes is always inside the frame's stack. */
+    private static final boolean LITTLE_ENDIAN_HOST = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
+    /** Whether {@code r10 + off} with {@code size} bytes is always inside the frame's stack (then no check is needed). */
     private static boolean stackConst(int base, int off, int size) {
-        return base == 10 && off >= -VmContext.STACK_SIZE && off <= -size;
+        return LITTLE_ENDIAN_HOST && base == 10 && off >= -VmContext.STACK_SIZE && off <= -size;
     }
 
     private void address(CodeBuilder cb, int base, int off) {
@@ -621,8 +623,10 @@ final class JitCompiler {
         boolean sx = u >= LDXSX_B;
         String kind = (sx ? "S" : "U") + 8 * size;
         if (stackConst(s, off, size)) {
-            cb.aload(stk).loadConstant((long) (VmContext.STACK_SIZE + off));
-            cb.invokestatic(CD_RT, "stk" + kind, MT_STK_LD);
+            int o = VmContext.STACK_SIZE + off;
+            cb.aload(stk);
+            if (size == 8 && (o & 7) == 0) cb.loadConstant(o >>> 3).laload();
+            else cb.loadConstant(o).loadConstant(size).invokestatic(CD_RT, sx ? "stkLoadSigned" : "stkLoad", MT_STK_LD);
         } else {
             setPc(cb, pc);
             cb.aload(CTX);
@@ -636,9 +640,17 @@ final class JitCompiler {
         boolean x = u >= STX_B;
         int size = 1 << (u - (x ? STX_B : ST_B));
         if (stackConst(d, off, size)) {
-            cb.aload(stk).loadConstant((long) (VmContext.STACK_SIZE + off));
-            if (x) ld(cb, s); else cb.loadConstant((long) imm);
-            cb.invokestatic(CD_RT, "stk" + 8 * size, MT_STK_ST);
+            int o = VmContext.STACK_SIZE + off;
+            cb.aload(stk);
+            if (size == 8 && (o & 7) == 0) {
+                cb.loadConstant(o >>> 3);
+                if (x) ld(cb, s); else cb.loadConstant((long) imm);
+                cb.lastore();
+            } else {
+                cb.loadConstant(o).loadConstant(size);
+                if (x) ld(cb, s); else cb.loadConstant((long) imm);
+                cb.invokestatic(CD_RT, "stkStore", MT_STK_ST);
+            }
         } else {
             setPc(cb, pc);
             cb.aload(CTX);

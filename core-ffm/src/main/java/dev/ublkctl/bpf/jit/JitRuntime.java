@@ -6,9 +6,6 @@ import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmProgram;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Static support the generated classes call: stack accesses the compiler proved in range, fault
@@ -18,26 +15,35 @@ import java.nio.ByteOrder;
 final class JitRuntime {
     private JitRuntime() {}
 
-    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     static final Interpreter INTERPRETER = new Interpreter();
 
     // Stack accesses at r10 + a constant the compiler proved inside the frame's 512 bytes: the
-    // interpreter's check would always pass, so only the segment's own bounds check remains.
-    static long stkU8(MemorySegment s, long o) { return s.get(U8, o) & 0xffL; }
-    static long stkU16(MemorySegment s, long o) { return s.get(U16, o) & 0xffffL; }
-    static long stkU32(MemorySegment s, long o) { return s.get(U32, o) & 0xffffffffL; }
-    static long stkU64(MemorySegment s, long o) { return s.get(U64, o); }
-    static long stkS8(MemorySegment s, long o) { return s.get(U8, o); }
-    static long stkS16(MemorySegment s, long o) { return s.get(U16, o); }
-    static long stkS32(MemorySegment s, long o) { return s.get(U32, o); }
-    static void stk8(MemorySegment s, long o, long v) { s.set(U8, o, (byte) v); }
-    static void stk16(MemorySegment s, long o, long v) { s.set(U16, o, (short) v); }
-    static void stk32(MemorySegment s, long o, long v) { s.set(U32, o, (int) v); }
-    static void stk64(MemorySegment s, long o, long v) { s.set(U64, o, v); }
+    // interpreter's check would always pass. They go straight to the words behind the stack segment
+    // (VmContext.stackWords), little-endian as on the host (the compiler checks the byte order).
+
+    /** {@code size} (1, 2, 4, 8) bytes at byte {@code o} of the stack, zero-extended. */
+    static long stkLoad(long[] a, int o, int size) {
+        int i = o >>> 3, sh = (o & 7) << 3;
+        long v = a[i] >>> sh;
+        if ((o & 7) + size > 8) v |= a[i + 1] << (64 - sh);   // straddles two words (sh > 0 here)
+        return size == 8 ? v : v & ((1L << (size << 3)) - 1);
+    }
+
+    static long stkLoadSigned(long[] a, int o, int size) {
+        int b = 64 - (size << 3);
+        return (stkLoad(a, o, size) << b) >> b;
+    }
+
+    static void stkStore(long[] a, int o, int size, long v) {
+        int i = o >>> 3, sh = (o & 7) << 3;
+        long m = size == 8 ? -1L : (1L << (size << 3)) - 1;
+        v &= m;
+        a[i] = (a[i] & ~(m << sh)) | (v << sh);
+        if ((o & 7) + size > 8) {
+            int hs = 64 - sh;
+            a[i + 1] = (a[i + 1] & ~(m >>> hs)) | (v >>> hs);
+        }
+    }
 
     static VmFault callDepth() {
         return VmFault.of(VmFault.Kind.CALL_DEPTH, "bpf-to-bpf call depth exceeds " + VmContext.MAX_FRAMES + " frames");

@@ -57,6 +57,8 @@ public final class VmContext {
     final int[] retPc = new int[MAX_FRAMES];
     final long[] saved = new long[MAX_FRAMES * 5];
     private final MemorySegment args = MemorySegment.ofArray(new long[MAX_ARGS]);
+    /** The stacks' memory (region 1 + frame is a view of it): generated code indexes it directly. */
+    private final long[][] stackWords = new long[MAX_FRAMES][];
 
     VmProgram installed;
     VmProgram program;
@@ -109,8 +111,10 @@ public final class VmContext {
     /** @param cpu the cpu number this thread acts as (per-cpu maps, {@code bpf_get_smp_processor_id}) */
     public VmContext(int cpu) {
         this.cpu = cpu;
-        for (int f = 0; f < MAX_FRAMES; f++)
-            setRegion(REGION_STACK0 + f, MemorySegment.ofArray(new long[STACK_SIZE / 8]), 0, STACK_SIZE, true, "stack of frame " + f);
+        for (int f = 0; f < MAX_FRAMES; f++) {
+            stackWords[f] = new long[STACK_SIZE / 8];
+            setRegion(REGION_STACK0 + f, MemorySegment.ofArray(stackWords[f]), 0, STACK_SIZE, true, "stack of frame " + f);
+        }
         setRegion(REGION_ARGS, args, 0, 0, false, "struct_ops arguments");
     }
 
@@ -310,6 +314,11 @@ public final class VmContext {
     public long[] frameSaves() { return saved; }
     /** The stack of call frame {@code frame} (512 bytes, offset 0 is its lowest byte; {@code r10} points past the end). */
     public MemorySegment stackSegment(int frame) { return seg[REGION_STACK0 + frame]; }
+    /**
+     * The words behind {@link #stackSegment}: byte {@code 8k..8k+7} of the stack is {@code stackWords(f)[k]} in
+     * little-endian order (on a little-endian host; engines check {@code ByteOrder.nativeOrder()}).
+     */
+    public long[] stackWords(int frame) { return stackWords[frame]; }
 
     // Loads and stores for generated code: each checks exactly as the interpreter's inline code does.
     public long loadU8(long a) throws VmFault { int r = check(a, 1, false); return seg[r].get(U8, base[r] + (int) a) & 0xffL; }
