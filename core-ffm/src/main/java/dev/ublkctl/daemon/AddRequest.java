@@ -18,10 +18,17 @@ import java.util.List;
  * @param backend   auto, kernel-bpf, kernel or emulated
  * @param noRecovery do not ask the driver to keep the device for recovery if the daemon dies
  * @param threads   serving threads, 0 for one per queue (kublk's --nthreads)
+ * @param engine    what runs the program: "jit" or "interp" (null: the default, jit)
  */
 public record AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
-                         List<String> files, long chunk, String bpf, String backend, boolean noRecovery, int threads) {
+                         List<String> files, long chunk, String bpf, String backend, boolean noRecovery, int threads,
+                         String engine) {
     public AddRequest { files = files == null ? List.of() : List.copyOf(files); }
+
+    public AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
+                      List<String> files, long chunk, String bpf, String backend, boolean noRecovery, int threads) {
+        this(id, target, queues, depth, size, blockSize, files, chunk, bpf, backend, noRecovery, threads, null);
+    }
 
     public AddRequest(int id, String target, int queues, int depth, long size, int blockSize,
                       List<String> files, long chunk, String bpf, String backend, boolean noRecovery) {

@@ -138,7 +138,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.recover", (p, c) -> recover(Json.mapper().treeToValue(p, AddRequest.class)))
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
-                .method("device.attach", (p, c) -> attach(id(p), text(p, "program")))
+                .method("device.attach", (p, c) -> attach(id(p), text(p, "program"),
+                        p.hasNonNull("engine") ? p.get("engine").asText() : null))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
@@ -295,9 +296,12 @@ public final class Daemon implements AutoCloseable {
         return done;
     }
 
-    public DeviceRecord attach(int id, String program) throws Exception {
+    public DeviceRecord attach(int id, String program) throws Exception { return attach(id, program, null); }
+
+    /** {@code device.attach} with the engine ("jit", "interp"; null: the default). */
+    public DeviceRecord attach(int id, String program, String engine) throws Exception {
         HostedDevice d = get(id);
-        d.attach(program);
+        d.attach(program, engine);
         records.write(d.record());
         return d.record();
     }

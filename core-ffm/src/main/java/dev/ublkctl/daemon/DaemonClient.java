@@ -105,8 +105,15 @@ public final class DaemonClient implements AutoCloseable {
     }
 
     /** {@code device.attach}: swaps in the program of an object file (or bundled name). */
-    public DeviceRecord attach(int id, String program) {
-        return call("device.attach", Map.of("id", id, "program", program), DeviceRecord.class, Duration.ofSeconds(60), null);
+    public DeviceRecord attach(int id, String program) { return attach(id, program, null); }
+
+    /** {@code device.attach} with the engine to run it on ("jit", "interp"; null: the daemon's default). */
+    public DeviceRecord attach(int id, String program, String engine) {
+        Map<String, Object> params = new java.util.LinkedHashMap<>();
+        params.put("id", id);
+        params.put("program", program);
+        if (engine != null) params.put("engine", engine);
+        return call("device.attach", params, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
     /** {@code device.detach}: every I/O goes to the Java target afterwards. */

@@ -28,13 +28,23 @@ import java.util.List;
  * @param recoverable whether the driver keeps the device for {@code recover} if its daemon dies
  *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
  * @param threads     serving threads when fewer than the queues ({@code add --nthreads}), else 0
+ * @param engine      what runs the attached program: "jit" or "interp" (null without a program)
  */
 public record DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable, int threads) {
+                           String created, String bpf, boolean recoverable, int threads, String engine) {
 
     public static final String LIVE = "live", DEAD = "dead";
+
+    /** A record without an engine (no program, or written before engines were recorded). */
+    public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null);
+    }
 
     /** A record with one serving thread per queue. */
     public DeviceRecord(int id, String state, String target, String backend, int queues, int depth,
@@ -51,12 +61,17 @@ public record DeviceRecord(int id, String state, String target, String backend, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
+        return withProgram(name, path, spec, name == null ? null : engine);
+    }
+
+    /** With another program, run by {@code engine} ("jit", "interp"; null without a program). */
+    public DeviceRecord withProgram(String name, String path, String spec, String engine) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

@@ -47,7 +47,8 @@ final class EngineDevice implements HostedDevice {
 
     /** What {@code prog show} prints for an attached program. */
     public record ProgramView(int device, String name, String object, String source, int opsId, String aioOps,
-                              Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos) { }
+                              Map<String, String> callbacks, List<String> maps, String engine, long runs, long runNanos,
+                              String compile) { }
 
     private UblkProgram program0() {
         Programs.Loaded l = loaded;
@@ -61,7 +62,8 @@ final class EngineDevice implements HostedDevice {
         UblkProgram p = l.program();
         var total = dev.stats().total();
         return new ProgramView(dev.id(), p.name(), p.objectName(), l.source(), p.opsId(), p.aioOpsName().orElse(null),
-                p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos());
+                p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos(),
+                p.compileSummary());
     }
 
     @Override public Object dumpProgram() {
@@ -205,15 +207,17 @@ final class EngineDevice implements HostedDevice {
         return b;
     }
 
-    @Override public void attach(String program) {
-        Programs.Loaded l = Programs.load(program);
+    @Override public void attach(String program) { attach(program, null); }
+
+    @Override public void attach(String program, String engine) {
+        Programs.Loaded l = Programs.load(program, Programs.engine(engine));
         try {
             dev.attach(l.program());
         } catch (IllegalStateException e) {
             throw RpcException.failed("attach failed: " + e.getMessage());
         }
         loaded = l;
-        rec = rec.withProgram(l.program().name(), l.source(), l.spec());
+        rec = rec.withProgram(l.program().name(), l.source(), l.spec(), l.program().engineName());
     }
 
     @Override public void detach() {

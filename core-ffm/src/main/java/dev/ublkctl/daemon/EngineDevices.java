@@ -23,7 +23,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
     public synchronized HostedDevice create(int id, AddRequest req, DeviceRecord base) {
         Engine engine = engineFor(req.backend());
         DeviceConfig cfg = config(id, req);
-        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf());
+        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf(), Programs.engine(req.engine()));
         Device dev;
         try {
             dev = engine.create(cfg);
@@ -42,7 +42,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
             throw RpcException.unsupported("only kernel-backend devices can be recovered; device " + id + " was "
                     + req.backend() + " (an emulated device dies with its daemon)");
         Engine engine = engineFor("kernel");
-        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf());
+        Programs.Loaded prog = req.bpf() == null ? null : Programs.load(req.bpf(), Programs.engine(req.engine()));
         Device dev;
         try {
             dev = engine.recover(id, config(id, req), RECOVERY_WAIT_MS);
@@ -69,7 +69,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
                     prog == null ? null : prog.program().name(), prog == null ? null : prog.source(),
                     dev.backend().equals("kernel") ? "/dev/ublkb" + dev.id() : null,
                     base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.spec(), dev.recoverable(),
-                    dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads());
+                    dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads(), prog == null ? null : prog.program().engineName());
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();

@@ -44,6 +44,9 @@ public interface HostedDevice extends AutoCloseable {
     /** {@code device.attach}: program is a bundled name or an absolute object path. */
     void attach(String program) throws Exception;
 
+    /** {@code device.attach} with the engine to run the program on ("jit", "interp"; null: the default). */
+    default void attach(String program, String engine) throws Exception { attach(program); }
+
     /** {@code device.detach}. */
     void detach() throws Exception;
 

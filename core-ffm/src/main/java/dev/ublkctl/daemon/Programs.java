@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.engine.UblkProgram;
 
@@ -23,7 +24,19 @@ final class Programs {
      */
     record Loaded(UblkProgram program, String source, String spec) { }
 
-    static Loaded load(String spec) {
+    /** The engine a request names ("jit", "interp"; null for the default), as an invalid-params error otherwise. */
+    static EngineKind engine(String name) {
+        try {
+            return EngineKind.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+    }
+
+    static Loaded load(String spec) { return load(spec, EngineKind.DEFAULT); }
+
+    /** Loads {@code spec} with its programs on {@code engine} (compiled here, before the device runs them). */
+    static Loaded load(String spec, EngineKind engine) {
         String obj = spec, ops = null;
         int colon = spec.lastIndexOf(':');
         if (colon > 0 && spec.indexOf('/', colon) < 0) {
@@ -56,11 +69,11 @@ final class Programs {
             if (ops == null) {
                 var first = o.structOps().stream().filter(s -> s.typeName().equals(UblkProgram.OPS_TYPE)).findFirst()
                         .orElseThrow(() -> RpcException.invalid(o.name() + " has no struct " + UblkProgram.OPS_TYPE));
-                p = UblkProgram.load(o, first.name());
+                p = UblkProgram.load(o, first.name(), engine.create());
             } else if (ops.chars().allMatch(Character::isDigit)) {
-                p = UblkProgram.load(o, Integer.parseInt(ops));
+                p = UblkProgram.load(o, Integer.parseInt(ops), engine.create());
             } else {
-                p = UblkProgram.load(o, ops);
+                p = UblkProgram.load(o, ops, engine.create());
             }
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());

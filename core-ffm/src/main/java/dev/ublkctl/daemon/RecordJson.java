@@ -25,7 +25,7 @@ public final class RecordJson {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("a device record must be a JSON object");
             int id = -1, queues = 0, depth = 0, blockSize = 0;
             long size = 0, chunk = 0, daemonPid = 0, daemonStart = 0;
-            String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null, bpf = null;
+            String state = null, target = null, backend = null, program = null, programPath = null, blockDevice = null, created = null, bpf = null, engine = null;
             boolean recoverable = false;
             int threads = 0;
             List<String> files = new ArrayList<>();
@@ -56,12 +56,13 @@ public final class RecordJson {
                     case "bpf" -> bpf = text(p, t);
                     case "recoverable" -> recoverable = p.getBooleanValue();
                     case "threads" -> threads = p.getIntValue();
+                    case "engine" -> engine = text(p, t);
                     default -> p.skipChildren();
                 }
             }
             if (id < 0) throw new IOException("device record without an id");
             return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program,
-                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads);
+                    programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine);
         }
     }
 
@@ -107,6 +108,7 @@ public final class RecordJson {
         g.writeStringField("bpf", r.bpf());
         g.writeBooleanField("recoverable", r.recoverable());
         g.writeNumberField("threads", r.threads());
+        g.writeStringField("engine", r.engine());
         g.writeEndObject();
     }
 }

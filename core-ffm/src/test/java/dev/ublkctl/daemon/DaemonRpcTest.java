@@ -50,7 +50,10 @@ class DaemonRpcTest {
         @Override public Object maps() { return List.of(); }
         @Override public Object dumpMap(String name) { throw RpcException.notFound("no map " + name); }
         @Override public Object updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
-        @Override public void attach(String program) { rec = rec.withProgram(program, null, program); }
+        @Override public void attach(String program) { attach(program, null); }
+        @Override public void attach(String program, String engine) {
+            rec = rec.withProgram(program, null, program, dev.ublkctl.bpf.jit.EngineKind.parse(engine).label());
+        }
         @Override public void detach() { rec = rec.withProgram(null, null, null); }
         @Override public Object bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
             call.progress(Map.of("elapsed", 0));
@@ -124,6 +127,10 @@ class DaemonRpcTest {
 
             assertEquals("prog.o", c.attach(1, "prog.o").program());
             assertEquals("prog.o", new DeviceRecords(dir).read(1).orElseThrow().program());
+            assertEquals("jit", new DeviceRecords(dir).read(1).orElseThrow().engine(), "the default engine");
+            // the engine goes through the RPC (field engine) into the record and its file
+            assertEquals("interp", c.attach(1, "prog.o", "interp").engine());
+            assertEquals("interp", new DeviceRecords(dir).read(1).orElseThrow().engine());
 
             c.delete(0);
             assertTrue(new DeviceRecords(dir).read(0).isEmpty());

@@ -53,7 +53,7 @@ public final class RecoverCmd extends Cmd {
                     + "UBLK_F_USER_RECOVERY)" + state + ": it can only be deleted with 'ublkctl del -n " + id + "'");
         }
         AddRequest req = new AddRequest(id, r.target(), r.queues(), r.depth(), r.size(), r.blockSize(), r.files(), r.chunk(),
-                r.bpf(), "kernel", false, r.threads());
+                r.bpf(), "kernel", false, r.threads(), r.engine());
         note("recovering device " + id + " (its daemon " + r.daemonPid() + " died)");
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             DeviceRecord back = c.recover(req);

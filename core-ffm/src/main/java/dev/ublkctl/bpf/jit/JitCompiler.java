@@ -666,6 +666,12 @@ final class JitCompiler {
         setPc(cb, pc);
         cb.aload(CTX);
         address(cb, d, off);
+        if (op == 0 || op == 4) {   // add and fetch_add: the compilers' __sync_fetch_and_add
+            ld(cb, s);
+            cb.invokevirtual(CD_CTX, wide ? "atomicAdd64" : "atomicAdd32", MethodTypeDesc.of(CD_long, CD_long, CD_long));
+            if (op == 4) st(cb, s); else cb.pop2();
+            return;
+        }
         cb.loadConstant(wide ? 8 : 4).loadConstant(op);
         ld(cb, s);
         ld(cb, 0);

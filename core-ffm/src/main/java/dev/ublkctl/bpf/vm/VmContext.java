@@ -338,6 +338,20 @@ public final class VmContext {
     /** Serializes atomics on regions whose memory cannot take hardware atomics (byte[]-backed, unaligned). */
     private static final Object FALLBACK_LOCK = new Object();
 
+    /** {@code lock add} / {@code fetch_add} of 8 bytes (the common atomic, small enough to inline); returns the old value. */
+    public long atomicAdd64(long a, long v) throws VmFault {
+        int r = check(a, 8, true);
+        if (((int) a & 7) != 0 || (flags[r] & ATOMIC_OK) == 0) return atomic(a, 8, 4, v, 0);
+        return (long) A64.getAndAdd(seg[r], base[r] + (int) a, v);
+    }
+
+    /** {@code lock add} / {@code fetch_add} of 4 bytes; returns the old value zero-extended. */
+    public long atomicAdd32(long a, long v) throws VmFault {
+        int r = check(a, 4, true);
+        if (((int) a & 3) != 0 || (flags[r] & ATOMIC_OK) == 0) return atomic(a, 4, 4, v, 0);
+        return (int) A32.getAndAdd(seg[r], base[r] + (int) a, (int) v) & 0xffffffffL;
+    }
+
     /**
      * An atomic read-modify-write of {@code size} (4 or 8) bytes at {@code a}; returns the old value
      * (4 bytes: zero-extended). {@code op}: 0 add, 1 or, 2 and, 3 xor, 4-7 the same with fetch,
