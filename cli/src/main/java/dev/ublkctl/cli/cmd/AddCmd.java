@@ -1,5 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.bpf.jit.EngineKind;
+
 import dev.ublkctl.cli.CliException;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DaemonLauncher;
@@ -80,6 +82,10 @@ public final class AddCmd extends Cmd {
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit",
+            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
+    EngineKind engine = EngineKind.DEFAULT;
+
     @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto", completionCandidates = Backends.class,
             description = "auto, kernel-bpf, kernel or emulated (default ${DEFAULT-VALUE}: the first that works here).")
     String backend;
@@ -158,7 +164,7 @@ public final class AddCmd extends Cmd {
             prog = prog + ":" + ops;
         }
         return new AddRequest(id == null ? -1 : id, t, queues, depth, size == null ? 0 : size, (int) blockSize,
-                abs, ch, prog, b, noRecovery, nthreads);
+                abs, ch, prog, b, noRecovery, nthreads, engine.label());
     }
 
     private void print(DeviceRecord r) {

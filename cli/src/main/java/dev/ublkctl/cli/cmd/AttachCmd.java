@@ -1,5 +1,6 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.cli.Cmd;
 import dev.ublkctl.cli.DeviceId;
 import dev.ublkctl.cli.ExitCode;
@@ -28,13 +29,17 @@ public final class AttachCmd extends Cmd {
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
 
+    @picocli.CommandLine.Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit",
+            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
+    EngineKind engine = EngineKind.DEFAULT;
+
     @Override
     protected int run() {
         String p = Programs.resolve(program);
         Objects.requireUblkOps(Objects.load(p), program);
         if (ops != null) p = p + ":" + ops;
         try (DaemonClient c = connect()) {
-            DeviceRecord r = c.attach(dev.id, p);
+            DeviceRecord r = c.attach(dev.id, p, engine.label());
             if (json()) printJson(r);
             else Records.print(out(), style(), r);
         }

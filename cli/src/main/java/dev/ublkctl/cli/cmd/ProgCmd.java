@@ -70,6 +70,8 @@ public final class ProgCmd extends Cmd {
             out().println("  runs:      " + runs + " in " + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong())
                     + (runs > 0 ? " (" + dev.ublkctl.cli.Durations.ns(p.path("runNanos").asLong() / runs) + " each)" : "")
                     + ", engine " + p.path("engine").asText());
+            if (p.path("compile").isTextual())
+                for (String part : p.path("compile").asText().split("; ")) out().println("  compiled:  " + part);
         }
     }
 }
