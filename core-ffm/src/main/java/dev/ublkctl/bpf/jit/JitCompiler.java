@@ -42,6 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class JitCompiler {
     /** HotSpot leaves methods with more bytecode than this interpreted (-XX:HugeMethodLimit, DontCompileHugeMethods). */
     static final int HUGE_METHOD_LIMIT = Integer.getInteger("ublkctl.jit.maxMethodBytes", 8000);
+    /** Most methods one program is split into. */
+    static final int MAX_CHUNKS = 128;
+    /** Longest straight run without a block boundary (slots). */
+    static final int FORCED_BLOCK = 32;
 
     private static final ClassDesc CD_CTX = ClassDesc.of(VmContext.class.getName());
     private static final ClassDesc CD_FAULT = ClassDesc.of(VmFault.class.getName());
@@ -83,6 +87,11 @@ final class JitCompiler {
     private final List<Integer> handovers = new ArrayList<>();
     private Label[] handLabels;
     private final TreeSet<Integer> returnSites = new TreeSet<>();
+    // the slots [lo, hi) the method being generated covers; split: one of several chunk methods
+    private int lo, hi;
+    private boolean split;
+    private final Map<Integer, Label> exits = new java.util.TreeMap<>();
+    private static final MethodTypeDesc MT_CHUNK = MethodTypeDesc.of(CD_long, CD_CTX, CD_int, CD_int, CD_int);
 
     private JitCompiler(VmProgram p) {
         this.p = p;
@@ -93,6 +102,8 @@ final class JitCompiler {
         leader[n] = true;   // falling off the end is a block of its own that faults
         for (int i = 0; i < n; i++) {
             if (p.isFunctionStart(i)) { leader[i] = true; cbs = true; }
+            // long straight runs get a block boundary now and then, so a split program can be cut there
+            if (i % FORCED_BLOCK == 0 && p.uop(i) != LDDW_HI) leader[i] = true;
             int u = p.uop(i);
             if (u == LDDW_HI) continue;
             if (isJump(u)) { leader[p.target(i)] = true; leader[i + 1] = true; }
@@ -169,21 +180,41 @@ final class JitCompiler {
     private static boolean isJump(int u) { return u >= JBASE && u <= JA; }
 
     /** Compiles {@code p}, or says why it runs in the interpreter instead. */
-    static Compilation compile(VmProgram p) {
+    static Compilation compile(VmProgram p) { return compile(p, HUGE_METHOD_LIMIT); }
+
+    /** Compiles {@code p} into methods of at most {@code limit} bytes of bytecode (splitting if needed), or says why not. */
+    static Compilation compile(VmProgram p, int limit) {
         long t0 = System.nanoTime();
-        if (p.length() > HUGE_METHOD_LIMIT)   // every slot takes at least one byte of bytecode
-            return new Compilation.Fallback("program " + p.name() + " has " + p.length() + " slots: more bytecode than the "
-                    + HUGE_METHOD_LIMIT + " bytes HotSpot compiles in one method", System.nanoTime() - t0);
+        if (p.length() > MAX_CHUNKS / 16 * limit)   // at ~16 bytes of bytecode a slot, more than MAX_CHUNKS methods
+            return new Compilation.Fallback("program " + p.name() + " has " + p.length() + " slots, more than the "
+                    + MAX_CHUNKS / 16 * limit + " the JIT splits into methods of " + limit + " bytes", System.nanoTime() - t0);
         try {
             JitCompiler c = new JitCompiler(p);
-            byte[] bytes = c.generate();
-            int size = CF.parse(bytes).methods().stream().filter(m -> m.methodName().equalsString("exec"))
-                    .findFirst().flatMap(m -> m.findAttribute(java.lang.classfile.Attributes.code()))
-                    .map(CodeAttribute::codeLength).orElse(0);
-            if (size > HUGE_METHOD_LIMIT)
-                return new Compilation.Fallback("program " + p.name() + " (" + p.length() + " slots) compiles to " + size
-                        + " bytes of bytecode, more than the " + HUGE_METHOD_LIMIT + " HotSpot compiles in one method",
-                        System.nanoTime() - t0);
+            byte[] bytes = null;
+            int size = Integer.MAX_VALUE;
+            if (p.length() <= limit) {   // else it cannot fit one method
+                try {
+                    bytes = c.generate(null);
+                    size = codeLength(bytes, m -> m.equals("exec"));
+                } catch (IllegalArgumentException tooLarge) {
+                    bytes = null;   // past 64 KiB: split below
+                }
+            }
+            if (size > limit) {
+                // too big for one method HotSpot compiles: chunk methods of contiguous blocks, one dispatcher
+                int largest = Integer.MAX_VALUE;
+                int estimate = size == Integer.MAX_VALUE ? 16 * p.length() : size;
+                for (int k = Math.min(MAX_CHUNKS, Math.max(2, (int) Math.ceil(estimate * 1.3 / limit))); k <= MAX_CHUNKS && largest > limit; k *= 2) {
+                    c = new JitCompiler(p);
+                    bytes = c.generate(c.chunkBounds(k));
+                    largest = codeLength(bytes, m -> m.startsWith("chunk"));
+                }
+                if (largest > limit)
+                    return new Compilation.Fallback("program " + p.name() + " (" + p.length() + " slots) has a piece of " + largest
+                            + " bytes of bytecode even when split, more than the " + limit + " HotSpot compiles in one method",
+                            System.nanoTime() - t0);
+                size = codeLength(bytes, m -> true);
+            }
             MethodHandles.Lookup hidden = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(c.classData), true);
             JitCode code = (JitCode) hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class)).invoke();
             return new Compilation.Compiled(code, size, System.nanoTime() - t0);
@@ -197,6 +228,32 @@ final class JitCompiler {
         }
     }
 
+    /** The largest code length among methods whose name {@code which} accepts (the sum when it accepts all). */
+    private static int codeLength(byte[] bytes, java.util.function.Predicate<String> which) {
+        int max = 0, sum = 0;
+        for (var m : CF.parse(bytes).methods()) {
+            String name = m.methodName().stringValue();
+            if (name.equals(INIT_NAME) || !which.test(name)) continue;
+            int len = m.findAttribute(java.lang.classfile.Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+            max = Math.max(max, len);
+            sum += len;
+        }
+        return which.test(INIT_NAME) ? sum : max;
+    }
+
+    /** {@code k} chunk boundaries at block starts: chunk i covers slots [b[i], b[i+1]), the last ends past slot n. */
+    int[] chunkBounds(int k) {
+        List<Integer> b = new ArrayList<>();
+        b.add(0);
+        for (int i = 1; i < k; i++) {
+            int t = (int) ((long) i * (n + 1) / k);
+            while (t <= n && !leader[t]) t++;
+            if (t <= n && t > b.getLast()) b.add(t);
+        }
+        b.add(n + 1);
+        return b.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     private int data(Object o) {
         return dataIndex.computeIfAbsent(o, k -> { classData.add(k); return classData.size() - 1; });
     }
@@ -205,15 +262,69 @@ final class JitCompiler {
         cb.ldc(DynamicConstantDesc.ofNamed(BSM_CLASS_DATA_AT, DEFAULT_NAME, type, data(o)));
     }
 
-    private byte[] generate() {
+    /** The class: one exec method, or with {@code bounds} chunk methods behind an exec that dispatches between them. */
+    private byte[] generate(int[] bounds) {
         ClassDesc self = ClassDesc.of(JitCompiler.class.getPackageName() + ".Bpf_" + sanitize(p.name()) + "_" + SEQ.incrementAndGet());
         return CF.build(self, clb -> {
             clb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             clb.withInterfaceSymbols(CD_CODE);
             clb.withMethodBody(INIT_NAME, MTD_void, ClassFile.ACC_PUBLIC,
                     cb -> cb.aload(0).invokespecial(CD_Object, INIT_NAME, MTD_void).return_());
-            clb.withMethodBody("exec", MT_EXEC, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL, this::body);
+            if (bounds == null) {
+                clb.withMethodBody("exec", MT_EXEC, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL, cb -> body(cb, 0, n + 1, false));
+                return;
+            }
+            for (int k = 0; k + 1 < bounds.length; k++) {
+                int from = bounds[k], to = bounds[k + 1];
+                clb.withMethodBody("chunk" + k, MT_CHUNK, ClassFile.ACC_PRIVATE | ClassFile.ACC_FINAL, cb -> body(cb, from, to, true));
+            }
+            clb.withMethodBody("exec", MT_EXEC, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL, cb -> dispatcher(cb, self, bounds));
         });
+    }
+
+    /**
+     * exec of a split program: registers live in {@link VmContext#registers()} between chunks; each chunk
+     * returns where to go on as {@code depth << 32 | pc}, or -1 when the entered frame exited (r0 in registers[0]).
+     */
+    private void dispatcher(CodeBuilder cb, ClassDesc self, int[] bounds) {
+        int arr = cb.allocateLocal(TypeKind.REFERENCE), st = cb.allocateLocal(TypeKind.LONG);
+        int pc = cb.allocateLocal(TypeKind.INT), d = cb.allocateLocal(TypeKind.INT);
+        cb.aload(CTX).invokevirtual(CD_CTX, "registers", MethodTypeDesc.of(CD_LONG_ARR)).astore(arr);
+        for (int r = 0; r <= 9; r++) {
+            cb.aload(arr).loadConstant(r);
+            if (r >= 1 && r <= 5) cb.lload(4 + 2 * (r - 1)); else cb.lconst_0();
+            cb.lastore();
+        }
+        cb.aload(arr).loadConstant(10).iload(BASE).i2l().loadConstant(1L).ladd().loadConstant(32).lshl()
+                .loadConstant((long) VmContext.STACK_SIZE).ladd().lastore();
+        cb.iload(BASE).i2l().loadConstant(32).lshl().iload(START).i2l().lor().lstore(st);
+        Label loop = cb.newLabel(), done = cb.newLabel();
+        cb.labelBinding(loop);
+        cb.lload(st).l2i().istore(pc);
+        cb.iload(pc).iflt(done);
+        cb.lload(st).loadConstant(32).lushr().l2i().istore(d);
+        Label[] calls = new Label[bounds.length - 1];
+        for (int k = 0; k < calls.length; k++) calls[k] = cb.newLabel();
+        for (int k = 0; k + 1 < calls.length; k++) cb.iload(pc).loadConstant(bounds[k + 1]).if_icmplt(calls[k]);
+        cb.goto_(calls[calls.length - 1]);
+        for (int k = 0; k < calls.length; k++) {
+            cb.labelBinding(calls[k]);
+            cb.aload(0).aload(CTX).iload(pc).iload(BASE).iload(d).invokevirtual(self, "chunk" + k, MT_CHUNK).lstore(st);
+            cb.goto_(loop);
+        }
+        cb.labelBinding(done);
+        cb.aload(arr).iconst_0().laload().lreturn();
+    }
+
+    /** Where code jumps to reach slot {@code t}: its block's label, or (split) the exit to the chunk that has it. */
+    private Label label(CodeBuilder cb, int t) {
+        if (!split || (t >= lo && t < hi)) return labels[t];
+        return exits.computeIfAbsent(t, x -> cb.newLabel());
+    }
+
+    /** Split: registers to {@link VmContext#registers()}, budget to the context (chunk exits, hand-overs). */
+    private void spillAll(CodeBuilder cb) {
+        for (int r = 0; r <= 10; r++) cb.aload(regs).loadConstant(r).lload(reg[r]).lastore();
     }
 
     private static String sanitize(String s) {
@@ -222,9 +333,14 @@ final class JitCompiler {
         return b.toString();
     }
 
-    private void body(CodeBuilder cb) {
+    private void body(CodeBuilder cb, int from, int to, boolean chunk) {
         handovers.clear();   // the classfile API may run this twice (a retry with long jumps)
-        for (int r = 1; r <= 5; r++) reg[r] = 4 + 2 * (r - 1);
+        exits.clear();
+        lo = from;
+        hi = to;
+        split = chunk;
+        int depthIn = 4;   // split: the frame the chunk is entered in (4th parameter)
+        for (int r = 1; r <= 5; r++) reg[r] = split ? cb.allocateLocal(TypeKind.LONG) : 4 + 2 * (r - 1);
         reg[0] = cb.allocateLocal(TypeKind.LONG);
         for (int r = 6; r <= 10; r++) reg[r] = cb.allocateLocal(TypeKind.LONG);
         bud = cb.allocateLocal(TypeKind.INT);
@@ -244,26 +360,41 @@ final class JitCompiler {
         retDispatch = cb.newLabel();
 
         // ---- entry: every local set before the first block, so all merges agree on types
-        cb.lconst_0().lstore(reg[0]);
-        for (int r = 6; r <= 9; r++) cb.lconst_0().lstore(reg[r]);
-        cb.iload(BASE).istore(depth);
+        cb.aload(CTX).invokevirtual(CD_CTX, "registers", MethodTypeDesc.of(CD_LONG_ARR)).astore(regs);
+        if (split) {
+            for (int r = 0; r <= 9; r++) { cb.aload(regs).loadConstant(r).laload(); st(cb, r); }
+            cb.iload(depthIn).istore(depth);
+        } else {
+            cb.lconst_0().lstore(reg[0]);
+            for (int r = 6; r <= 9; r++) cb.lconst_0().lstore(reg[r]);
+            cb.iload(BASE).istore(depth);
+        }
         stackPointer(cb);
         loadBudget(cb);
         cb.aload(CTX).iload(depth).invokevirtual(CD_CTX, "stackWords", MethodTypeDesc.of(CD_LONG_ARR, CD_int)).astore(stk);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameSaves", MethodTypeDesc.of(CD_LONG_ARR)).astore(saved);
         cb.aload(CTX).invokevirtual(CD_CTX, "frameReturns", MethodTypeDesc.of(CD_INT_ARR)).astore(retPc);
-        cb.aload(CTX).invokevirtual(CD_CTX, "registers", MethodTypeDesc.of(CD_LONG_ARR)).astore(regs);
         cb.iload(START).istore(pcl);
         cb.lconst_0().lstore(tmp);
 
         Label tryStart = cb.newLabel(), tryEnd = cb.newLabel();
         cb.labelBinding(tryStart);
-        if (callbacks) {
+        if (split) {
+            // a chunk is entered at any of its blocks
+            List<SwitchCase> cases = new ArrayList<>();
+            for (int i = lo; i < hi; i++) if (leader[i]) cases.add(SwitchCase.of(i, labels[i]));
+            Label bad = cb.newLabel();
+            cb.iload(START).lookupswitch(bad, cases);
+            cb.labelBinding(bad);
+            cb.invokestatic(CD_RT, "ranOffTheEnd", MethodTypeDesc.of(CD_FAULT)).athrow();
+        } else if (callbacks) {
             List<SwitchCase> cases = new ArrayList<>();
             for (int i = 0; i < n; i++) if (p.isFunctionStart(i) && i != 0) cases.add(SwitchCase.of(i, labels[i]));
             cb.iload(START).lookupswitch(labels[0], cases);
         }
-        for (int i = 0; i <= n; ) {
+        int i0 = lo;
+        while (i0 < hi && !leader[i0]) i0++;
+        for (int i = i0; i < hi; ) {
             if (leader[i]) {
                 cb.labelBinding(labels[i]);
                 chargeBlock(cb, i);
@@ -275,17 +406,32 @@ final class JitCompiler {
             }
             i = insn(cb, i);
         }
+        if (split && hi <= n) cb.goto_(label(cb, hi));   // falls through into the next chunk
         if (localCalls) {
             // return from a bpf-to-bpf call: pc of the return site is in tmp (as an int)
             cb.labelBinding(retDispatch);
             List<SwitchCase> cases = new ArrayList<>();
-            for (int r : returnSites) cases.add(SwitchCase.of(r, labels[r]));
-            Label bad = cb.newLabel();
-            cb.lload(tmp).l2i().lookupswitch(bad, cases);
-            cb.labelBinding(bad);
-            cb.invokestatic(CD_RT, "ranOffTheEnd", MethodTypeDesc.of(CD_FAULT)).athrow();
+            for (int r : returnSites) if (!split || (r >= lo && r < hi)) cases.add(SwitchCase.of(r, labels[r]));
+            Label other = cb.newLabel();
+            cb.lload(tmp).l2i().lookupswitch(other, cases);
+            cb.labelBinding(other);
+            if (split) {   // a return site in another chunk
+                spillAll(cb);
+                storeBudget(cb);
+                cb.iload(depth).i2l().loadConstant(32).lshl().lload(tmp).lor().lreturn();
+            } else {
+                cb.invokestatic(CD_RT, "ranOffTheEnd", MethodTypeDesc.of(CD_FAULT)).athrow();
+            }
         }
         cb.labelBinding(tryEnd);
+
+        // ---- split: exits to blocks of other chunks
+        for (var e : exits.entrySet()) {
+            cb.labelBinding(e.getValue());
+            spillAll(cb);
+            storeBudget(cb);
+            cb.iload(depth).i2l().loadConstant(32).lshl().loadConstant((long) e.getKey()).lor().lreturn();
+        }
 
         // ---- budget hand-over to the interpreter (outside the handler: its faults are placed already)
         for (int b : handovers) {
@@ -298,6 +444,11 @@ final class JitCompiler {
         cb.aload(CTX).iload(pcl).iload(depth).iload(BASE);
         budgetValue(cb);
         cb.invokestatic(CD_RT, "resume", MethodTypeDesc.of(CD_long, CD_PROG, CD_CTX, CD_int, CD_int, CD_int, CD_long));
+        if (split) {   // the entered frame has exited: r0 to registers[0], tell the dispatcher
+            cb.lstore(tmp);
+            cb.aload(regs).iconst_0().lload(tmp).lastore();
+            cb.loadConstant(-1L);
+        }
         cb.lreturn();
 
         // ---- fault handlers
@@ -388,7 +539,7 @@ final class JitCompiler {
                     .i2l().loadConstant(0xffffL).land(); st(cb, d); }
             case BE32 -> { ld(cb, d); cb.l2i().invokestatic(CD_Integer, "reverseBytes", MethodTypeDesc.of(CD_int, CD_int)); zext(cb); st(cb, d); }
             case BE64 -> { ld(cb, d); cb.invokestatic(CD_Long, "reverseBytes", MT_J_J); st(cb, d); }
-            case JA -> cb.goto_(labels[p.target(pc)]);
+            case JA -> cb.goto_(label(cb, p.target(pc)));
             case LDDW -> { cb.loadConstant(p.imm64(pc)); st(cb, d); return pc + 2; }
             case CALL_NATIVE -> callNative(cb, pc);
             case CALL_LOCAL -> callLocal(cb, pc);
@@ -562,7 +713,7 @@ final class JitCompiler {
         int op = k / 4;               // JmpOp ordinal: EQ GT GE SET NE SGT SGE LT LE SLT SLE
         boolean wide = (k & 2) == 0, x = (k & 1) == 1;
         boolean unsigned = op == 1 || op == 2 || op == 7 || op == 8;
-        Label t = labels[target];
+        Label t = label(cb, target);
         if (wide) {
             ld(cb, d);
             if (unsigned) cb.loadConstant(Long.MIN_VALUE).lxor();
@@ -720,7 +871,7 @@ final class JitCompiler {
         cb.aload(retPc).iload(depth).loadConstant(pc + 1).iastore();
         cb.iinc(depth, 1);
         reloadStack(cb);
-        cb.goto_(labels[p.target(pc)]);
+        cb.goto_(label(cb, p.target(pc)));
     }
 
     private void exit(CodeBuilder cb) {
@@ -744,6 +895,11 @@ final class JitCompiler {
 
     private void exitBase(CodeBuilder cb) {
         storeBudget(cb);
+        if (split) {
+            spillAll(cb);
+            cb.loadConstant(-1L).lreturn();
+            return;
+        }
         if (callbacks) spillArgs(cb);
         ld(cb, 0);
         cb.lreturn();

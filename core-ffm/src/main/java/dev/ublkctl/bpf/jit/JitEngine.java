@@ -15,6 +15,22 @@ import dev.ublkctl.bpf.vm.VmProgram;
 public final class JitEngine implements ExecutionEngine, VmContext.CallbackRunner {
     private static final Interpreter INTERPRETER = JitRuntime.INTERPRETER;
 
+    /** Largest method (bytes of bytecode) this engine generates; bigger programs are split into several. */
+    private final int methodLimit;
+
+    public JitEngine() { this(JitCompiler.HUGE_METHOD_LIMIT); }
+
+    private JitEngine(int methodLimit) { this.methodLimit = methodLimit; }
+
+    /**
+     * An engine that splits programs into methods of at most {@code bytes} of bytecode (tests use a small
+     * limit to split small programs). The first engine to compile a program decides its class.
+     */
+    public static JitEngine withMethodLimit(int bytes) {
+        if (bytes < 1000) throw new IllegalArgumentException("method limit " + bytes + " is below 1000 bytes");
+        return new JitEngine(bytes);
+    }
+
     @Override public String name() { return "jit"; }
 
     /** Compiles {@code p} (once: later calls return the same result), or says why it falls back. */
@@ -22,16 +38,21 @@ public final class JitEngine implements ExecutionEngine, VmContext.CallbackRunne
         return (Compilation) p.compiled(JitCompiler::compile);
     }
 
+    /** {@link #compile} with this engine's method limit. */
+    public Compilation compilation(VmProgram p) {
+        return (Compilation) p.compiled(q -> JitCompiler.compile(q, methodLimit));
+    }
+
     /** The compilation of {@code p} if it was compiled already, else null. */
     public static Compilation compilationIfPresent(VmProgram p) {
         return (Compilation) p.compiledIfPresent();
     }
 
-    @Override public void prepare(VmProgram program) { compile(program); }
+    @Override public void prepare(VmProgram program) { compilation(program); }
 
-    private static JitCode code(VmProgram p) {
+    private JitCode code(VmProgram p) {
         Object c = p.compiledIfPresent();
-        if (c == null) c = compile(p);
+        if (c == null) c = compilation(p);
         return c instanceof Compilation.Compiled k ? k.code() : null;
     }
 

@@ -125,9 +125,9 @@ class JitEngineTest {
         assertTrue(f.getMessage().contains("boom failed") && f.getMessage().contains("kaput"), f.getMessage());
     }
 
-    /** Straight-line code past what HotSpot compiles in one method: the interpreter runs it, and says why. */
+    /** Straight-line code past what HotSpot compiles in one method: split into chunk methods, same outcome. */
     @Test
-    void hugeProgramFallsBackToTheInterpreterWithTheReason() throws VmFault {
+    void hugeProgramIsSplitIntoSeveralMethods() throws VmFault {
         Random r = new Random(13);
         Asm a = new Asm().mov64(R0, 0).mov64(R6, 0);
         for (int i = 0; i < 6000; i++) {
@@ -140,14 +140,54 @@ class JitEngineTest {
         }
         a.exit();
         VmProgram pj = prog("huge", a), pi = prog("huge", a);
-        Compilation c = JitEngine.compile(pj);
-        Compilation.Fallback fb = assertInstanceOf(Compilation.Fallback.class, c);
-        assertTrue(fb.describe().startsWith("interpreter fallback: "), fb.describe());
-        assertTrue(fb.reason().contains("huge") && fb.reason().contains("bytes of bytecode"), fb.reason());
+        Compilation.Compiled c = assertInstanceOf(Compilation.Compiled.class, JitEngine.compile(pj));
+        assertTrue(c.bytecodeSize() > JitCompiler.HUGE_METHOD_LIMIT, c.describe());
         assertEquals(outcome(INTERP, pi, 1_000_000, 0), outcome(JIT, pj, 1_000_000, 0));
+        for (int b : new int[]{1, 100, 3000, 7000})
+            assertEquals(outcome(INTERP, pi, b, 0), outcome(JIT, pj, b, 0), "budget " + b);
     }
 
-    /** Past the JVM's 64 KiB per method: the class file cannot be built; still no failure, the interpreter runs it. */
+    /** A small method limit splits small programs: loops, bpf-to-bpf calls and returns crossing chunks, every budget. */
+    @Test
+    void splitProgramsCrossChunksWithCallsLoopsAndBudget() throws VmFault {
+        Asm a = new Asm().mov64(R6, 0).mov64(R7, 0);
+        a.label("loop").mov64Reg(R1, R6).callLocal("f").alu64(AluOp.ADD, R7, R0);
+        for (int i = 0; i < 60; i++) a.alu64Imm(AluOp.ADD, R7, i).alu32Imm(AluOp.XOR, R7, 0x55 + i).st(Size.W, R10, -4 - 4 * (i % 8), i);
+        a.add64(R6, 1).jmpImm(JmpOp.JLT, R6, 5, "loop").mov64Reg(R0, R7).exit();
+        a.label("f").mov64Reg(R0, R1);
+        for (int i = 0; i < 60; i++) a.alu64Imm(AluOp.MUL, R0, 3).ldx(Size.W, R2, R10, -4 - 4 * (i % 8)).alu64(AluOp.ADD, R0, R2);
+        a.exit();
+        JitEngine small = JitEngine.withMethodLimit(1000);
+        VmProgram pi = prog("split", a), pj = prog("split", a);
+        Compilation.Compiled c = assertInstanceOf(Compilation.Compiled.class, small.compilation(pj));
+        assertTrue(c.bytecodeSize() > 1000, "several methods: " + c.describe());
+        String full = outcome(INTERP, pi, 1_000_000, 0);
+        assertEquals(full, outcome(small, pj, 1_000_000, 0));
+        int used = Integer.parseInt(full.substring(full.indexOf("insns=") + 6));
+        for (int b = 1; b <= used + 1; b += 7)
+            assertEquals(outcome(INTERP, pi, b, 0), outcome(small, pj, b, 0), "budget " + b);
+    }
+
+    /** bpf_loop callbacks in a split program: the callback enters a chunk in the middle. */
+    @Test
+    void splitProgramsRunCallbacks() throws VmFault {
+        Asm a = new Asm().mov64(R6, 7).st(Size.DW, R10, -8, 0)
+                .ldFunc(R2, "cb").mov64Reg(R3, R10).add64(R3, -8).mov64(R4, 0).mov64(R1, 10)
+                .call(dev.ublkctl.bpf.vm.StandardHelpers.LOOP)
+                .ldx(Size.DW, R1, R10, -8).alu64Imm(AluOp.MUL, R1, 1000).alu64(AluOp.ADD, R0, R1).alu64(AluOp.ADD, R0, R6);
+        for (int i = 0; i < 80; i++) a.alu64Imm(AluOp.ADD, R0, 0).alu32Imm(AluOp.OR, R8, i);
+        a.exit().label("cb").ldx(Size.DW, R3, R2, 0).alu64(AluOp.ADD, R3, R1).stx(Size.DW, R2, 0, R3);
+        for (int i = 0; i < 80; i++) a.alu64Imm(AluOp.ADD, R9, i);
+        a.mov64(R0, 0).exit();
+        JitEngine small = JitEngine.withMethodLimit(1000);
+        VmProgram pi = prog("splitcb", a), pj = prog("splitcb", a);
+        assertInstanceOf(Compilation.Compiled.class, small.compilation(pj));
+        String full = outcome(INTERP, pi, 1_000_000, 0);
+        assertTrue(full.startsWith("r0=" + (45 * 1000 + 10 + 7)), full);
+        assertEquals(full, outcome(small, pj, 1_000_000, 0));
+    }
+
+    /** Past what the JIT splits: still no failure, the interpreter runs it and the reason is recorded. */
     @Test
     void programBeyondTheJvmMethodLimitRunsInTheInterpreter() throws VmFault {
         Asm a = new Asm().mov64(R0, 0);
@@ -155,6 +195,7 @@ class JitEngineTest {
         a.exit();
         VmProgram pj = prog("enormous", a), pi = prog("enormous", a);
         Compilation c = JitEngine.compile(pj);
+        assertTrue(c.describe().startsWith("interpreter fallback: "), c.describe());
         assertInstanceOf(Compilation.Fallback.class, c, c.describe());
         System.out.println("enormous program: " + c.describe());
         assertEquals(outcome(INTERP, pi, 1_000_000, 0), outcome(JIT, pj, 1_000_000, 0));

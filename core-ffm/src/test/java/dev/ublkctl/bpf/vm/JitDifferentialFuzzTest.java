@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * memory (context, stacks, maps), instruction count, or the same fault (kind, index, message).
  * Any difference is a bug in one engine. The seed is printed; {@code -Djit.fuzz.seed=S} reproduces a
  * run, {@code -Djit.fuzz.rounds=N} (default: until 100,000 streams passed preparation and ran on both) and {@code -Djit.fuzz.objectRounds=N}
- * (default 5,000 mutated object programs) make a longer sweep.
+ * (default 5,000 mutated object programs) and {@code -Djit.fuzz.splitRounds=N} (default 500 programs split into
+ * several methods) make a longer sweep.
  */
 class JitDifferentialFuzzTest {
     static final long SEED = Long.getLong("jit.fuzz.seed", 0x1eb9f00dL);
@@ -108,8 +109,9 @@ class JitDifferentialFuzzTest {
     }
 
     /** A random program in the spirit of {@link FuzzTest}, with callbacks (ld_imm64 src 4, bpf_loop) now and then. */
-    static long[] randomProgram(Random r) {
-        int len = 1 + r.nextInt(40);
+    static long[] randomProgram(Random r) { return randomProgram(r, 1 + r.nextInt(40)); }
+
+    static long[] randomProgram(Random r, int len) {
         long[] slots = new long[len];
         for (int i = 0; i < len; i++) {
             long slot = FuzzTest.randomSlot(r, len, i);
@@ -172,6 +174,46 @@ class JitDifferentialFuzzTest {
                 generated, prepared, compiled, results, faults);
         assertEquals(prepared, compiled, "small programs always compile");
         assertTrue(results > ROUNDS / 50 && faults > ROUNDS / 50, results + " results, " + faults + " faults");
+    }
+
+    /** Longer random programs on a JIT that splits them into methods of 1000 bytes: chunk crossings in every shape. */
+    @Test
+    void splitRandomProgramsGiveIdenticalOutcomes() {
+        int rounds = Integer.getInteger("jit.fuzz.splitRounds", 500);
+        System.out.printf("jit split fuzz: seed 0x%x, %d programs of 60..300 slots, methods of at most 1000 bytes%n", SEED, rounds);
+        FunctionRegistry reg = registry();
+        JitEngine small = JitEngine.withMethodLimit(1000);
+        int prepared = 0, split = 0;
+        for (int n = 0; n < rounds; n++) {
+            long seed = SEED * 31 + n;
+            Random r = new Random(seed);
+            long[] slots = null;
+            List<VmMap> mi = freshMaps(), mj = freshMaps();
+            VmProgram pi = null, pj = null;
+            for (int attempt = 0; attempt < 30 && pi == null; attempt++) {   // long programs often fail preparation
+                slots = randomProgram(r, 60 + r.nextInt(240));
+                try {
+                    pi = VmProgram.builder("split" + n, slots).registry(reg).maps(mi).kfuncs(List.of("fz_a", "fz_b")).prepare();
+                    pj = VmProgram.builder("split" + n, slots).registry(reg).maps(mj).kfuncs(List.of("fz_a", "fz_b")).prepare();
+                } catch (VmFault f) {
+                    pi = null;
+                }
+            }
+            if (pi == null) continue;
+            byte[] mem = new byte[64];
+            r.nextBytes(mem);
+            long budget = r.nextInt(4) == 0 ? 1 + r.nextInt(300) : 20_000;
+            prepared++;
+            if (small.compilation(pj) instanceof Compilation.Compiled c && c.bytecodeSize() > 1000) split++;
+            Outcome a = runOnce(INTERP, pi, mi, mem, budget);
+            Outcome b = runOnce(small, pj, mj, mem, budget);
+            String d = a.diff(b);
+            if (d != null)
+                fail(String.format("seed %d (split round %d, budget %d): interpreter and split JIT differ in %s%nmemory in %s%n%s",
+                        seed, n, budget, d, hex(mem), new Disassembler().dump(Decoder.bytes(slots))));
+        }
+        System.out.printf("jit split fuzz: %d prepared, %d split into several methods, all identical%n", prepared, split);
+        assertTrue(split > prepared / 2, "most programs should be split: " + split + " of " + prepared);
     }
 
     /**
