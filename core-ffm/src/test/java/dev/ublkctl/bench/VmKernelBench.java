@@ -38,7 +38,7 @@ import java.util.List;
  *   <li>Same instructions on both sides: {@code test/ublk_logic.o} holds the two programs' logic with
  *       the kfuncs replaced by reads/writes of a {@code struct bench_io}, in {@code __noinline}
  *       functions; the kernel runs the XDP entry with BPF_PROG_TEST_RUN {@code repeat} (the kernel's
- *       own mean ns per run), the VM the syscall entry on the same struct (System.nanoTime over a loop).
+ *       own mean ns per run), the VM the syscall entry on the same struct (thread CPU time over a loop, on each engine).
  *       An empty program on each side gives the floor (entry/exit and the loop around it).</li>
  *   <li>The real programs in the VM: {@code null.o null_queue_io} and {@code stripe.o stripe_queue_io}
  *       entered as struct_ops with allocation-free Java kfuncs (what the engine's queue thread pays per
