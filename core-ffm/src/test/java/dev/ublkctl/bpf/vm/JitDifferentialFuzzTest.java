@@ -93,8 +93,17 @@ class JitDifferentialFuzzTest {
         return reg;
     }
 
+    /** One context per engine, reused (its stacks zeroed before each run, so every run starts alike). */
+    static final ThreadLocal<java.util.Map<String, VmContext>> CONTEXTS = ThreadLocal.withInitial(java.util.HashMap::new);
+
+    static VmContext context(ExecutionEngine vm) {
+        VmContext ctx = CONTEXTS.get().computeIfAbsent(vm.name() + System.identityHashCode(vm), k -> new VmContext());
+        for (int f = 0; f < VmContext.MAX_FRAMES; f++) Arrays.fill(ctx.stackWords(f), 0);
+        return ctx;
+    }
+
     static Outcome runOnce(ExecutionEngine vm, VmProgram p, List<VmMap> maps, byte[] memInit, long budget) {
-        VmContext ctx = new VmContext();
+        VmContext ctx = context(vm);
         ctx.setBudget(budget);
         byte[] mem = memInit.clone();
         String result;
