@@ -1,7 +1,7 @@
 package dev.ublkctl.cli;
 
-import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.cli.common.ExitCode;
 import dev.ublkctl.daemon.DeviceRecords;
 import dev.ublkctl.daemon.RunDir;
 

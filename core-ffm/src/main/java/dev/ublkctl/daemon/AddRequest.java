@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.ublkctl.engine.DeviceConfig;
@@ -31,10 +32,11 @@ import java.util.List;
  * @param noRecovery do not ask the driver to keep the device for recovery if the daemon dies
  * @param threads    serving threads, 0 for one per queue (kublk's --nthreads)
  * @param fault      fault_inject's spec ({@code delay=200us,every=7,errno=EIO}), or null
+ * @param engine     what runs the program: jit or interp (null: the default, jit)
  */
 public record AddRequest(int id, TargetType target, int queues, int depth, long size, int blockSize,
                          List<String> files, long chunk, String bpf, String ops, Backend backend, boolean noRecovery,
-                         int threads, String fault) {
+                         int threads, String fault, EngineKind engine) {
     public static final int AUTO_ID = -1;
     /** The engine's limits, for the command line's help and checks. */
     public static final int MAX_QUEUES = DeviceConfig.MAX_QUEUES, MAX_DEPTH = DeviceConfig.MAX_DEPTH,
@@ -46,13 +48,15 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
     public AddRequest {
         files = files == null ? List.of() : List.copyOf(files);
         if (backend == null) backend = Backend.AUTO;
+        if (engine == null) engine = EngineKind.DEFAULT;
     }
 
-    /** A request for any target but fault_inject (no fault spec). */
+    /** A request for any target but fault_inject (no fault spec), on the default engine. */
     public AddRequest(int id, TargetType target, int queues, int depth, long size, int blockSize, List<String> files,
                       long chunk, String bpf, String ops, Backend backend, boolean noRecovery, int threads) {
-        this(id, target, queues, depth, size, blockSize, files, chunk, bpf, ops, backend, noRecovery, threads, null);
+        this(id, target, queues, depth, size, blockSize, files, chunk, bpf, ops, backend, noRecovery, threads, null, null);
     }
+
 
     /** The JSON form: every field but {@code target} may be left out. */
     @JsonCreator
@@ -62,11 +66,12 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
                                @JsonProperty("files") List<String> files, @JsonProperty("chunk") Long chunk,
                                @JsonProperty("bpf") String bpf, @JsonProperty("ops") String ops,
                                @JsonProperty("backend") Backend backend, @JsonProperty("noRecovery") Boolean noRecovery,
-                               @JsonProperty("threads") Integer threads, @JsonProperty("fault") String fault) {
+                               @JsonProperty("threads") Integer threads, @JsonProperty("fault") String fault,
+                               @JsonProperty("engine") EngineKind engine) {
         return new AddRequest(id == null ? AUTO_ID : id, target, queues == null ? DEFAULT_QUEUES : queues,
                 depth == null ? DEFAULT_DEPTH : depth, size == null ? 0 : size,
                 blockSize == null ? DEFAULT_BLOCK_SIZE : blockSize, files, chunk == null ? 0 : chunk, bpf, ops, backend,
-                noRecovery != null && noRecovery, threads == null ? 0 : threads, fault);
+                noRecovery != null && noRecovery, threads == null ? 0 : threads, fault, engine);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.sys.Libc;
 
@@ -187,7 +188,7 @@ public final class Daemon implements AutoCloseable {
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
                 .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
-                        p.hasNonNull("ops") ? p.get("ops").asText() : null)))
+                        p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
@@ -204,6 +205,16 @@ public final class Daemon implements AutoCloseable {
         JsonNode n = p.get("id");
         if (n == null || !n.canConvertToInt()) throw RpcException.invalid("missing integer param 'id'");
         return n.asInt();
+    }
+
+    /** The optional {@code engine} param: jit or interp; absent means the default. */
+    static EngineKind engine(JsonNode p) {
+        JsonNode n = p.get("engine");
+        try {
+            return EngineKind.parse(n == null || n.isNull() ? null : n.asText());
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
     }
 
     static String text(JsonNode p, String name) {
@@ -340,8 +351,13 @@ public final class Daemon implements AutoCloseable {
     }
 
     public DeviceRecord attach(int id, ProgramRef program) throws Exception {
+        return attach(id, program, EngineKind.DEFAULT);
+    }
+
+    /** {@code device.attach}: the program, run by {@code engine}. */
+    public DeviceRecord attach(int id, ProgramRef program, EngineKind engine) throws Exception {
         HostedDevice d = get(id);
-        d.attach(program);
+        d.attach(program, engine);
         records.write(d.record());
         return d.record();
     }

@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -114,11 +115,15 @@ public final class DaemonClient implements AutoCloseable {
      * @param program a bundled name or an absolute object path
      * @param ops     which struct ublk_bpf_ops (variable name or .id), null for the first
      */
-    public DeviceRecord attach(int id, String program, String ops) {
+    public DeviceRecord attach(int id, String program, String ops) { return attach(id, program, ops, null); }
+
+    /** {@code device.attach} with the engine to run it on (null: the daemon's default, jit). */
+    public DeviceRecord attach(int id, String program, String ops, EngineKind engine) {
         Map<String, Object> p = new java.util.LinkedHashMap<>();
         p.put("id", id);
         p.put("program", program);
         if (ops != null) p.put("ops", ops);
+        if (engine != null) p.put("engine", engine.label());
         return call("device.attach", p, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 

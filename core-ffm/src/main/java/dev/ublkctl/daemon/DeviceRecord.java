@@ -32,6 +32,7 @@ import java.util.List;
  * @param recoverable whether the driver keeps the device for {@code recover} if its daemon dies
  *                    (kernel backend with {@code UBLK_F_USER_RECOVERY})
  * @param threads     serving threads when fewer than the queues ({@code add --nthreads}), else 0
+ * @param engine      what runs the attached program: jit or interp (null without a program)
  * @param problem     what is wrong, or null: why a {@code broken} record cannot be read, or what
  *                    happened to a live device's storage (a backing file deleted or truncated)
  */
@@ -39,7 +40,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
                            int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable, int threads, String problem) {
+                           String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
 
     /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
     public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
@@ -49,13 +50,13 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable, int threads) {
         this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
-                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null);
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null, null);
     }
 
     /** The stand-in for a record file that cannot be read (empty, truncated, not JSON). */
     public static DeviceRecord broken(int id, String why) {
         return new DeviceRecord(id, BROKEN, null, null, 0, 0, 0, 0, List.of(), 0, null, null, null, 0, 0, null, null,
-                false, 0, why);
+                false, 0, null, why);
     }
 
     @com.fasterxml.jackson.annotation.JsonIgnore
@@ -64,7 +65,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     public DeviceRecord withProblem(String p) {
         return java.util.Objects.equals(p, problem) ? this
                 : new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, p);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p);
     }
 
     /** A record with one serving thread per queue. */
@@ -82,12 +83,17 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, problem);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
+        return withProgram(name, path, spec, null);
+    }
+
+    /** With another program, run by {@code engine} (jit, interp; null without a program). */
+    public DeviceRecord withProgram(String name, String path, String spec, String engine) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, problem);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

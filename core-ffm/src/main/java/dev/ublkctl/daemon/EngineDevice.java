@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.ublkctl.bpf.btf.BtfFormatter;
@@ -64,7 +65,8 @@ final class EngineDevice implements HostedDevice {
         UblkProgram p = l.program();
         var total = dev.stats().total();
         return new ProgramView(dev.id(), p.name(), p.objectName(), l.ref().source(), p.opsId(), p.aioOpsName().orElse(null),
-                p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos());
+                p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos(),
+                p.compileSummary());
     }
 
     @Override public List<ProgramView.Listing> dumpProgram() {
@@ -194,8 +196,10 @@ final class EngineDevice implements HostedDevice {
         return b;
     }
 
-    @Override public void attach(ProgramRef program) {
-        UblkProgram p = program.load();
+    @Override public void attach(ProgramRef program) { attach(program, EngineKind.DEFAULT); }
+
+    @Override public void attach(ProgramRef program, EngineKind engine) {
+        UblkProgram p = program.load(engine);
         try {
             dev.attach(p);
         } catch (IllegalStateException e) {
@@ -203,7 +207,7 @@ final class EngineDevice implements HostedDevice {
         }
         Attached l = new Attached(p, program.pinned(p));
         loaded = l;
-        rec = rec.withProgram(p.name(), l.ref().source(), l.ref().toString());
+        rec = rec.withProgram(p.name(), l.ref().source(), l.ref().toString(), p.engineName());
     }
 
     @Override public void detach() {

@@ -54,7 +54,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
     private static EngineDevice.Attached load(AddRequest req) {
         if (req.bpf() == null) return null;
         ProgramRef ref = ProgramRef.of(req.bpf(), req.ops());
-        UblkProgram p = ref.load();
+        UblkProgram p = ref.load(req.engine());
         return new EngineDevice.Attached(p, ref.pinned(p));
     }
 
@@ -69,7 +69,8 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
                     prog == null ? null : prog.program().name(), prog == null ? null : prog.ref().source(),
                     dev.backend() == Backend.KERNEL ? "/dev/ublkb" + dev.id() : null,
                     base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.ref().toString(),
-                    dev.recoverable(), dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads());
+                    dev.recoverable(), dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads(),
+                    prog == null ? null : prog.program().engineName(), null);
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();

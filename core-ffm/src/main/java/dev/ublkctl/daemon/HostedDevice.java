@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import java.util.List;
 
 /**
@@ -51,6 +52,9 @@ public interface HostedDevice extends AutoCloseable {
 
     /** {@code device.attach}. */
     void attach(ProgramRef program) throws Exception;
+
+    /** {@code device.attach} with the engine to run the program on. */
+    default void attach(ProgramRef program, EngineKind engine) throws Exception { attach(program); }
 
     /** {@code device.detach}. */
     void detach() throws Exception;

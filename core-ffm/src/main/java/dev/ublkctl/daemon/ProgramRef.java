@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.engine.OpsRef;
 import dev.ublkctl.engine.UblkProgram;
@@ -35,6 +36,11 @@ public record ProgramRef(String object, OpsRef ops) {
 
     /** Opens the object and loads the ops into the VM (the one loader: {@link UblkProgram#load}). */
     public UblkProgram load() { return UblkProgram.load(BpfObject.open(object), ops); }
+
+    /** {@link #load()} with the programs run (and compiled now, off the I/O path) by {@code engine}. */
+    public UblkProgram load(EngineKind engine) {
+        return UblkProgram.load(BpfObject.open(object), ops, engine.create());
+    }
 
     /** The same program with its ops named by variable, as a record keeps it. */
     public ProgramRef pinned(UblkProgram p) { return new ProgramRef(object, OpsRef.named(p.name())); }

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.maps.MapDef;
 import dev.ublkctl.bpf.maps.MapException;
 import dev.ublkctl.bpf.maps.VmMap;
@@ -9,7 +10,6 @@ import dev.ublkctl.bpf.object.ProgramSpec;
 import dev.ublkctl.bpf.object.StructOpsSpec;
 import dev.ublkctl.bpf.vm.ExecutionEngine;
 import dev.ublkctl.bpf.vm.FunctionRegistry;
-import dev.ublkctl.bpf.vm.Interpreter;
 import dev.ublkctl.bpf.vm.TraceLog;
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
@@ -79,6 +79,9 @@ public final class UblkProgram {
         attachDev = prepare(ops, "attach_dev", reg);
         detachDev = prepare(ops, "detach_dev", reg);
         aioComplete = aioOps == null ? null : prepare(aioOps, "bpf_aio_complete_cb", reg);
+        // compile now (the JIT), at load and attach time, never on the I/O path
+        for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
+            if (vp != null) engine.prepare(vp);
     }
 
     private VmProgram prepare(StructOpsSpec s, String member, FunctionRegistry reg) {
@@ -94,8 +97,8 @@ public final class UblkProgram {
         }
     }
 
-    /** The execution engine new programs run on (the VM's interpreter; a JIT when one is available). */
-    public static ExecutionEngine defaultEngine() { return new Interpreter(); }
+    /** The execution engine new programs run on ({@link EngineKind#DEFAULT}: the JIT). */
+    public static ExecutionEngine defaultEngine() { return EngineKind.DEFAULT.create(); }
 
     /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
     public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
@@ -105,7 +108,10 @@ public final class UblkProgram {
      * {@code bpf_aio_complete_ops} of the same id if the object has one.
      * @throws IllegalArgumentException the object has no such ops, or a program of it cannot run in the VM
      */
-    public static UblkProgram load(BpfObject obj, OpsRef ref) {
+    public static UblkProgram load(BpfObject obj, OpsRef ref) { return load(obj, ref, defaultEngine()); }
+
+    /** {@link #load(BpfObject, OpsRef)} with its programs run (and compiled now) on {@code engine}. */
+    public static UblkProgram load(BpfObject obj, OpsRef ref, ExecutionEngine engine) {
         StructOpsSpec s = switch (ref) {
             case OpsRef.First f -> obj.structOps().stream().filter(o -> o.typeName().equals(OPS_TYPE)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no struct " + OPS_TYPE
@@ -122,17 +128,17 @@ public final class UblkProgram {
                 yield v;
             }
         };
-        return of(obj, s);
+        return of(obj, s, engine);
     }
 
-    private static UblkProgram of(BpfObject obj, StructOpsSpec s) {
+    private static UblkProgram of(BpfObject obj, StructOpsSpec s, ExecutionEngine engine) {
         StructOpsSpec aio = null;
         if (s.id().isPresent()) {
             long id = s.id().getAsLong();
             aio = obj.structOps().stream().filter(o -> o.typeName().equals(AIO_OPS_TYPE) && o.id().isPresent()
                     && o.id().getAsLong() == id).findFirst().orElse(null);
         }
-        return new UblkProgram(obj, s, aio, defaultEngine());
+        return new UblkProgram(obj, s, aio, engine);
     }
 
     private static String describe(BpfObject obj) {
@@ -166,7 +172,21 @@ public final class UblkProgram {
     public TraceLog traceLog() { return log; }
 
     /** Which execution engine runs the programs ("interpreter"). */
-    public String engineName() { return engine.name(); }
+    /** "jit" or "interp" (the {@code --engine} names). */
+    public String engineName() { return EngineKind.of(engine).label(); }
+
+    /**
+     * How each program of the ops runs on this engine, for {@code prog show}: compile time and size, or
+     * why the interpreter runs it ("queue_io_cmd: jit (compiled in 1.20 ms, 900 bytes of bytecode); ...").
+     */
+    public String compileSummary() {
+        EngineKind k = EngineKind.of(engine);
+        List<String> parts = new ArrayList<>();
+        String[] names = {"queue_io_cmd", "queue_io_cmd_daemon", "release_io_cmd", "attach_dev", "detach_dev", "bpf_aio_complete_cb"};
+        VmProgram[] progs = {queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete};
+        for (int i = 0; i < progs.length; i++) if (progs[i] != null) parts.add(names[i] + ": " + k.describe(progs[i]));
+        return String.join("; ", parts);
+    }
 
     // ------------------------------------------------------------------ device binding
 

@@ -1,5 +1,6 @@
 package dev.ublkctl.bench;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.engine.OpsRef;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.engine.Bench;
@@ -10,6 +11,7 @@ import dev.ublkctl.engine.DeviceConfig;
 import dev.ublkctl.engine.Engine;
 import dev.ublkctl.engine.Pattern;
 import dev.ublkctl.engine.QueueStats;
+import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.target.TargetConfig;
 
@@ -33,6 +35,8 @@ import java.util.List;
  * sequence so drift on a shared machine shows. {@code cpuNsPerIo} is the process's CPU time
  * (all threads, spinning included) over the measured run divided by its I/Os. Not a test; run by {@code scripts/bench-engine}.
  *
+ * Modes run the program on the JIT; {@code queued-interp} and {@code redirect-interp} on the interpreter.
+ *
  * <p>Arguments: SECONDS [BPF_DIR=bpf-objects/target/classes/bpf] [ROUNDS=1] [MODES=queued,redirect,none].
  */
 public final class EngineBench {
@@ -53,17 +57,19 @@ public final class EngineBench {
             for (String mode : modes) {
                 try (Engine e = Engine.emulated()) {
                     Device d = e.create(DeviceConfig.of(new TargetConfig.Null()).withQueues(1).withDepth(128));
-                    switch (mode) {
-                        case "queued" -> d.attach(UblkProgram.load(BpfObject.load(obj), OpsRef.id(0)));
+                    // MODE or MODE-interp: the program on the JIT (default) or on the interpreter
+                    EngineKind kind = mode.endsWith("-interp") ? EngineKind.INTERP : EngineKind.JIT;
+                    switch (mode.replace("-interp", "")) {
+                        case "queued" -> d.attach(UblkProgram.load(BpfObject.load(obj), OpsRef.id(0), kind.create()));
                         case "redirect" -> {
-                            UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(2));
+                            UblkProgram p = UblkProgram.load(BpfObject.load(obj), OpsRef.id(2), kind.create());
                             // struct null_config {split_bytes, redirect_ops, redirect_modulo, pad}: redirect READ (op 0)
                             byte[] cfg = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(1).putInt(0).putInt(0).array();
                             p.map("null_cfg").orElseThrow().update(new byte[4], cfg, 0);
                             d.attach(p);
                         }
                         case "none" -> { }
-                        default -> throw new IllegalArgumentException("mode " + mode + ": queued, redirect or none");
+                        default -> throw new IllegalArgumentException("mode " + mode + ": queued, redirect (each with -interp) or none");
                     }
                     d.start();
                     Bench.run(d, spec.withRuntime(Duration.ofSeconds(2)), null); // warm-up: JIT, caches
@@ -73,7 +79,7 @@ public final class EngineBench {
                     long cpu = processCpuNanos() - cpu0;
                     QueueStats s = d.stats().minus(before).total();
                     double runNs = s.progRuns() > 0 ? (double) s.progRunNanos() / s.progRuns() : 0;
-                    System.out.printf("round %d mode=%-8s iops=%.0f ios=%d errors=%d bpfHandled=%d redirected=%d progRuns=%d progNsPerRun=%.0f "
+                    System.out.printf("round %d mode=%-15s iops=%.0f ios=%d errors=%d bpfHandled=%d redirected=%d progRuns=%d progNsPerRun=%.0f "
                                     + "serviceP50ns=%d clatP50us=%.2f clatP99us=%.2f cpuNsPerIo=%.0f%n",
                             round, mode, r.iops(), r.ios(), r.errors(), r.bpfHandled(), r.redirected(), s.progRuns(), runNs,
                             s.latency().p50(), r.latency().p50() / 1000.0, r.latency().p99() / 1000.0,

@@ -1,5 +1,7 @@
 package dev.ublkctl.bench;
 
+import dev.ublkctl.bpf.jit.Compilation;
+import dev.ublkctl.bpf.jit.JitEngine;
 import dev.ublkctl.bpf.kernel.Bpf;
 import dev.ublkctl.bpf.kernel.BpfException;
 import dev.ublkctl.bpf.kernel.KernelMap;
@@ -29,14 +31,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * ns per run of the null and stripe {@code queue_io_cmd} logic: ublkctl's VM interpreter vs the host
- * kernel's JIT (issue 3). Not a test; run by {@code scripts/bench-vm-kernel}.
+ * ns per run of the null and stripe {@code queue_io_cmd} logic: ublkctl's interpreter and JIT vs the host
+ * kernel's JIT (issues 3 and 13), side by side in one run. Not a test; run by {@code scripts/bench-vm-kernel}.
  *
  * <ul>
  *   <li>Same instructions on both sides: {@code test/ublk_logic.o} holds the two programs' logic with
  *       the kfuncs replaced by reads/writes of a {@code struct bench_io}, in {@code __noinline}
  *       functions; the kernel runs the XDP entry with BPF_PROG_TEST_RUN {@code repeat} (the kernel's
- *       own mean ns per run), the VM the syscall entry on the same struct (System.nanoTime over a loop).
+ *       own mean ns per run), the VM the syscall entry on the same struct (thread CPU time over a loop, on each engine).
  *       An empty program on each side gives the floor (entry/exit and the loop around it).</li>
  *   <li>The real programs in the VM: {@code null.o null_queue_io} and {@code stripe.o stripe_queue_io}
  *       entered as struct_ops with allocation-free Java kfuncs (what the engine's queue thread pays per
@@ -65,33 +67,57 @@ public final class VmKernelBench {
         BpfObject logic = BpfObject.load(dir.resolve("test/ublk_logic.o"));
         System.out.printf("vm-kernel: kernel repeat=%d, VM runs=%d, %d rounds each; median of the rounds (min..max)%n",
                 repeat, vmRuns, rounds);
-        System.out.println("same instructions (test/ublk_logic.o):");
+        System.out.println("same instructions (test/ublk_logic.o); interpreter, JIT and the kernel's JIT side by side:");
+        ExecutionEngine interp = new Interpreter(), jit = new JitEngine();
         double[] kEmpty = kernel(logic, "xdp_empty", repeat, rounds, null);
-        double[] vEmpty = vm(logic, "sys_empty", vmRuns, rounds);
-        row("empty program", vEmpty, kEmpty);
+        double[] iEmpty = vm(logic, "sys_empty", vmRuns, rounds, interp);
+        double[] jEmpty = vm(logic, "sys_empty", vmRuns, rounds, jit);
+        row("empty program", iEmpty, jEmpty, kEmpty);
         double[] kNull = kernel(logic, "xdp_null_logic", repeat, rounds, "sys_null_logic");
-        double[] vNull = vm(logic, "sys_null_logic", vmRuns, rounds);
-        row("null_queue_io logic", vNull, kNull);
+        double[] iNull = vm(logic, "sys_null_logic", vmRuns, rounds, interp);
+        double[] jNull = vm(logic, "sys_null_logic", vmRuns, rounds, jit);
+        row("null_queue_io logic", iNull, jNull, kNull);
         double[] kStripe = kernel(logic, "xdp_stripe_logic", repeat, rounds, "sys_stripe_logic");
-        double[] vStripe = vm(logic, "sys_stripe_logic", vmRuns, rounds);
-        row("stripe_queue_io logic", vStripe, kStripe);
-        System.out.printf("  net of the empty program: null %.1fx, stripe %.1fx (VM/kernel)%n",
-                (median(vNull) - median(vEmpty)) / Math.max(0.1, median(kNull) - median(kEmpty)),
-                (median(vStripe) - median(vEmpty)) / Math.max(0.1, median(kStripe) - median(kEmpty)));
+        double[] iStripe = vm(logic, "sys_stripe_logic", vmRuns, rounds, interp);
+        double[] jStripe = vm(logic, "sys_stripe_logic", vmRuns, rounds, jit);
+        row("stripe_queue_io logic", iStripe, jStripe, kStripe);
+        System.out.printf("  net of the empty program (engine/kernel): null interpreter %.1fx, JIT %.1fx; stripe interpreter %.1fx, JIT %.1fx%n",
+                net(iNull, iEmpty, kNull, kEmpty), net(jNull, jEmpty, kNull, kEmpty),
+                net(iStripe, iEmpty, kStripe, kEmpty), net(jStripe, jEmpty, kStripe, kEmpty));
 
-        System.out.println("real programs in the VM, struct_ops entry with Java kfuncs:");
-        double[] realNull = realVm(BpfObject.load(dir.resolve("null.o")), "null_queue_io", vmRuns, rounds);
-        System.out.printf("  %-24s VM %7.1f ns/run (%.1f..%.1f)   vs kernel logic %.1f ns: %.1fx%n", "null.o null_queue_io",
-                median(realNull), realNull[0], realNull[realNull.length - 1], median(kNull), median(realNull) / median(kNull));
-        double[] realStripe = realVm(BpfObject.load(dir.resolve("stripe.o")), "stripe_queue_io", vmRuns, rounds);
-        System.out.printf("  %-24s VM %7.1f ns/run (%.1f..%.1f)   vs kernel logic %.1f ns: %.1fx%n", "stripe.o stripe_queue_io",
-                median(realStripe), realStripe[0], realStripe[realStripe.length - 1], median(kStripe), median(realStripe) / median(kStripe));
+        System.out.println("real programs, struct_ops entry with Java kfuncs (vs the kernel JIT on the logic above):");
+        for (String[] real : new String[][]{{"null.o", "null_queue_io"}, {"stripe.o", "stripe_queue_io"}}) {
+            BpfObject obj = BpfObject.load(dir.resolve(real[0]));
+            double k = median(real[1].startsWith("null") ? kNull : kStripe);
+            double[] ri = realVm(obj, real[1], vmRuns, rounds, interp);
+            double[] rj = realVm(obj, real[1], vmRuns, rounds, jit);
+            System.out.printf("  %-24s interpreter %7.1f ns/run (%.1fx)   JIT %7.1f ns/run (%.1fx)%n", real[0] + " " + real[1],
+                    median(ri), median(ri) / k, median(rj), median(rj) / k);
+        }
+        System.out.println("JIT compile time per program (first compile in this JVM, class definition included):");
+        for (String[] c : new String[][]{{"test/ublk_logic.o", "sys_null_logic"}, {"test/ublk_logic.o", "sys_stripe_logic"},
+                {"null.o", "null_queue_io"}, {"null.o", "null_queue_io_split"}, {"stripe.o", "stripe_queue_io"}, {"loop.o", "loop_queue_io"},
+                {"test/xdp.o", "xdp_filter"}}) {
+            BpfObject obj = BpfObject.load(dir.resolve(c[0]));
+            ProgramSpec spec = obj.program(c[1]).orElse(null);
+            if (spec == null) continue;
+            FunctionRegistry reg = FunctionRegistry.standard();
+            for (String k : spec.kfuncs()) reg.register(k, (x, a, b, d, e, f) -> 0);
+            VmProgram p = VmLoader.prepare(spec, VmLoader.createMaps(obj, 1), reg);
+            Compilation comp = JitEngine.compile(p);
+            System.out.printf("  %-34s %4d slots  %s%n", c[0] + " " + c[1], p.length(), comp.describe());
+        }
     }
 
-    static void row(String what, double[] vm, double[] kernel) {
-        System.out.printf("  %-24s VM %7.1f ns/run (%.1f..%.1f)   kernel JIT %6.1f ns/run (%.0f..%.0f)   VM/kernel %.1fx%n",
-                what, median(vm), vm[0], vm[vm.length - 1], median(kernel), kernel[0], kernel[kernel.length - 1],
-                median(vm) / Math.max(0.1, median(kernel)));
+    static double net(double[] vm, double[] vmEmpty, double[] k, double[] kEmpty) {
+        return (median(vm) - median(vmEmpty)) / Math.max(0.1, median(k) - median(kEmpty));
+    }
+
+    static void row(String what, double[] interp, double[] jit, double[] kernel) {
+        double k = Math.max(0.1, median(kernel));
+        System.out.printf("  %-22s kernel JIT %5.1f ns (%.0f..%.0f)  interpreter %6.1f ns (%.1f..%.1f) %5.1fx  JIT %6.1f ns (%.1f..%.1f) %5.1fx%n",
+                what, median(kernel), kernel[0], kernel[kernel.length - 1], median(interp), interp[0], interp[interp.length - 1],
+                median(interp) / k, median(jit), jit[0], jit[jit.length - 1], median(jit) / k);
     }
 
     static double median(double[] sorted) { return sorted[sorted.length / 2]; }
@@ -187,11 +213,11 @@ public final class VmKernelBench {
     // ---- VM, same instructions ----
 
     /** ns per run of the syscall entry in the interpreter, r1 = the request (mapped once, as the engine does). */
-    static double[] vm(BpfObject obj, String prog, int runs, int rounds) throws VmFault {
+    static double[] vm(BpfObject obj, String prog, int runs, int rounds, ExecutionEngine vm) throws VmFault {
         List<VmMap> maps = VmLoader.createMaps(obj, Libc.onlineCpus());
         putVm(maps.get(obj.mapIndex("stripe_cfg")), new byte[4], stripeCfg());
         VmProgram p = VmLoader.prepare(obj.program(prog).orElseThrow(), maps, FunctionRegistry.standard());
-        ExecutionEngine vm = new Interpreter();
+        vm.prepare(p);
         VmContext ctx = new VmContext(0);
         MemorySegment io = Arena.ofAuto().allocate(IO_SIZE, 8);
         io.copyFrom(MemorySegment.ofArray(request()));
@@ -205,10 +231,13 @@ public final class VmKernelBench {
         long sink = 0;
         for (int i = 0; i < runs; i++) sink += r.run(); // warm-up: the interpreter's own JIT compilation
         double[] ns = new double[rounds];
+        // thread CPU time, not wall time: on a shared machine the thread is descheduled now and then, and
+        // the kernel's BPF_PROG_TEST_RUN figure leaves out the time it yields the CPU too
+        java.lang.management.ThreadMXBean tm = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int round = 0; round < rounds; round++) {
-            long t0 = System.nanoTime();
+            long t0 = tm.getCurrentThreadCpuTime();
             for (int i = 0; i < runs; i++) sink += r.run();
-            ns[round] = (double) (System.nanoTime() - t0) / runs;
+            ns[round] = (double) (tm.getCurrentThreadCpuTime() - t0) / runs;
         }
         if (sink == 42) System.out.print(""); // keep the results alive
         Arrays.sort(ns);
@@ -221,7 +250,7 @@ public final class VmKernelBench {
      * The bundled program entered as struct_ops with Java kfuncs over fixed regions: the io
      * (40 bytes, iod pointer at 0), its descriptor, one aio. No allocation per run.
      */
-    static double[] realVm(BpfObject obj, String prog, int runs, int rounds) throws VmFault {
+    static double[] realVm(BpfObject obj, String prog, int runs, int rounds, ExecutionEngine vm) throws VmFault {
         List<VmMap> maps = VmLoader.createMaps(obj, Libc.onlineCpus());
         if (obj.maps().stream().anyMatch(m -> m.name().equals("stripe_cfg")))
             putVm(maps.get(obj.mapIndex("stripe_cfg")), new byte[4], stripeCfg());
@@ -252,7 +281,7 @@ public final class VmKernelBench {
         reg.register("ublk_bpf_release_io_from_aio", (c, a, x, y, z, w) -> 0);
         reg.register("ublk_bpf_dettach_and_complete_aio", (c, a, x, y, z, w) -> 0);
         VmProgram p = VmLoader.prepare(obj.program(prog).orElseThrow(), maps, reg);
-        ExecutionEngine vm = new Interpreter();
+        vm.prepare(p);
         long first = vm.runStructOps(p, ctx, io, 0);
         int disp = (int) (first >>> 60);
         if (prog.startsWith("null") && (disp != 0 || state[0] != 1 || state[1] != 4096))

@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.ublk.Backend;
@@ -57,7 +58,10 @@ class DaemonRpcTest {
         @Override public List<MapView> maps() { return List.of(); }
         @Override public List<MapView.Entry> dumpMap(String name) { throw RpcException.notFound("no map " + name); }
         @Override public MapView.Update updateMap(String n, String k, String v) { throw RpcException.notFound("no map " + n); }
-        @Override public void attach(ProgramRef program) { rec = rec.withProgram(program.object(), null, program.toString()); }
+        @Override public void attach(ProgramRef program) { attach(program, EngineKind.DEFAULT); }
+        @Override public void attach(ProgramRef program, EngineKind engine) {
+            rec = rec.withProgram(program.object(), null, program.toString(), engine.label());
+        }
         @Override public void detach() { rec = rec.withProgram(null, null, null); }
         @Override public BenchView bench(BenchRequest req, RpcServer.Call call) throws InterruptedException {
             call.progress(new BenchView.Progress(0, 0, 0, 0, 0));
@@ -134,6 +138,10 @@ class DaemonRpcTest {
             assertEquals("/prog.o", c.attach(1, "/prog.o", null).program());
             assertEquals("/prog.o:7", c.attach(1, "/prog.o", "7").bpf());
             assertEquals("/prog.o", new DeviceRecords(dir).read(1).orElseThrow().program());
+            assertEquals("jit", new DeviceRecords(dir).read(1).orElseThrow().engine(), "the default engine");
+            // the engine goes through the RPC (field engine) into the record and its file
+            assertEquals("interp", c.attach(1, "/prog.o", null, EngineKind.INTERP).engine());
+            assertEquals("interp", new DeviceRecords(dir).read(1).orElseThrow().engine());
 
             c.delete(0);
             assertTrue(new DeviceRecords(dir).read(0).isEmpty());
@@ -320,7 +328,7 @@ class DaemonRpcTest {
     @Test
     void recordsAreWrittenWhole() throws Exception {
         DeviceRecord r = new DeviceRecord(4, DeviceRecord.LIVE, dev.ublkctl.target.TargetType.LOOP, dev.ublkctl.ublk.Backend.EMULATED, 2, 64, 1 << 30, 4096,
-                List.of("/tmp/a b\nc"), 0, "loop", "/bpf/loop.o", null, 1, 2, "2026-01-01T00:00:00Z", "loop:0", false, 1,
+                List.of("/tmp/a b\nc"), 0, "loop", "/bpf/loop.o", null, 1, 2, "2026-01-01T00:00:00Z", "loop:0", false, 1, "jit",
                 "backing file /tmp/a was deleted");
         new DeviceRecords(dir).write(r);
         assertEquals(r, new DeviceRecords(dir).read(4).orElseThrow().withState(DeviceRecord.LIVE));

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.BlockDevice;
@@ -22,11 +23,22 @@ import static org.junit.jupiter.api.Assertions.*;
 
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class BpfFileTest {
+    /** The engine the programs run on: the interpreter here, the JIT in the JitBpfFileTest subclass. */
+    EngineKind engine() { return EngineKind.INTERP; }
+
+    UblkProgram load(java.nio.file.Path object, int opsId) throws java.io.IOException {
+        return UblkProgram.load(dev.ublkctl.bpf.object.BpfObject.load(object), OpsRef.id(opsId), engine().create());
+    }
+
+    UblkProgram load(java.nio.file.Path object, String opsName) throws java.io.IOException {
+        return UblkProgram.load(dev.ublkctl.bpf.object.BpfObject.load(object), OpsRef.named(opsName), engine().create());
+    }
+
     @TempDir Path dir;
 
     @Test
     void loopThroughBpfAioWritesAndReadsBack() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16));
+        UblkProgram p = load(BpfFixtures.bundled("loop"), 16);
         assertEquals("loop_aio_ops", p.aioOpsName().orElseThrow());
         Path f = EngineBasicTest.file(dir, "loop.img", 4 << 20);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
@@ -61,7 +73,7 @@ class BpfFileTest {
     void loopAndStripeMixedModeShareTheFilesWithTheServer() throws Exception {
         byte[] key = {0, 0, 0, 0}, writesToServer = {1 << 1, 0, 0, 0, 0, 0, 0, 0};   // mix {redirect_ops = 1 << WRITE}
         for (String target : List.of("loop", "stripe")) {
-            UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled(target)), OpsRef.id(target.equals("loop") ? 16 : 32));
+            UblkProgram p = load(BpfFixtures.bundled(target), target.equals("loop") ? 16 : 32);
             p.map("mix").orElseThrow().update(key, writesToServer, dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
             TargetConfig cfg = target.equals("loop") ? new TargetConfig.Loop(EngineBasicTest.file(dir, "mix.img", 2 << 20))
                     : new TargetConfig.Stripe(List.of(EngineBasicTest.file(dir, "mix0", 1 << 20), EngineBasicTest.file(dir, "mix1", 1 << 20)), 4096);
@@ -83,7 +95,7 @@ class BpfFileTest {
 
     @Test
     void stripeThroughBpfAioMatchesStraightLayout() throws Exception {
-        UblkProgram prog = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("stripe")), OpsRef.id(32));
+        UblkProgram prog = load(BpfFixtures.bundled("stripe"), 32);
         for (int files : new int[]{1, 2, 4}) {
             for (int chunk : new int[]{4096, 512 << 10}) {
                 List<Path> paths = new ArrayList<>();
@@ -127,7 +139,7 @@ class BpfFileTest {
 
     @Test
     void attachDevRefusingTheDeviceFailsStart() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("loop")), OpsRef.id(16));
+        UblkProgram p = load(BpfFixtures.bundled("loop"), 16);
         Path f = EngineBasicTest.file(dir, "x.img", 1 << 20);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Stripe(List.of(f), 4096)));

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.maps.VmMap;
 import dev.ublkctl.sys.Errno;
@@ -21,6 +22,17 @@ import static org.junit.jupiter.api.Assertions.*;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BpfNullTest {
+    /** The engine the programs run on: the interpreter here, the JIT in the JitBpfNullTest subclass. */
+    EngineKind engine() { return EngineKind.INTERP; }
+
+    UblkProgram load(java.nio.file.Path object, int opsId) throws java.io.IOException {
+        return UblkProgram.load(dev.ublkctl.bpf.object.BpfObject.load(object), OpsRef.id(opsId), engine().create());
+    }
+
+    UblkProgram load(java.nio.file.Path object, String opsName) throws java.io.IOException {
+        return UblkProgram.load(dev.ublkctl.bpf.object.BpfObject.load(object), OpsRef.named(opsName), engine().create());
+    }
+
     static long u64(byte[] b, int off) { return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(off); }
 
     static byte[] le32(int... v) {
@@ -31,7 +43,7 @@ class BpfNullTest {
 
     @Test
     void bpfOnlyHandlesEveryIo() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.id(0));
+        UblkProgram p = load(BpfFixtures.bundled("null"), 0);
         assertEquals("null_ops", p.name());
         try (Engine e = Engine.emulated()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withQueues(2));
@@ -67,7 +79,7 @@ class BpfNullTest {
 
     @Test
     void mixedRedirectAndBounceBackWithEagain() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.id(2));
+        UblkProgram p = load(BpfFixtures.bundled("null"), 2);
         // redirect tags with tag % 2 == 0 and all flushes
         p.map("null_cfg").orElseThrow().update(le32(0), le32(0, 1 << IoOp.FLUSH.code, 2, 0), VmMap.BPF_ANY);
         VmMap bounce = p.map("bounce").orElseThrow();
@@ -104,7 +116,7 @@ class BpfNullTest {
 
     @Test
     void splitWithContinue() throws Exception {
-        UblkProgram p = UblkProgram.load(BpfObject.load(BpfFixtures.bundled("null")), OpsRef.named("null_split_ops"));
+        UblkProgram p = load(BpfFixtures.bundled("null"), "null_split_ops");
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withMaxIoBytes(64 << 10));
             d.attach(p);

@@ -1,11 +1,12 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.cli.common.CliException;
 import dev.ublkctl.cli.common.Cmd;
 import dev.ublkctl.cli.common.DaemonLauncher;
 import dev.ublkctl.cli.common.ExitCode;
-import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.cli.common.Records;
 import dev.ublkctl.cli.common.Sizes;
 import dev.ublkctl.daemon.AddRequest;
@@ -75,6 +76,11 @@ public final class AddCmd extends Cmd {
             description = "BPF program for the fast path: bundled name (null, loop, stripe) or an object file.")
     String bpf;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit", converter = Names.EngineName.class,
+            completionCandidates = Names.Engines.class,
+            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
+    EngineKind engine = EngineKind.DEFAULT;
+
     @Option(names = "--ops", paramLabel = "NAME|ID",
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
@@ -135,11 +141,11 @@ public final class AddCmd extends Cmd {
         try {
             if (bpf != null) {
                 prog = BpfObject.resolve(bpf);
-                ProgramRef.of(prog, ops).load();
+                ProgramRef.of(prog, ops).load(EngineKind.INTERP);   // loads: the daemon compiles it
             }
             AddRequest req = new AddRequest(id == null ? AddRequest.AUTO_ID : id, target, queues, depth,
                     size == null ? 0 : size, Math.toIntExact(blockSize), abs, chunk == null ? 0 : chunk, prog, ops,
-                    backend, noRecovery, nthreads, fault);
+                    backend, noRecovery, nthreads, fault, engine);
             req.deviceConfig();
             return req;
         } catch (IllegalArgumentException | ArithmeticException e) {

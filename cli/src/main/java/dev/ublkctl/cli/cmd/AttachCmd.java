@@ -1,5 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.cli.common.Cmd;
 import dev.ublkctl.cli.common.DeviceId;
@@ -29,17 +31,23 @@ public final class AttachCmd extends Cmd {
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
 
+    @picocli.CommandLine.Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit",
+            converter = Names.EngineName.class, completionCandidates = Names.Engines.class,
+            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
+    EngineKind engine = EngineKind.DEFAULT;
+
     @Override
     protected int run() {
         String p;
         try {
             p = BpfObject.resolve(program);
-            ProgramRef.of(p, ops).load();  // refused here in the daemon's words, before it is asked
+            // refused here in the daemon's words, before it is asked (the daemon compiles it for its engine)
+            ProgramRef.of(p, ops).load(EngineKind.INTERP);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
         try (DaemonClient c = connect()) {
-            DeviceRecord r = c.attach(dev.id, p, ops);
+            DeviceRecord r = c.attach(dev.id, p, ops, engine);
             if (json()) printJson(r);
             else Records.print(out(), style(), r);
         }

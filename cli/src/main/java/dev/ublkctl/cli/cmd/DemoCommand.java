@@ -1,10 +1,10 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.cli.common.CliException;
 import dev.ublkctl.cli.common.Cmd;
 import dev.ublkctl.cli.common.DaemonLauncher;
 import dev.ublkctl.cli.common.ExitCode;
-import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.daemon.AddRequest;
 import dev.ublkctl.daemon.BenchRequest;
 import dev.ublkctl.daemon.DaemonClient;

@@ -68,6 +68,8 @@ public final class ProgCmd extends Cmd {
             out().println("  runs:      " + runs + " in " + Durations.ns(p.runNanos())
                     + (runs > 0 ? " (" + Durations.ns(p.runNanos() / runs) + " each)" : "")
                     + ", engine " + p.engine());
+            if (p.compile() != null)
+                for (String part : p.compile().split("; ")) out().println("  compiled:  " + TerminalText.safe(part));
         }
     }
 }

@@ -1,12 +1,13 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.kernel.KernelCollection;
 import dev.ublkctl.bpf.kernel.KernelProgram;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.ProgramSpec;
 import dev.ublkctl.bpf.object.ProgramType;
 import dev.ublkctl.bpf.vm.FunctionRegistry;
-import dev.ublkctl.bpf.vm.Interpreter;
 import dev.ublkctl.bpf.vm.PacketRunner;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmLoader;
@@ -91,12 +92,17 @@ public final class ProgRunCmd extends Cmd {
     @Option(names = "--prog", paramLabel = "NAME", description = "Which program of the object (default: the first XDP or socket-filter one).")
     String progName;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit", converter = Names.EngineName.class,
+            completionCandidates = Names.Engines.class,
+            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
+    EngineKind engine = EngineKind.DEFAULT;
+
     @Option(names = "--kernel", description = "With --data-in: also load the object into the kernel and run it there (BPF_PROG_TEST_RUN).")
     boolean kernel;
 
     /** The --json answer for a packet run; {@code kernel} is null without --kernel. */
     public record PacketRun(String program, String type, int repeat, long retval, double nsPerRun, int dataOutBytes,
-                            KernelSide kernel) { }
+                            KernelSide kernel, String engine) { }
 
     /** The kernel's answer for the same input, and whether it matches the VM's. */
     public record KernelSide(long retval, long nsPerRun, boolean sameRetval, boolean sameData) { }
@@ -121,7 +127,7 @@ public final class ProgRunCmd extends Cmd {
         for (Path f : files) if (!Files.isRegularFile(f)) throw CliException.usage("no such file: " + f);
         UblkProgram prog;
         try {
-            prog = UblkProgram.load(BpfObject.open(object), OpsRef.parse(ops));
+            prog = UblkProgram.load(BpfObject.open(object), OpsRef.parse(ops), engine.create());
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
@@ -206,7 +212,7 @@ public final class ProgRunCmd extends Cmd {
                                 + "ublk programs run without --data-in"));
         if (spec.type() != ProgramType.XDP && spec.type() != ProgramType.SOCKET_FILTER)
             throw CliException.usage(spec.name() + " is a " + spec.type() + " program; --data-in runs XDP and socket-filter programs");
-        PacketRunner runner = new PacketRunner(new Interpreter());
+        PacketRunner runner = new PacketRunner(engine.create());
         PacketRunner.Result vm;
         try {
             VmProgram vp = VmLoader.prepare(spec, VmLoader.createMaps(obj, 1), runner.withPacketHelpers(FunctionRegistry.standard()));
@@ -227,15 +233,17 @@ public final class ProgRunCmd extends Cmd {
         }
         if (dataOut != null) Files.write(dataOut, vm.dataOut());
         PacketRun r = new PacketRun(spec.name(), spec.type().name().toLowerCase(java.util.Locale.ROOT), repeat, vm.retval(),
-                vm.nsPerRun(), vm.dataOut().length, ks);
+                vm.nsPerRun(), vm.dataOut().length, ks, engine.label());
         if (json()) printJson(r);
         else {
             // bpftool's line first, so scripts that parse it work on both
             out().printf("Return value: %d, duration (average): %dns%n", vm.retval(), Math.round(vm.nsPerRun()));
             if (ks != null) {
-                out().printf("kernel:       %d, duration (average): %dns   %s%n", ks.retval(), ks.nsPerRun(),
+                out().printf(java.util.Locale.ROOT, "kernel:       %d, duration (average): %dns   %s; %s %.2fx the kernel JIT%n",
+                        ks.retval(), ks.nsPerRun(),
                         ks.sameRetval() && ks.sameData() ? "same return value and output data"
-                                : "DIFFERS: " + (ks.sameRetval() ? "" : "return value ") + (ks.sameData() ? "" : "output data"));
+                                : "DIFFERS: " + (ks.sameRetval() ? "" : "return value ") + (ks.sameData() ? "" : "output data"),
+                        engine.label(), vm.nsPerRun() / Math.max(1, ks.nsPerRun()));
             }
             out().flush();
         }

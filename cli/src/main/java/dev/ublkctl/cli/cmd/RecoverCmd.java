@@ -1,5 +1,6 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.cli.common.CliException;
 import dev.ublkctl.cli.common.Cmd;
 import dev.ublkctl.cli.common.DaemonLauncher;
@@ -60,7 +61,7 @@ public final class RecoverCmd extends Cmd {
         ProgramRef prog = r.bpf() == null ? null : ProgramRef.parse(r.bpf());
         AddRequest req = new AddRequest(id, r.target(), r.queues(), r.depth(), r.size(), r.blockSize(), r.files(), r.chunk(),
                 prog == null ? null : prog.object(), prog == null ? null : prog.ops().toString(), Backend.KERNEL, false,
-                r.threads());
+                r.threads(), null, r.engine() == null ? null : EngineKind.parse(r.engine()));
         note("recovering device " + id + " (its daemon " + r.daemonPid() + " died)");
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             DeviceRecord back = c.recover(req);

@@ -1,5 +1,6 @@
 package dev.ublkctl.cli.common;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.ublk.Backend;
@@ -24,6 +25,16 @@ public final class Names {
 
     public static final class BackendName implements ITypeConverter<Backend> {
         @Override public Backend convert(String s) { return of(() -> Backend.of(s)); }
+    }
+
+    public static final class EngineName implements ITypeConverter<EngineKind> {
+        @Override public EngineKind convert(String s) { return of(() -> EngineKind.parse(s)); }
+    }
+
+    public static final class Engines implements Iterable<String> {
+        @Override public Iterator<String> iterator() {
+            return Arrays.stream(EngineKind.values()).map(EngineKind::label).iterator();
+        }
     }
 
     public static final class Targets implements Iterable<String> {

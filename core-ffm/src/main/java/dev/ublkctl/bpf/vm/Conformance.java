@@ -23,8 +23,13 @@ public final class Conformance {
         System.exit(status);
     }
 
-    /** The plugin without {@code System.exit}: returns the exit status. */
+    /** The plugin without {@code System.exit}, on the interpreter: returns the exit status. */
     public static int run(String[] args, InputStream stdin, PrintStream out) throws IOException {
+        return run(args, stdin, out, new Interpreter());
+    }
+
+    /** The plugin without {@code System.exit}, on {@code vm}: returns the exit status. */
+    public static int run(String[] args, InputStream stdin, PrintStream out, ExecutionEngine vm) throws IOException {
         String programHex = null, memoryHex = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -58,7 +63,6 @@ public final class Conformance {
         try {
             VmProgram p = VmProgram.builder("conformance", program).prepare();
             VmContext ctx = new VmContext();
-            Interpreter vm = new Interpreter();
             long r0;
             if (memory.length == 0) {
                 r0 = vm.run(p, ctx, 0, 0, 0, 0, 0);

@@ -12,6 +12,12 @@ public interface ExecutionEngine {
     String name();
 
     /**
+     * Does what this engine needs once per program before its first run (a JIT compiles it), so the
+     * cost stays off the I/O path. Optional: {@link #run} does it on first use otherwise.
+     */
+    default void prepare(VmProgram program) {}
+
+    /**
      * Runs {@code program} from its first instruction with r1..r5 as given (r0, r6-r9 zero, r10 the frame-0
      * stack top) and returns r0. Regions the program or its kfuncs create are dropped at the end.
      *

@@ -6,10 +6,7 @@ import static dev.ublkctl.bpf.vm.VmContext.U32;
 import static dev.ublkctl.bpf.vm.VmContext.U64;
 import static dev.ublkctl.bpf.vm.VmContext.U8;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 
 /**
  * The reference execution engine: a switch over predecoded {@link Uop}s with no allocation per
@@ -21,10 +18,6 @@ import java.nio.ByteOrder;
 public final class Interpreter implements ExecutionEngine, VmContext.CallbackRunner {
 
     private static final long MASK32 = 0xffffffffL;
-    private static final VarHandle A32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle A64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    /** Serializes atomics on regions whose memory cannot take hardware atomics (byte[]-backed, unaligned). */
-    private static final Object FALLBACK_LOCK = new Object();
 
     @Override public String name() { return "interpreter"; }
 
@@ -58,17 +51,31 @@ public final class Interpreter implements ExecutionEngine, VmContext.CallbackRun
 
     /** The dispatch loop from {@code startPc} in frame {@code baseDepth}, until that frame exits. */
     private long exec(VmProgram p, VmContext ctx, int startPc, int baseDepth, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        final long[] reg = ctx.regs;
+        reg[0] = 0; reg[1] = r1; reg[2] = r2; reg[3] = r3; reg[4] = r4; reg[5] = r5;
+        reg[6] = 0; reg[7] = 0; reg[8] = 0; reg[9] = 0;
+        reg[10] = VmContext.stackPointer(baseDepth);
+        return loop(p, ctx, startPc, baseDepth, baseDepth, ctx.remaining);
+    }
+
+    /**
+     * Continues a run another engine started (a JIT handing over when its per-block budget count would
+     * cross the limit): from {@code pc} in frame {@code depth} with r0..r10 in {@link VmContext#registers()},
+     * the outer frames in {@link VmContext#frameReturns()}/{@link VmContext#frameSaves()} and
+     * {@code budget} instructions left, until frame {@code baseDepth} exits. Counts and faults exactly.
+     */
+    public long resume(VmProgram p, VmContext ctx, int pc, int depth, int baseDepth, long budget) throws VmFault {
+        return loop(p, ctx, pc, depth, baseDepth, budget);
+    }
+
+    private long loop(VmProgram p, VmContext ctx, int startPc, int startDepth, int baseDepth, long budget) throws VmFault {
         final long[] code = p.ops;
         final int[] uops = p.uops;
         final int[] targets = p.targets;
         final long[] reg = ctx.regs;
         final int[] retPc = ctx.retPc;
         final long[] saved = ctx.saved;
-        reg[0] = 0; reg[1] = r1; reg[2] = r2; reg[3] = r3; reg[4] = r4; reg[5] = r5;
-        reg[6] = 0; reg[7] = 0; reg[8] = 0; reg[9] = 0;
-        reg[10] = VmContext.stackPointer(baseDepth);
-        long budget = ctx.remaining;
-        int depth = baseDepth;
+        int depth = startDepth;
         int pc = startPc;
         try {
             for (;;) {
@@ -279,71 +286,17 @@ public final class Interpreter implements ExecutionEngine, VmContext.CallbackRun
         }
     }
 
-    /** Region of an atomic access after bounds, permission and alignment checks. */
-    private static int atomicRegion(VmContext ctx, long a, int size) throws VmFault {
-        int r = ctx.check(a, size, true);
-        if (((int) a & (size - 1)) != 0)
-            throw VmFault.memory(a, "misaligned atomic access of " + size + " bytes");
-        return r;
-    }
-
-    // op: 0 add, 1 or, 2 and, 3 xor, 4-7 the same with fetch, 8 xchg, 9 cmpxchg
+    // op: 0 add, 1 or, 2 and, 3 xor, 4-7 the same with fetch, 8 xchg, 9 cmpxchg (see VmContext.atomic)
     private static void atomic32(VmContext ctx, long[] reg, long insn, int op) throws VmFault {
-        long a = reg[dst(insn)] + off(insn);
-        int r = atomicRegion(ctx, a, 4);
-        MemorySegment s = ctx.seg[r];
-        long o = ctx.base[r] + (int) a;
         int sr = src(insn);
-        int v = (int) reg[sr];
-        int old;
-        if ((ctx.flags[r] & VmContext.ATOMIC_OK) != 0) {
-            old = switch (op) {
-                case 0, 4 -> (int) A32.getAndAdd(s, o, v);
-                case 1, 5 -> (int) A32.getAndBitwiseOr(s, o, v);
-                case 2, 6 -> (int) A32.getAndBitwiseAnd(s, o, v);
-                case 3, 7 -> (int) A32.getAndBitwiseXor(s, o, v);
-                default -> op == 8 ? (int) A32.getAndSet(s, o, v) : (int) A32.compareAndExchange(s, o, (int) reg[0], v);
-            };
-        } else {
-            synchronized (FALLBACK_LOCK) {
-                old = s.get(U32, o);
-                int nv = switch (op) {
-                    case 0, 4 -> old + v; case 1, 5 -> old | v; case 2, 6 -> old & v; case 3, 7 -> old ^ v;
-                    default -> op == 8 ? v : (old == (int) reg[0] ? v : old);
-                };
-                s.set(U32, o, nv);
-            }
-        }
-        if (op == 9) reg[0] = old & MASK32;
-        else if (op >= 4) reg[sr] = old & MASK32;
+        long old = ctx.atomic(reg[dst(insn)] + off(insn), 4, op, reg[sr], reg[0]);
+        if (op == 9) reg[0] = old;
+        else if (op >= 4) reg[sr] = old;
     }
 
     private static void atomic64(VmContext ctx, long[] reg, long insn, int op) throws VmFault {
-        long a = reg[dst(insn)] + off(insn);
-        int r = atomicRegion(ctx, a, 8);
-        MemorySegment s = ctx.seg[r];
-        long o = ctx.base[r] + (int) a;
         int sr = src(insn);
-        long v = reg[sr];
-        long old;
-        if ((ctx.flags[r] & VmContext.ATOMIC_OK) != 0) {
-            old = switch (op) {
-                case 0, 4 -> (long) A64.getAndAdd(s, o, v);
-                case 1, 5 -> (long) A64.getAndBitwiseOr(s, o, v);
-                case 2, 6 -> (long) A64.getAndBitwiseAnd(s, o, v);
-                case 3, 7 -> (long) A64.getAndBitwiseXor(s, o, v);
-                default -> op == 8 ? (long) A64.getAndSet(s, o, v) : (long) A64.compareAndExchange(s, o, reg[0], v);
-            };
-        } else {
-            synchronized (FALLBACK_LOCK) {
-                old = s.get(U64, o);
-                long nv = switch (op) {
-                    case 0, 4 -> old + v; case 1, 5 -> old | v; case 2, 6 -> old & v; case 3, 7 -> old ^ v;
-                    default -> op == 8 ? v : (old == reg[0] ? v : old);
-                };
-                s.set(U64, o, nv);
-            }
-        }
+        long old = ctx.atomic(reg[dst(insn)] + off(insn), 8, op, reg[sr], reg[0]);
         if (op == 9) reg[0] = old;
         else if (op >= 4) reg[sr] = old;
     }

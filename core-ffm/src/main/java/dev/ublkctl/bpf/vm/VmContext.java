@@ -57,6 +57,8 @@ public final class VmContext {
     final int[] retPc = new int[MAX_FRAMES];
     final long[] saved = new long[MAX_FRAMES * 5];
     private final MemorySegment args = MemorySegment.ofArray(new long[MAX_ARGS]);
+    /** The stacks' memory (region 1 + frame is a view of it): generated code indexes it directly. */
+    private final long[][] stackWords = new long[MAX_FRAMES][];
 
     VmProgram installed;
     VmProgram program;
@@ -109,8 +111,10 @@ public final class VmContext {
     /** @param cpu the cpu number this thread acts as (per-cpu maps, {@code bpf_get_smp_processor_id}) */
     public VmContext(int cpu) {
         this.cpu = cpu;
-        for (int f = 0; f < MAX_FRAMES; f++)
-            setRegion(REGION_STACK0 + f, MemorySegment.ofArray(new long[STACK_SIZE / 8]), 0, STACK_SIZE, true, "stack of frame " + f);
+        for (int f = 0; f < MAX_FRAMES; f++) {
+            stackWords[f] = new long[STACK_SIZE / 8];
+            setRegion(REGION_STACK0 + f, MemorySegment.ofArray(stackWords[f]), 0, STACK_SIZE, true, "stack of frame " + f);
+        }
         setRegion(REGION_ARGS, args, 0, 0, false, "struct_ops arguments");
     }
 
@@ -301,6 +305,108 @@ public final class VmContext {
     public long regionBase(int rid) { return base[rid]; }
     /** Whether region {@code rid} takes hardware atomics (else serialize RMW operations). */
     public boolean regionAtomic(int rid) { return (flags[rid] & ATOMIC_OK) != 0; }
+
+    /** The register file (r0..r10) an interpreter run works in; a JIT hands its registers over through it. */
+    public long[] registers() { return regs; }
+    /** Return slot per call frame of bpf-to-bpf calls (shared by all engines of a run). */
+    public int[] frameReturns() { return retPc; }
+    /** r6..r9 saved per call frame ({@code frame * 5 + 0..3}). */
+    public long[] frameSaves() { return saved; }
+    /** The stack of call frame {@code frame} (512 bytes, offset 0 is its lowest byte; {@code r10} points past the end). */
+    public MemorySegment stackSegment(int frame) { return seg[REGION_STACK0 + frame]; }
+    /**
+     * The words behind {@link #stackSegment}: byte {@code 8k..8k+7} of the stack is {@code stackWords(f)[k]} in
+     * little-endian order (on a little-endian host; engines check {@code ByteOrder.nativeOrder()}).
+     */
+    public long[] stackWords(int frame) { return stackWords[frame]; }
+
+    // Loads and stores for generated code: each checks exactly as the interpreter's inline code does.
+    public long loadU8(long a) throws VmFault { int r = check(a, 1, false); return seg[r].get(U8, base[r] + (int) a) & 0xffL; }
+    public long loadU16(long a) throws VmFault { int r = check(a, 2, false); return seg[r].get(U16, base[r] + (int) a) & 0xffffL; }
+    public long loadU32(long a) throws VmFault { int r = check(a, 4, false); return seg[r].get(U32, base[r] + (int) a) & 0xffffffffL; }
+    public long loadU64(long a) throws VmFault { int r = check(a, 8, false); return seg[r].get(U64, base[r] + (int) a); }
+    public long loadS8(long a) throws VmFault { int r = check(a, 1, false); return seg[r].get(U8, base[r] + (int) a); }
+    public long loadS16(long a) throws VmFault { int r = check(a, 2, false); return seg[r].get(U16, base[r] + (int) a); }
+    public long loadS32(long a) throws VmFault { int r = check(a, 4, false); return seg[r].get(U32, base[r] + (int) a); }
+    public void store8(long a, long v) throws VmFault { int r = check(a, 1, true); seg[r].set(U8, base[r] + (int) a, (byte) v); }
+    public void store16(long a, long v) throws VmFault { int r = check(a, 2, true); seg[r].set(U16, base[r] + (int) a, (short) v); }
+    public void store32(long a, long v) throws VmFault { int r = check(a, 4, true); seg[r].set(U32, base[r] + (int) a, (int) v); }
+    public void store64(long a, long v) throws VmFault { int r = check(a, 8, true); seg[r].set(U64, base[r] + (int) a, v); }
+
+    private static final java.lang.invoke.VarHandle A32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final java.lang.invoke.VarHandle A64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    /** Serializes atomics on regions whose memory cannot take hardware atomics (byte[]-backed, unaligned). */
+    private static final Object FALLBACK_LOCK = new Object();
+
+    /** {@code lock add} / {@code fetch_add} of 8 bytes (the common atomic, small enough to inline); returns the old value. */
+    public long atomicAdd64(long a, long v) throws VmFault {
+        int r = check(a, 8, true);
+        if (((int) a & 7) != 0 || (flags[r] & ATOMIC_OK) == 0) return atomic(a, 8, 4, v, 0);
+        return (long) A64.getAndAdd(seg[r], base[r] + (int) a, v);
+    }
+
+    /** {@code lock add} / {@code fetch_add} of 4 bytes; returns the old value zero-extended. */
+    public long atomicAdd32(long a, long v) throws VmFault {
+        int r = check(a, 4, true);
+        if (((int) a & 3) != 0 || (flags[r] & ATOMIC_OK) == 0) return atomic(a, 4, 4, v, 0);
+        return (int) A32.getAndAdd(seg[r], base[r] + (int) a, (int) v) & 0xffffffffL;
+    }
+
+    /**
+     * An atomic read-modify-write of {@code size} (4 or 8) bytes at {@code a}; returns the old value
+     * (4 bytes: zero-extended). {@code op}: 0 add, 1 or, 2 and, 3 xor, 4-7 the same with fetch,
+     * 8 xchg, 9 cmpxchg against {@code expect}. Checks bounds, permission and alignment.
+     */
+    public long atomic(long a, int size, int op, long v, long expect) throws VmFault {
+        int r = check(a, size, true);
+        if (((int) a & (size - 1)) != 0)
+            throw VmFault.memory(a, "misaligned atomic access of " + size + " bytes");
+        MemorySegment s = seg[r];
+        long o = base[r] + (int) a;
+        boolean hw = (flags[r] & ATOMIC_OK) != 0;
+        if (size == 4) {
+            int iv = (int) v, old;
+            if (hw) {
+                old = switch (op) {
+                    case 0, 4 -> (int) A32.getAndAdd(s, o, iv);
+                    case 1, 5 -> (int) A32.getAndBitwiseOr(s, o, iv);
+                    case 2, 6 -> (int) A32.getAndBitwiseAnd(s, o, iv);
+                    case 3, 7 -> (int) A32.getAndBitwiseXor(s, o, iv);
+                    default -> op == 8 ? (int) A32.getAndSet(s, o, iv) : (int) A32.compareAndExchange(s, o, (int) expect, iv);
+                };
+            } else {
+                synchronized (FALLBACK_LOCK) {
+                    old = s.get(U32, o);
+                    int nv = switch (op) {
+                        case 0, 4 -> old + iv; case 1, 5 -> old | iv; case 2, 6 -> old & iv; case 3, 7 -> old ^ iv;
+                        default -> op == 8 ? iv : (old == (int) expect ? iv : old);
+                    };
+                    s.set(U32, o, nv);
+                }
+            }
+            return old & 0xffffffffL;
+        }
+        long old;
+        if (hw) {
+            old = switch (op) {
+                case 0, 4 -> (long) A64.getAndAdd(s, o, v);
+                case 1, 5 -> (long) A64.getAndBitwiseOr(s, o, v);
+                case 2, 6 -> (long) A64.getAndBitwiseAnd(s, o, v);
+                case 3, 7 -> (long) A64.getAndBitwiseXor(s, o, v);
+                default -> op == 8 ? (long) A64.getAndSet(s, o, v) : (long) A64.compareAndExchange(s, o, expect, v);
+            };
+        } else {
+            synchronized (FALLBACK_LOCK) {
+                old = s.get(U64, o);
+                long nv = switch (op) {
+                    case 0, 4 -> old + v; case 1, 5 -> old | v; case 2, 6 -> old & v; case 3, 7 -> old ^ v;
+                    default -> op == 8 ? v : (old == expect ? v : old);
+                };
+                s.set(U64, o, nv);
+            }
+        }
+        return old;
+    }
 
     // ------------------------------------------------------------------ checked access
 

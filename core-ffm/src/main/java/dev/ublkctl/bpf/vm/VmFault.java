@@ -42,7 +42,8 @@ public final class VmFault extends Exception {
     /** For helper and kfunc implementations: refuse the call with a reason. */
     public static VmFault helper(String reason) { return of(Kind.HELPER, reason); }
 
-    static VmFault wrap(Kind kind, String reason, Throwable cause) {
+    /** A fault caused by an exception (engines: a helper that threw, an internal error). */
+    public static VmFault wrap(Kind kind, String reason, Throwable cause) {
         return new VmFault(kind, null, -1, 0, false, reason, null, cause);
     }
 

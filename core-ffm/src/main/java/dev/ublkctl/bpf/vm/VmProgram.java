@@ -41,6 +41,8 @@ public final class VmProgram {
     /** Targets of ld_imm64 src 4: what callbacks may enter. */
     final boolean[] functionStarts;
     final SourceLines sourceLines;
+    /** What a compiling engine derived from this program (a JIT's class), see {@link #compiled}. */
+    private volatile Object compiled;
 
     private VmProgram(Builder b, long[] slots) throws VmFault {
         this.name = b.name;
@@ -186,6 +188,22 @@ public final class VmProgram {
     public Helper nativeAt(int slot) { return natives[slot]; }
     public String nativeName(int slot) { return nativeNames[slot]; }
     public long rawSlot(int slot) { return code[slot]; }
+
+    /**
+     * What a compiling engine derived from this program, computed once (a JIT keeps its class here, so
+     * compiling happens once per loaded program, never per run). One field read on the run path.
+     */
+    public Object compiled(java.util.function.Function<VmProgram, Object> compute) {
+        Object c = compiled;
+        if (c != null) return c;
+        synchronized (this) {
+            if (compiled == null) compiled = java.util.Objects.requireNonNull(compute.apply(this));
+            return compiled;
+        }
+    }
+
+    /** What {@link #compiled(java.util.function.Function)} produced so far, or null. */
+    public Object compiledIfPresent() { return compiled; }
 
     public static Builder builder(String name, byte[] code) { return new Builder(name, Decoder.slots(code)); }
     public static Builder builder(String name, long[] slots) { return new Builder(name, slots.clone()); }

@@ -14,9 +14,12 @@ import org.junit.jupiter.api.Test;
 
 /** ld_imm64 src 4 (function addresses) and bpf_loop, which runs BPF callbacks from a helper. */
 class CallbackTest {
-    static final Interpreter VM = new Interpreter();
+    /** The engine under test: the interpreter here, the JIT in the JitCallbackTest subclass. */
+    ExecutionEngine engine() { return new Interpreter(); }
 
-    static long run(Asm a, long... r) throws VmFault {
+    final ExecutionEngine VM = engine();
+
+    long run(Asm a, long... r) throws VmFault {
         VmProgram p = VmProgram.builder("cb", a.bytes()).prepare();
         long[] x = java.util.Arrays.copyOf(r, 5);
         return VM.run(p, new VmContext(), x[0], x[1], x[2], x[3], x[4]);

@@ -1,5 +1,6 @@
 package dev.ublkctl.bpf.vm;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -21,9 +22,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-import org.junit.jupiter.api.Test;
 
-/** The clang-compiled programs of bpf-objects, through the loader, in the VM (and the kernel as oracle). */
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The clang-compiled programs of bpf-objects, through the loader, in the VM on both engines (and the kernel as oracle). */
 class CompiledProgramsTest {
 
     @Test
@@ -57,8 +61,9 @@ class CompiledProgramsTest {
      * its descriptor live in caller regions, the config map sets the piece size, and the program's
      * CONTINUE/QUEUED returns, kfunc calls, per-queue stats and .bss counter come out as the C says.
      */
-    @Test
-    void nullSplitProgramRunsAsStructOpsWithJavaKfuncs() throws Exception {
+    @ParameterizedTest
+    @EnumSource(EngineKind.class)
+    void nullSplitProgramRunsAsStructOpsWithJavaKfuncs(EngineKind kind) throws Exception {
         BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("null"), "null");
         List<VmMap> maps = VmLoader.createMaps(obj, 1);
         VmContext ctx = new VmContext();
@@ -84,7 +89,7 @@ class CompiledProgramsTest {
         VmMap cfg = maps.get(obj.mapIndex("null_cfg"));
         cfg.update(new byte[4], ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(4096).array(), VmMap.BPF_ANY);
 
-        Interpreter vm = new Interpreter();
+        ExecutionEngine vm = kind.create();
         long cont4k = (2L << 60) | 4096;
         assertEquals(cont4k, vm.runStructOps(prog, ctx, ioAddr, 0));
         assertEquals(cont4k, vm.runStructOps(prog, ctx, ioAddr, 4096));
@@ -101,8 +106,9 @@ class CompiledProgramsTest {
                 "null_total_ios counts the I/O once");
     }
 
-    @Test
-    void syscallProgramMatchesTheKernelOnRandomArguments() throws VmFault {
+    @ParameterizedTest
+    @EnumSource(EngineKind.class)
+    void syscallProgramMatchesTheKernelOnRandomArguments(EngineKind kind) throws VmFault {
         String why = Bpf.unavailableReason();
         if (why != null) System.out.println("SKIP compiled-program oracle: " + why);
         assumeTrue(why == null, () -> "bpf(2) not usable here: " + why);
@@ -130,7 +136,7 @@ class CompiledProgramsTest {
             assertNotNull(kp, () -> "kernel refused calc: " + why2[0]);
             try (kp) {
                 VmProgram vp = VmLoader.prepare(spec, VmLoader.createMaps(obj, 1), FunctionRegistry.standard());
-                Interpreter vm = new Interpreter();
+                ExecutionEngine vm = kind.create();
                 VmContext ctx = new VmContext();
                 Random r = new Random(99);
                 long[] edge = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, 7, -7, 1L << 32};

@@ -15,10 +15,13 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
 class ConformanceTest {
-    static String[] runPlugin(String stdin, String... args) throws Exception {
+    /** The engine the plugin runs on: the interpreter here, the JIT in {@link JitConformanceTest}. */
+    ExecutionEngine engine() { return new Interpreter(); }
+
+    String[] runPlugin(String stdin, String... args) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int status = Conformance.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.US_ASCII)),
-                new PrintStream(out, true, StandardCharsets.UTF_8));
+                new PrintStream(out, true, StandardCharsets.UTF_8), engine());
         return new String[]{Integer.toString(status), out.toString(StandardCharsets.UTF_8).strip()};
     }
 

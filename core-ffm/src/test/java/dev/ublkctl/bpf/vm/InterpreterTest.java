@@ -25,28 +25,31 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class InterpreterTest {
-    static final Interpreter VM = new Interpreter();
+    /** The engine under test: the interpreter here, the JIT in the JitInterpreterTest subclass. */
+    ExecutionEngine engine() { return new Interpreter(); }
 
-    static long run(Asm a, long... r) throws VmFault {
+    final ExecutionEngine VM = engine();
+
+    long run(Asm a, long... r) throws VmFault {
         VmProgram p = VmProgram.builder("t", a.bytes()).prepare();
         long[] x = java.util.Arrays.copyOf(r, 5);
         return VM.run(p, new VmContext(), x[0], x[1], x[2], x[3], x[4]);
     }
 
     /** r0 = r1 OP r2 (64-bit) via a register source. */
-    static long alu64(AluOp op, long a, long b) throws VmFault {
+    long alu64(AluOp op, long a, long b) throws VmFault {
         return run(new Asm().mov64Reg(R0, R1).alu64(op, R0, R2).exit(), a, b);
     }
 
-    static long alu32(AluOp op, long a, long b) throws VmFault {
+    long alu32(AluOp op, long a, long b) throws VmFault {
         return run(new Asm().mov64Reg(R0, R1).alu32(op, R0, R2).exit(), a, b);
     }
 
-    static long alu64k(AluOp op, long a, int imm) throws VmFault {
+    long alu64k(AluOp op, long a, int imm) throws VmFault {
         return run(new Asm().mov64Reg(R0, R1).alu64Imm(op, R0, imm).exit(), a);
     }
 
-    static long alu32k(AluOp op, long a, int imm) throws VmFault {
+    long alu32k(AluOp op, long a, int imm) throws VmFault {
         return run(new Asm().mov64Reg(R0, R1).alu32Imm(op, R0, imm).exit(), a);
     }
 
@@ -157,13 +160,13 @@ class InterpreterTest {
     }
 
     /** if (r1 OP r2) r0 = 1 else r0 = 0, 64 or 32 bit. */
-    static boolean jump(JmpOp op, boolean wide, long a, long b) throws VmFault {
+    boolean jump(JmpOp op, boolean wide, long a, long b) throws VmFault {
         Asm asm = new Asm().mov64(R0, 0);
         if (wide) asm.jmp(op, R1, R2, "t"); else asm.jmp32(op, R1, R2, "t");
         return run(asm.exit().label("t").mov64(R0, 1).exit(), a, b) == 1;
     }
 
-    static boolean jumpK(JmpOp op, boolean wide, long a, int imm) throws VmFault {
+    boolean jumpK(JmpOp op, boolean wide, long a, int imm) throws VmFault {
         Asm asm = new Asm().mov64(R0, 0);
         if (wide) asm.jmpImm(op, R1, imm, "t"); else asm.jmp32Imm(op, R1, imm, "t");
         return run(asm.exit().label("t").mov64(R0, 1).exit(), a) == 1;

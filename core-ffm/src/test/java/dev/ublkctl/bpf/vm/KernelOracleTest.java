@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The host kernel as the oracle: each program body runs as an XDP program in the kernel
- * (BPF_PROG_TEST_RUN) and in the VM, on the same seeded random packets; r0 (the kernel reports its low
+ * (BPF_PROG_TEST_RUN) and in the VM on both engines (interpreter and JIT), on the same seeded random packets; r0 (the kernel reports its low
  * 32 bits) and the whole packet afterwards must match. A body sees the packet in r6: inputs at
  * offsets 0..IN, results stored at OUT.. . The kernel version starts with the bounds check the
  * verifier demands; the VM version just moves r1 (the packet address) to r6.
@@ -104,42 +104,76 @@ class KernelOracleTest {
             return;
         }
         try (kp) {
-            VmProgram vp;
-            try {
-                vp = VmProgram.builder(name, vmVersion(body)).maps(vmaps).prepare();
-            } catch (VmFault f) {
-                fail("VM refused " + name + ": " + f.getMessage());
-                return;
+            // both engines, each on its own copy of the maps (the interpreter's are compared with the
+            // kernel's by the caller; the JIT's must end equal to the interpreter's)
+            List<VmMap> jmaps = copies(vmaps);
+            ExecutionEngine[] engines = {new Interpreter(), new dev.ublkctl.bpf.jit.JitEngine()};
+            VmProgram[] progs = new VmProgram[2];
+            VmContext[] ctxs = {new VmContext(), new VmContext()};
+            for (int e = 0; e < 2; e++) {
+                try {
+                    progs[e] = VmProgram.builder(name, vmVersion(body)).maps(e == 0 ? vmaps : jmaps).prepare();
+                } catch (VmFault f) {
+                    fail("VM refused " + name + ": " + f.getMessage());
+                    return;
+                }
             }
-            Interpreter vm = new Interpreter();
-            VmContext ctx = new VmContext();
             Random r = new Random(seed);
             for (int run = 0; run < RUNS; run++) {
                 byte[] pkt = randomPacket(r);
                 KernelProgram.TestRunResult k = kp.testRun(KernelProgram.TestRunInput.ofData(pkt, 1));
-                byte[] mine = pkt.clone();
-                long r0;
-                try {
-                    r0 = vm.runWithContext(vp, ctx, MemorySegment.ofArray(mine), true);
-                } catch (VmFault f) {
-                    fail(name + " run " + run + ": VM faulted where the kernel returned " + k.retval() + ": " + f.getMessage());
-                    return;
-                }
-                int finalRun = run;
-                assertEquals(k.retval(), r0 & 0xffffffffL, () -> name + " run " + finalRun + ": r0 differs; input "
-                        + HexFormat.of().formatHex(pkt, 0, OUT));
                 byte[] kout = Arrays.copyOf(k.dataOut(), N);
-                if (!Arrays.equals(kout, mine)) {
-                    for (int i = 0; i < N; i += 8) {
-                        long kv = ByteBuffer.wrap(kout).order(ByteOrder.LITTLE_ENDIAN).getLong(i);
-                        long mv = ByteBuffer.wrap(mine).order(ByteOrder.LITTLE_ENDIAN).getLong(i);
-                        if (kv != mv)
-                            fail(String.format("%s run %d: packet differs at offset %d: kernel %016x, VM %016x; input %s%n%s",
-                                    name, run, i, kv, mv, HexFormat.of().formatHex(pkt, 0, OUT), new Disassembler().dump(body)));
+                for (int e = 0; e < 2; e++) {
+                    String vmName = engines[e].name();
+                    byte[] mine = pkt.clone();
+                    long r0;
+                    try {
+                        r0 = engines[e].runWithContext(progs[e], ctxs[e], MemorySegment.ofArray(mine), true);
+                    } catch (VmFault f) {
+                        fail(name + " run " + run + ": " + vmName + " faulted where the kernel returned " + k.retval() + ": " + f.getMessage());
+                        return;
+                    }
+                    int finalRun = run;
+                    assertEquals(k.retval(), r0 & 0xffffffffL, () -> name + " run " + finalRun + ": " + vmName + " r0 differs; input "
+                            + HexFormat.of().formatHex(pkt, 0, OUT));
+                    if (!Arrays.equals(kout, mine)) {
+                        for (int i = 0; i < N; i += 8) {
+                            long kv = ByteBuffer.wrap(kout).order(ByteOrder.LITTLE_ENDIAN).getLong(i);
+                            long mv = ByteBuffer.wrap(mine).order(ByteOrder.LITTLE_ENDIAN).getLong(i);
+                            if (kv != mv)
+                                fail(String.format("%s run %d: packet differs at offset %d: kernel %016x, %s %016x; input %s%n%s",
+                                        name, run, i, kv, vmName, mv, HexFormat.of().formatHex(pkt, 0, OUT), new Disassembler().dump(body)));
+                        }
                     }
                 }
             }
+            for (int i = 0; i < vmaps.size(); i++)
+                assertEquals(dump(vmaps.get(i)), dump(jmaps.get(i)), name + ": map " + vmaps.get(i).name() + " after the JIT's runs");
         }
+    }
+
+    /** Fresh maps with the same definitions and contents. */
+    static List<VmMap> copies(List<VmMap> maps) {
+        List<VmMap> out = new ArrayList<>();
+        for (VmMap m : maps) {
+            VmMap c = VmMap.create(m.def(), m.cpus());
+            byte[] key = null;
+            try {
+                while ((key = m.nextKey(key)) != null) c.update(key, m.lookup(key), VmMap.BPF_ANY);
+            } catch (dev.ublkctl.bpf.maps.MapException e) {
+                throw new IllegalStateException(e);
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    static String dump(VmMap m) {
+        StringBuilder b = new StringBuilder();
+        byte[] key = null;
+        while ((key = m.nextKey(key)) != null)
+            b.append(HexFormat.of().formatHex(key)).append('=').append(HexFormat.of().formatHex(m.lookup(key))).append('\n');
+        return b.toString();
     }
 
     static void compare(String name, Consumer<Asm> body, long seed) {

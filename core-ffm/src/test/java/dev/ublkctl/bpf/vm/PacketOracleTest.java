@@ -1,5 +1,6 @@
 package dev.ublkctl.bpf.vm;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.kernel.Bpf;
 import dev.ublkctl.bpf.kernel.BpfException;
 import dev.ublkctl.sys.Errno;
@@ -48,9 +49,14 @@ class PacketOracleTest {
     int refused;
 
     void compare(String object, String program) throws VmFault {
+        for (EngineKind kind : EngineKind.values()) compare(object, program, kind.create());
+    }
+
+    /** One engine against a freshly loaded kernel copy of the object (so both sides start with empty maps). */
+    void compare(String object, String program, ExecutionEngine engine) throws VmFault {
         BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes(object), object);
         ProgramSpec spec = obj.program(program).orElseThrow();
-        PacketRunner runner = new PacketRunner(new Interpreter());
+        PacketRunner runner = new PacketRunner(engine);
         List<VmMap> vmMaps = VmLoader.createMaps(obj, 1);
         VmProgram vp = VmLoader.prepare(spec, vmMaps, runner.withPacketHelpers(FunctionRegistry.standard()));
         Random r = new Random(object.hashCode());
@@ -69,8 +75,8 @@ class PacketOracleTest {
                     continue;
                 }
                 PacketRunner.Result v = runner.run(vp, spec.type(), frame, 1);
-                assertEquals(k.retval(), v.retval(), () -> program + ": r0 differs for " + in);
-                assertArrayEquals(k.dataOut(), v.dataOut(), () -> program + ": output differs for " + in);
+                assertEquals(k.retval(), v.retval(), () -> program + " on " + engine.name() + ": r0 differs for " + in);
+                assertArrayEquals(k.dataOut(), v.dataOut(), () -> program + " on " + engine.name() + ": output differs for " + in);
             }
             for (int m = 0; m < vmMaps.size(); m++) {
                 KernelMap km = kc.map(m);
@@ -82,7 +88,7 @@ class PacketOracleTest {
                     assertNotNull(vv, () -> "map " + vm.name() + ": VM lacks a key the kernel has");
                     // per-CPU kernel maps: the test run ran on one CPU; compare the sum over CPUs
                     assertArrayEquals(km.type().perCpu() ? sumPerCpu(kv, vm.def().valueSize()) : kv, vv,
-                            () -> "map " + vm.name() + " differs");
+                            () -> "map " + vm.name() + " differs on " + engine.name());
                 }
                 assertTrue(entries > 0 || vm.def().maxEntries() > 0);
             }
