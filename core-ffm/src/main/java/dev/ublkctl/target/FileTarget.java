@@ -23,15 +23,13 @@ import java.util.List;
  */
 public final class FileTarget implements Target {
     private final TargetType name;
-    private final List<Path> paths;
     private final int[] fds;
     private final int chunk;
     private final long size;
     private boolean closed;
 
-    private FileTarget(TargetType name, List<Path> paths, int[] fds, int chunk, long size) {
+    private FileTarget(TargetType name, int[] fds, int chunk, long size) {
         this.name = name;
-        this.paths = paths;
         this.fds = fds;
         this.chunk = chunk;
         this.size = size;
@@ -52,7 +50,7 @@ public final class FileTarget implements Target {
             if (per == 0)
                 throw new IllegalArgumentException(name + " backing file" + (paths.size() > 1 ? "s are" : " is")
                         + " smaller than " + unit + " bytes: " + paths);
-            return new FileTarget(name, List.copyOf(paths), fds, chunk, per * paths.size());
+            return new FileTarget(name, fds, chunk, per * paths.size());
         } catch (IOException e) {
             for (int i = 0; i < opened; i++) Libc.close(fds[i]);
             throw new IllegalArgumentException(name + " backing file: " + e.getMessage(), e);
@@ -65,7 +63,6 @@ public final class FileTarget implements Target {
     @Override public TargetType type() { return name; }
     @Override public long size() { return size; }
     @Override public boolean supportsDiscard() { return true; }
-    public List<Path> paths() { return paths; }
     /** Stripe chunk in bytes (loop: {@link Integer#MAX_VALUE}). */
     public int chunkSize() { return chunk; }
 
@@ -74,13 +71,6 @@ public final class FileTarget implements Target {
         List<Integer> l = new ArrayList<>();
         for (int fd : fds) l.add(fd);
         return l;
-    }
-
-    /** Where device byte {@code devOffset} lives: {@code {file index, file offset}}. */
-    public long[] locate(long devOffset) {
-        if (chunk == Integer.MAX_VALUE) return new long[]{0, devOffset};
-        long c = devOffset / chunk;
-        return new long[]{c % fds.length, (c / fds.length) * chunk + devOffset % chunk};
     }
 
     @Override
