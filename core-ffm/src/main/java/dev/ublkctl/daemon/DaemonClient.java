@@ -190,9 +190,6 @@ public final class DaemonClient implements AutoCloseable {
         };
     }
 
-    /** {@code daemon.shutdown}: deletes every device and exits. */
-    public void shutdown() { call("daemon.shutdown", Map.of(), JsonNode.class); }
-
     // ---- the one request path under the typed methods ---------------------------------------
 
     <T> T call(String method, Object params, Class<T> type) {

@@ -45,7 +45,4 @@ public record BenchSpec(Pattern pattern, int blockSize, int ioDepth, int numJobs
     public BenchSpec withNumJobs(int v) { return new BenchSpec(pattern, blockSize, ioDepth, v, runtime, ioCount, readPercent, offset, length, seed); }
     public BenchSpec withRuntime(Duration v) { return new BenchSpec(pattern, blockSize, ioDepth, numJobs, v, ioCount, readPercent, offset, length, seed); }
     public BenchSpec withIoCount(long v) { return new BenchSpec(pattern, blockSize, ioDepth, numJobs, runtime, v, readPercent, offset, length, seed); }
-    public BenchSpec withReadPercent(int v) { return new BenchSpec(pattern, blockSize, ioDepth, numJobs, runtime, ioCount, v, offset, length, seed); }
-    public BenchSpec withRegion(long off, long len) { return new BenchSpec(pattern, blockSize, ioDepth, numJobs, runtime, ioCount, readPercent, off, len, seed); }
-    public BenchSpec withSeed(long v) { return new BenchSpec(pattern, blockSize, ioDepth, numJobs, runtime, ioCount, readPercent, offset, length, v); }
 }

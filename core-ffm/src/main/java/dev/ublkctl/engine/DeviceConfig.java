@@ -47,7 +47,6 @@ public record DeviceConfig(int id, TargetConfig target, int queues, int depth, i
     }
 
     public DeviceConfig withId(int v) { return new DeviceConfig(v, target, queues, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
-    public DeviceConfig withTarget(TargetConfig v) { return new DeviceConfig(id, v, queues, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
     public DeviceConfig withQueues(int v) { return new DeviceConfig(id, target, v, depth, logicalBlockSize, maxIoBytes, size, recovery, threads); }
     public DeviceConfig withDepth(int v) { return new DeviceConfig(id, target, queues, v, logicalBlockSize, maxIoBytes, size, recovery, threads); }
     public DeviceConfig withLogicalBlockSize(int v) { return new DeviceConfig(id, target, queues, depth, v, maxIoBytes, size, recovery, threads); }

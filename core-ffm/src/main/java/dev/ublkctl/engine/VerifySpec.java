@@ -21,8 +21,5 @@ public record VerifySpec(long offset, long length, int blockSize, int ioDepth, l
         if (ioDepth < 1 || ioDepth > 4096) throw new IllegalArgumentException("iodepth must be 1..4096, got " + ioDepth);
     }
 
-    /** Whole device, 4 KiB blocks, iodepth 16, generation from the clock. */
-    public static VerifySpec whole() { return new VerifySpec(0, 0, 4096, 16, System.currentTimeMillis()); }
-
     public VerifySpec withReadOnly(boolean v) { return new VerifySpec(offset, length, blockSize, ioDepth, generation, v); }
 }

@@ -23,6 +23,7 @@ import java.util.List;
  */
 public final class FileTarget implements Target {
     private final TargetType name;
+    /** The files as named when opened: what {@link #problem()} reports in its words. */
     private final List<Path> paths;
     private final int[] fds;
     private final int chunk;
@@ -31,7 +32,7 @@ public final class FileTarget implements Target {
 
     private FileTarget(TargetType name, List<Path> paths, int[] fds, int chunk, long size) {
         this.name = name;
-        this.paths = paths;
+        this.paths = List.copyOf(paths);
         this.fds = fds;
         this.chunk = chunk;
         this.size = size;
@@ -60,7 +61,7 @@ public final class FileTarget implements Target {
             if (per == 0)
                 throw new IllegalArgumentException(name + " backing file" + (paths.size() > 1 ? "s are" : " is")
                         + " smaller than " + unit + " bytes: " + paths);
-            return new FileTarget(name, List.copyOf(paths), fds, chunk, per * paths.size());
+            return new FileTarget(name, paths, fds, chunk, per * paths.size());
         } catch (IOException e) {
             for (int i = 0; i < opened; i++) Libc.close(fds[i]);
             throw new IllegalArgumentException(name + " backing file: " + e.getMessage(), e);
@@ -96,7 +97,6 @@ public final class FileTarget implements Target {
         return java.util.Optional.empty();
     }
     @Override public boolean supportsDiscard() { return true; }
-    public List<Path> paths() { return paths; }
     /** Stripe chunk in bytes (loop: {@link Integer#MAX_VALUE}). */
     public int chunkSize() { return chunk; }
 
@@ -105,13 +105,6 @@ public final class FileTarget implements Target {
         List<Integer> l = new ArrayList<>();
         for (int fd : fds) l.add(fd);
         return l;
-    }
-
-    /** Where device byte {@code devOffset} lives: {@code {file index, file offset}}. */
-    public long[] locate(long devOffset) {
-        if (chunk == Integer.MAX_VALUE) return new long[]{0, devOffset};
-        long c = devOffset / chunk;
-        return new long[]{c % fds.length, (c / fds.length) * chunk + devOffset % chunk};
     }
 
     @Override

@@ -19,7 +19,4 @@ public enum IoOp {
 
     /** Whether the op moves data through the I/O buffer. */
     public boolean hasData() { return this == READ || this == WRITE; }
-
-    /** Whether the op needs an aligned offset and length (everything but FLUSH). */
-    public boolean ranged() { return this != FLUSH; }
 }

@@ -31,7 +31,7 @@ public final class IoUring implements AutoCloseable {
     private final int sqEntries, cqEntries;
     private final int sqeSize, cqeSize;
     private final MemorySegment sqRing, cqRing, sqes;
-    private final long sqHeadOff, sqTailOff, sqArrayOff, cqHeadOff, cqTailOff, cqesOff, cqOverflowOff;
+    private final long sqHeadOff, sqTailOff, sqArrayOff, cqHeadOff, cqTailOff, cqesOff;
     private final int sqMask, cqMask;
     private final Sqe sqe;
     private final Arena arena = Arena.ofShared();
@@ -40,7 +40,6 @@ public final class IoUring implements AutoCloseable {
     /** Last SQ tail published to the kernel. */
     private int sqTailPublished;
     private boolean closed;
-    private int registeredFiles;
 
     /** Ring options: entries, setup flags and an optional CQ size. */
     public record Params(int entries, int flags, int cqEntries) {
@@ -107,7 +106,6 @@ public final class IoUring implements AutoCloseable {
             sqArrayOff = sqArray;
             cqHeadOff = params.get(ValueLayout.JAVA_INT, cq + off(IO_CQRING_OFFSETS, "head"));
             cqTailOff = params.get(ValueLayout.JAVA_INT, cq + off(IO_CQRING_OFFSETS, "tail"));
-            cqOverflowOff = params.get(ValueLayout.JAVA_INT, cq + off(IO_CQRING_OFFSETS, "overflow"));
             cqMask = cqRing.get(ValueLayout.JAVA_INT, params.get(ValueLayout.JAVA_INT, cq + off(IO_CQRING_OFFSETS, "ring_mask")));
             cqesOff = cqCqes;
             // Identity SQ index array, filled once (as liburing does).
@@ -122,10 +120,8 @@ public final class IoUring implements AutoCloseable {
     }
 
     public int fd() { return fd; }
-    public int sqEntries() { return sqEntries; }
     public int cqEntries() { return cqEntries; }
     public int features() { return features; }
-    public int setupFlags() { return flags; }
     public boolean sqe128() { return sqeSize == 128; }
     public boolean cqe32() { return cqeSize == 32; }
 
@@ -202,9 +198,6 @@ public final class IoUring implements AutoCloseable {
         return tail - head;
     }
 
-    /** Completions the kernel had to drop (only without IORING_FEAT_NODROP). */
-    public int cqOverflow() { return (int) INT.getAcquire(cqRing, cqOverflowOff); }
-
     /** Receives one reaped completion. */
     @FunctionalInterface
     public interface CompletionHandler {
@@ -250,17 +243,13 @@ public final class IoUring implements AutoCloseable {
             MemorySegment arr = a.allocateFrom(ValueLayout.JAVA_INT, fds);
             long r = Libc.syscall(Syscalls.IO_URING_REGISTER, fd, UringConstants.REGISTER_FILES, arr.address(), fds.length, 0, 0);
             if (r < 0) throw new SyscallException("io_uring_register", "REGISTER_FILES, " + fds.length + " files", (int) -r);
-            registeredFiles = fds.length;
         }
     }
 
     public void unregisterFiles() {
         long r = Libc.syscall(Syscalls.IO_URING_REGISTER, fd, UringConstants.UNREGISTER_FILES, 0, 0, 0, 0);
         if (r < 0) throw new SyscallException("io_uring_register", "UNREGISTER_FILES", (int) -r);
-        registeredFiles = 0;
     }
-
-    public int registeredFiles() { return registeredFiles; }
 
     /**
      * IORING_REGISTER_EVENTFD: the kernel adds 1 to {@code eventFd} whenever it posts a CQE on this

@@ -50,15 +50,9 @@ public final class Sqe {
 
     public Sqe prepWritev(int fd, MemorySegment iovecs, int count, long off) { return rw(Opcode.WRITEV, fd, iovecs.address(), count, off); }
 
-    /** READ_FIXED/WRITE_FIXED into a buffer registered at {@code bufIndex}. */
+    /** READ_FIXED into a buffer registered at {@code bufIndex}. */
     public Sqe prepReadFixed(int fd, MemorySegment buf, int len, long off, int bufIndex) {
         rw(Opcode.READ_FIXED, fd, buf.address(), len, off);
-        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_INDEX, (short) bufIndex);
-        return this;
-    }
-
-    public Sqe prepWriteFixed(int fd, MemorySegment buf, int len, long off, int bufIndex) {
-        rw(Opcode.WRITE_FIXED, fd, buf.address(), len, off);
         sqes.set(ValueLayout.JAVA_SHORT, base + SQE_BUF_INDEX, (short) bufIndex);
         return this;
     }
@@ -109,16 +103,6 @@ public final class Sqe {
     public Sqe fixedFile(int index) {
         sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, index);
         return flags(UringConstants.SQE_FIXED_FILE);
-    }
-
-    public Sqe rwFlags(int f) {
-        sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, f);
-        return this;
-    }
-
-    public Sqe ioprio(short p) {
-        sqes.set(ValueLayout.JAVA_SHORT, base + SQE_IOPRIO, p);
-        return this;
     }
 
 }

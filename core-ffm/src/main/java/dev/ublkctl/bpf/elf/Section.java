@@ -11,5 +11,4 @@ public record Section(int index, String name, int type, long flags, long offset,
 
     public boolean isNobits() { return type == SHT_NOBITS; }
 
-    public boolean isWritable() { return (flags & SHF_WRITE) != 0; }
 }

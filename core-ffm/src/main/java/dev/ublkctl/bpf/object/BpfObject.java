@@ -135,5 +135,4 @@ public record BpfObject(String name, String license, List<ProgramSpec> programs,
         return structOps.stream().filter(s -> s.name().equals(variable)).findFirst();
     }
 
-    public boolean hasBtf() { return btf != null; }
 }

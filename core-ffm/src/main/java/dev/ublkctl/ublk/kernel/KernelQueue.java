@@ -57,7 +57,6 @@ public final class KernelQueue implements UblkQueue {
     private final AtomicBoolean wakeArmed = new AtomicBoolean();
     private final Thread owner;
     private int retired;
-    private int lastError;
     private String lastErrorText;
     private volatile boolean closed;
     /** Set when the device is given up without ever being started: no abort will come. */
@@ -151,8 +150,6 @@ public final class KernelQueue implements UblkQueue {
     /** The last unexpected command result, or null. */
     public String lastError() { return lastErrorText; }
 
-    public int lastErrno() { return lastError; }
-
     /**
      * Submits pending commits and server SQEs, then delivers ready completions. With
      * {@code wait}, blocks until at least one arrives (or {@link #wake()}). Returns false
@@ -203,7 +200,6 @@ public final class KernelQueue implements UblkQueue {
         } else {
             if (res != UblkUapi.IO_RES_ABORT) {
                 IoCommand c = (ud & GET_DATA_UD) != 0 ? IoCommand.NEED_GET_DATA : IoCommand.COMMIT_AND_FETCH_REQ;
-                lastError = -res;
                 lastErrorText = new UblkCommandException(c.uapiName(), "dev " + devId + ", queue " + qid + ", tag " + tag, -res)
                         .getMessage();
             }

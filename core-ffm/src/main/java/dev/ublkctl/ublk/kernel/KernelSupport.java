@@ -40,7 +40,6 @@ public final class KernelSupport {
         /** The {@code kernel} backend can run: a usable control device and features read. */
         public boolean kernelBackend() { return control.ok() && features.ok(); }
 
-        public boolean kernelBpfBackend() { return kernelBackend() && rfc.ok(); }
     }
 
     /** Probes this machine; opens {@code /dev/ublk-control} (needs root) for GET_FEATURES. */

@@ -82,8 +82,6 @@ public final class UblkControl implements AutoCloseable {
     /** The {@code UBLK_F_*} mask GET_FEATURES returned (0 when the kernel predates it). */
     public long features() { return features; }
 
-    public Set<UblkFeature> featureSet() { return UblkFeature.decode(features); }
-
     /** Whether GET_FEATURES answered (6.5+). */
     public boolean featuresKnown() { return featuresKnown; }
 

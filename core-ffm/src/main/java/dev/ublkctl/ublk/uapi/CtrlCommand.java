@@ -39,9 +39,6 @@ public enum CtrlCommand {
     /** {@code UBLK_U_CMD_*}: {@code _IOR/_IOWR('u', nr, struct ublksrv_ctrl_cmd)}. */
     public int encoded() { return Ioc.ioc(dir, 'u', nr, UblkLayouts.CTRL_CMD.byteSize()); }
 
-    /** The bare number older kernels took (only with CONFIG_BLKDEV_UBLK_LEGACY_OPCODES on new ones). */
-    public boolean hasLegacy() { return hasLegacy; }
-
     /** The opcode to send: ioctl-encoded when the kernel has {@link UblkFeature#CMD_IOCTL_ENCODE}. */
     public int opcode(boolean ioctlEncode) {
         if (ioctlEncode || !hasLegacy) return encoded();

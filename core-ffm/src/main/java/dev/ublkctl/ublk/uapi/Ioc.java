@@ -16,9 +16,6 @@ public final class Ioc {
         return (dir << 30) | ((int) size << 16) | ((type & 0xff) << 8) | nr;
     }
 
-    /** {@code _IOR(type, nr, size)}: the kernel writes to user memory. */
-    public static int ior(char type, int nr, long size) { return ioc(READ, type, nr, size); }
-
     /** {@code _IOWR(type, nr, size)}. */
     public static int iowr(char type, int nr, long size) { return ioc(READ | WRITE, type, nr, size); }
 
