@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.StructOpsSpec;
 import dev.ublkctl.bpf.testing.FuzzRounds;
@@ -54,7 +55,9 @@ class EndToEndFuzzTest {
         }
     }
 
-    record Setup(String name, TargetConfig cfg, String prog, int opsId) {}
+    record Setup(String name, TargetConfig cfg, String prog, int opsId, EngineKind engine) {
+        Setup(String name, TargetConfig cfg, String prog, int opsId) { this(name, cfg, prog, opsId, EngineKind.JIT); }
+    }
 
     @Test
     void randomIoMatchesAModelOfTheDisk() throws Exception {
@@ -66,8 +69,10 @@ class EndToEndFuzzTest {
                 new Setup("loop", new TargetConfig.Loop(l), null, 0),
                 new Setup("loop+loop.o", new TargetConfig.Loop(l), "loop", 16),
                 new Setup("stripe", new TargetConfig.Stripe(st, 4096), null, 0),
-                new Setup("stripe+stripe.o", new TargetConfig.Stripe(st, 8192), "stripe", 32));
-        int opsPer = FuzzRounds.of(3000);
+                new Setup("stripe+stripe.o", new TargetConfig.Stripe(st, 8192), "stripe", 32),
+                new Setup("loop+loop.o (interp)", new TargetConfig.Loop(l), "loop", 16, EngineKind.INTERP),
+                new Setup("stripe+stripe.o (interp)", new TargetConfig.Stripe(st, 4096), "stripe", 32, EngineKind.INTERP));
+        int opsPer = FuzzRounds.of(2000);
         int total = 0;
         for (Setup s : setups) {
             SplittableRandom rnd = new SplittableRandom(seed ^ s.name().hashCode());
@@ -79,7 +84,8 @@ class EndToEndFuzzTest {
     private int runModel(Setup s, SplittableRandom rnd, int ops, long seed) throws Exception {
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
             Device d = e.create(DeviceConfig.of(s.cfg()).withQueues(2).withDepth(32).withMaxIoBytes(64 << 10));
-            if (s.prog() != null) d.attach(UblkProgram.load(BpfObject.load(BpfFixtures.bundled(s.prog())), OpsRef.id(s.opsId())));
+            if (s.prog() != null)
+                d.attach(UblkProgram.load(BpfObject.load(BpfFixtures.bundled(s.prog())), OpsRef.id(s.opsId()), s.engine().create()));
             d.start();
             BlockDevice b = d.block();
             int size = (int) d.size();
@@ -217,8 +223,9 @@ class EndToEndFuzzTest {
                 UblkProgram p;
                 try {
                     BpfObject obj = BpfObject.parse(m, "fuzz-" + o.name());
+                    // every engine: even rounds on the JIT, odd ones on the interpreter
                     p = UblkProgram.load(obj, OpsRef.id(obj.structOps().stream().mapToInt(s -> (int) s.id().orElse(-1)).filter(i -> i >= 0)
-                            .findFirst().orElse(o.opsId())));
+                            .findFirst().orElse(o.opsId())), (round % 2 == 0 ? EngineKind.JIT : EngineKind.INTERP).create());
                 } catch (RuntimeException refusedAtLoad) {
                     refused++;
                     assertNotNull(refusedAtLoad.getMessage(), what + ": " + refusedAtLoad);
