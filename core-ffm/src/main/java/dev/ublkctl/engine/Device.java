@@ -181,7 +181,7 @@ public final class Device implements AutoCloseable {
     /** Snapshot of every queue's counters and their sum. */
     public DeviceStats stats() {
         List<QueueStats> qs = new ArrayList<>(workers.length);
-        for (QueueWorker w : workers) qs.add(w.stats.snapshot());
+        for (QueueWorker w : workers) qs.add(w.counters.snapshot());
         return DeviceStats.of(id(), qs);
     }
 
@@ -239,7 +239,7 @@ public final class Device implements AutoCloseable {
         @Override
         public ProgramQueue openQueue(QueueWorker w) {
             Device d = w.dev;
-            return new BpfQueue(program, w, d.id(), d.queueDepth(), d.maxIoBytes(), d.target.fds(), w.queue.ring());
+            return new BpfQueue(program, w, d.id(), d.queueDepth(), d.maxIoBytes(), d.target.fds(), w.queue.ring(), w.submitContext());
         }
 
         @Override

@@ -70,6 +70,13 @@ public final class Sqe {
     }
 
     /** FALLOCATE: the kernel takes the length in {@code addr} and the mode in {@code len}. */
+    /** One-shot poll of {@code fd} for {@code events} (POLLIN = 1); the CQE's res is the ready mask. */
+    public Sqe prepPollAdd(int fd, int events) {
+        rw(Opcode.POLL_ADD, fd, 0, 0, 0);
+        sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, events);
+        return this;
+    }
+
     public Sqe prepFallocate(int fd, int mode, long off, long len) { return rw(Opcode.FALLOCATE, fd, len, mode, off); }
 
     /**
