@@ -179,6 +179,8 @@ final class BpfQueue implements ProgramQueue {
         // aio submitted by this submitter's run, issued when it ends
         int[] deferred = new int[16];
         int nDeferred;
+        /** The aio whose completion this runner is finishing: freed to the pool only after the fix-ups. */
+        int holdSlot = -1;
 
         Runner(boolean isServer) {
             this(new VmContext(qid), isServer);
@@ -490,6 +492,11 @@ final class BpfQueue implements ProgramQueue {
             detach(r, s);
         }
         aState[s] = A_FREE;
+        // another thread may take a freed slot at once: the completion that frees its own aio checks it first
+        if (s != r.holdSlot) push(s);
+    }
+
+    private void push(int s) {
         synchronized (freeAio) {
             freeAio[freeTop++] = s;
         }
@@ -603,6 +610,7 @@ final class BpfQueue implements ProgramQueue {
         aState[s] = A_DONE;
         w.stats().aioCompleted();
         int tag = aTag[s];
+        rn.holdSlot = s;
         run(rn, prog.aioComplete, aioAddr(s), r);
         rn.running++; // hold releases until the fix-ups below are done
         if (aTag[s] >= 0) {
@@ -611,6 +619,8 @@ final class BpfQueue implements ProgramQueue {
             detach(rn, s);
         }
         if (aState[s] != A_FREE) free(rn, s);
+        rn.holdSlot = -1;
+        push(s);
         if (--rn.running == 0) drainReleases(rn);
         if (tag >= 0 && prepped[tag]) checkStuck(rn, tag);
     }

@@ -97,6 +97,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
             target = dev.target.openQueue(queue.ring(), depth, dev.maxIoBytes(), this);
             if (eventFd >= 0) queue.ring().registerEventFd(eventFd);
             submitHook = queue.setSubmitHook(this);
+            syncProgram(); // a program attached before start serves the first request in the submitter already
         } catch (Throwable t) {
             startFailure = t;
             ready.countDown();
