@@ -155,6 +155,11 @@ public final class Device implements AutoCloseable {
     /** DEL_DEV: frees the device; stops it first if needed. */
     public synchronized void delete() {
         if (state == DeviceState.DELETED) return;
+        List<Device> upper = engine.upperOf(this);
+        if (!upper.isEmpty())
+            throw new IllegalStateException("device " + id() + " backs device" + (upper.size() > 1 ? "s " : " ")
+                    + upper.stream().map(u -> String.valueOf(u.id())).collect(java.util.stream.Collectors.joining(", "))
+                    + " (ublk:" + id() + "): delete " + (upper.size() > 1 ? "those" : "that one") + " first (EBUSY)");
         stop();
         try {
             Attachment a = attachment;
