@@ -157,7 +157,7 @@ public final class Device implements AutoCloseable {
         if (state == DeviceState.DELETED) return;
         List<Device> upper = engine.upperOf(this);
         if (!upper.isEmpty())
-            throw new IllegalStateException("device " + id() + " backs device" + (upper.size() > 1 ? "s " : " ")
+            throw new DeviceBusyException("device " + id() + " backs device" + (upper.size() > 1 ? "s " : " ")
                     + upper.stream().map(u -> String.valueOf(u.id())).collect(java.util.stream.Collectors.joining(", "))
                     + " (ublk:" + id() + "): delete " + (upper.size() > 1 ? "those" : "that one") + " first (EBUSY)");
         stop();

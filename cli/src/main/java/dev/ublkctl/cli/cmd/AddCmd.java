@@ -65,7 +65,7 @@ public final class AddCmd extends Cmd {
             description = "Logical block size: 512 or 4096 (4k). Default ${DEFAULT-VALUE}.")
     long blockSize;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order).")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
     List<Path> files = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,
@@ -134,6 +134,10 @@ public final class AddCmd extends Cmd {
         }
         List<String> abs = new ArrayList<>();
         for (Path f : files) {
+            if (dev.ublkctl.target.TargetConfig.ublkDevice(f) >= 0) { // another device of the daemon (stacking)
+                abs.add(f.toString());
+                continue;
+            }
             if (!Files.exists(f)) throw CliException.usage("no such file: " + f);
             if (Files.isDirectory(f)) throw CliException.usage("not a file: " + f);
             abs.add(f.toAbsolutePath().normalize().toString());
