@@ -156,7 +156,16 @@ final class BpfQueue implements ProgramQueue {
         pollUd = UblkQueue.SERVER_UD | AIO_UD | POLL_UD | (INSTANCES.incrementAndGet() & 0xffff_ffffL);
         reapSlot = needRing ? new int[nAio] : null;
         reapRes = needRing ? new int[nAio] : null;
-        if (submitRing != null) armPoll();
+        if (submitRing != null) {
+            if (allowedFds.length > 0) {
+                try {
+                    submitRing.registerFiles(allowedFds);
+                } catch (RuntimeException e) {
+                    // plain descriptors then
+                }
+            }
+            armPoll();
+        }
         if (!submitContext) users.set(RETIRED); // nothing may enter from outside the serving thread
     }
 
@@ -531,9 +540,11 @@ final class BpfQueue implements ProgramQueue {
         return 0;
     }
 
-    private boolean allowed(int fd) {
-        for (int f : allowedFds) if (f == fd) return true;
-        return false;
+    private boolean allowed(int fd) { return fileIndex(fd) >= 0; }
+
+    private int fileIndex(int fd) {
+        for (int i = 0; i < allowedFds.length; i++) if (allowedFds[i] == fd) return i;
+        return -1;
     }
 
     private long bufAddr(int s) {
@@ -544,12 +555,15 @@ final class BpfQueue implements ProgramQueue {
     private void issue(int s, IoUring on) {
         long ud = UblkQueue.SERVER_UD | AIO_UD | s;
         int left = aLen[s] - aDone[s];
-        switch (aOp[s]) {
-            case AIO_READ -> on.sqe().prepRead(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]).userData(ud);
-            case AIO_WRITE -> on.sqe().prepWrite(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]).userData(ud);
-            case AIO_FSYNC -> on.sqe().prepFsync(aFd[s], 0).userData(ud);
-            default -> on.sqe().prepFallocate(aFd[s], aFlags[s], aPos[s], aLen[s]).userData(ud);
-        }
+        dev.ublkctl.uring.Sqe sqe = switch (aOp[s]) {
+            case AIO_READ -> on.sqe().prepRead(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]);
+            case AIO_WRITE -> on.sqe().prepWrite(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]);
+            case AIO_FSYNC -> on.sqe().prepFsync(aFd[s], 0);
+            default -> on.sqe().prepFallocate(aFd[s], aFlags[s], aPos[s], aLen[s]);
+        };
+        sqe.userData(ud);
+        // the device's files, registered on the ring in this order (by the file target, or for the submit ring here)
+        if (allowedFds.length > 0 && on.registeredFiles() == allowedFds.length) sqe.fixedFile(fileIndex(aFd[s]));
     }
 
     /** Serving thread: wake up (a CQE on the queue ring) when the submit ring has completions. */
