@@ -190,6 +190,10 @@ final class BpfQueue implements ProgramQueue {
         int nDeferred;
         /** The aio whose completion this runner is finishing: freed to the pool only after the fix-ups. */
         int holdSlot = -1;
+        /** The last clock read on this thread: the start of the next program run (one read per run, not two). */
+        long clock;
+        /** This thread's counters of the queue (no thread-local lookup per count). */
+        final StatsRecorder stats = w.stats();
 
         Runner(boolean isServer) {
             this(new VmContext(qid), isServer);
@@ -228,7 +232,7 @@ final class BpfQueue implements ProgramQueue {
 
     private long run(Runner r, VmProgram p, long a0, long a1) {
         r.running++;
-        long t0 = System.nanoTime();
+        long t0 = r.clock;
         try {
             r.args[0] = a0;
             r.args[1] = a1;
@@ -237,7 +241,9 @@ final class BpfQueue implements ProgramQueue {
             LOG.log(Level.WARNING, "device " + devId + " queue " + qid + " (" + Thread.currentThread().getName() + "): " + f.getMessage());
             return FAULTED;
         } finally {
-            w.stats().progRun(System.nanoTime() - t0);
+            long t1 = System.nanoTime();
+            r.stats.progRun(t1 - t0);
+            r.clock = t1;
             if (--r.running == 0) drainReleases(r);
         }
     }
@@ -271,8 +277,9 @@ final class BpfQueue implements ProgramQueue {
     }
 
     @Override
-    public int dispatch(int tag, int mode) {
+    public int dispatch(int tag, int mode, long now) {
         Runner r = runner();
+        r.clock = now != 0 ? now : System.nanoTime();
         if (mode == BOUNCE && prepped[tag]) {
             // the program still holds pieces of this I/O: a bounce cannot restart it
             completeIo(r, tag, -Errno.EIO);
@@ -313,7 +320,7 @@ final class BpfQueue implements ProgramQueue {
                     if (bytes == 0 || (bytes & 511) != 0) { err = -EREMOTEIO; break outer; }
                     if (bytes > total - done) { err = -Errno.ENOSPC; break outer; }
                     done += (int) bytes;
-                    w.stats().splitPart();
+                    r.stats.splitPart();
                     if (done >= total) { handled = true; break outer; }
                     continue;
                 }
@@ -326,7 +333,7 @@ final class BpfQueue implements ProgramQueue {
         if (err != 0) {
             completeIo(r, tag, err);
         } else if (handled) {
-            w.stats().bpfHandled();
+            r.stats.bpfHandled();
         } else if (done == 0 && mode == BOUNCE) {
             completeIo(r, tag, -Errno.EIO); // bounced back and still not handled: the RFC fails it
         } else if (done == 0) {
@@ -403,7 +410,7 @@ final class BpfQueue implements ProgramQueue {
         prepped[tag] = false;
         mirror(tag);
         held.decrementAndGet();
-        w.programRelease(tag, c, rv);
+        w.programRelease(tag, c, rv, r.clock);
     }
 
     // ------------------------------------------------------------------ kfuncs
@@ -529,7 +536,7 @@ final class BpfQueue implements ProgramQueue {
         aios.set(ValueLayout.JAVA_LONG, s * AIO_SIZE + AIO_KI_POS, pos);
         aios.set(ValueLayout.JAVA_INT, s * AIO_SIZE + AIO_KI_FLAGS, ioFlags);
         aioInFlight.incrementAndGet();
-        w.stats().aioSubmitted();
+        r.stats.aioSubmitted();
         if (r.isServer || submitRing == null) {
             issue(s, ring);
         } else {
@@ -622,7 +629,8 @@ final class BpfQueue implements ProgramQueue {
         }
         aioInFlight.decrementAndGet();
         aState[s] = A_DONE;
-        w.stats().aioCompleted();
+        rn.stats.aioCompleted();
+        rn.clock = System.nanoTime();
         int tag = aTag[s];
         rn.holdSlot = s;
         run(rn, prog.aioComplete, aioAddr(s), r);

@@ -26,8 +26,9 @@ interface ProgramQueue {
      * Runs the program for the request at {@code tag} from offset 0, on the calling thread. The
      * request stays open while the program holds it ({@link QueueWorker#programHold}). Returns
      * {@link #DONE}, {@link #TO_DAEMON}, or the offset from which the Java target serves the rest.
+     * {@code now}: a clock reading just taken (the request's start), or 0 to read the clock.
      */
-    int dispatch(int tag, int mode);
+    int dispatch(int tag, int mode, long now);
 
     /** Whether {@code queue_io_cmd} runs in submitters' threads (the driver offers that context). */
     boolean submitContext();

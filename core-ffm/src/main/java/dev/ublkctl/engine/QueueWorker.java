@@ -56,6 +56,8 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
     private final byte[] op;
     private final boolean[] programCompleted, bounced, viaProgram;
     private final int[] programRes;
+    /** When the program let go of the request (its clock), for a commit that follows at once. */
+    private final long[] programDoneAt;
 
     QueueWorker(Device dev, int qid, int depth) {
         this.dev = dev;
@@ -73,6 +75,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
         bounced = new boolean[depth];
         viaProgram = new boolean[depth];
         programRes = new int[depth];
+        programDoneAt = new long[depth];
     }
 
     /** The calling thread's counters of this queue. */
@@ -168,7 +171,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
             if (IoOp.ofCode(op[tag]) == null) {
                 fail(tag, -Errno.EOPNOTSUPP);
             } else {
-                int r = p.dispatch(tag, ProgramQueue.SUBMIT);
+                int r = p.dispatch(tag, ProgramQueue.SUBMIT, start[tag]);
                 if (r != ProgramQueue.DONE) {
                     cont[tag] = r; // the serving thread goes on from here, with this dispatch's hold
                     handedOn = true;
@@ -179,7 +182,8 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
             fail(tag, -Errno.EIO);
         } finally {
             try {
-                if (!handedOn) release(tag); // may commit here: QUEUED and done, no hand-off
+                // may commit here: QUEUED and done, no hand-off (at the clock the program ended, no new read)
+                if (!handedOn) release(tag, programDoneAt[tag]);
             } finally {
                 p.flushSubmitted(); // aio go out after our last touch of the request
                 p.exit();
@@ -201,6 +205,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
         programCompleted[tag] = false;
         bounced[tag] = false;
         viaProgram[tag] = program;
+        programDoneAt[tag] = 0;
     }
 
     @Override
@@ -213,7 +218,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
             // started in the submitter: queue_io_cmd redirected (all, or the rest after CONTINUE)
             cont[tag] = FRESH;
             try {
-                if (c == ProgramQueue.TO_DAEMON) c = program == null ? 0 : program.dispatch(tag, ProgramQueue.DAEMON);
+                if (c == ProgramQueue.TO_DAEMON) c = program == null ? 0 : program.dispatch(tag, ProgramQueue.DAEMON, 0);
                 if (c >= 0) serve(tag, c);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "request at tag " + tag + " of queue " + qid + " failed", e);
@@ -225,7 +230,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
         begin(tag, program != null);
         try {
             if (IoOp.ofCode(op[tag]) == null) fail(tag, -Errno.EOPNOTSUPP);
-            else if (program != null) afterDispatch(tag, program.dispatch(tag, ProgramQueue.FULL));
+            else if (program != null) afterDispatch(tag, program.dispatch(tag, ProgramQueue.FULL, start[tag]));
             else serve(tag, 0);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "request at tag " + tag + " of queue " + qid + " failed", e);
@@ -295,7 +300,7 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
             // RFC: the server bounced the I/O back to BPF with -EAGAIN
             bounced[tag] = true;
             try {
-                program.dispatch(tag, ProgramQueue.BOUNCE);
+                program.dispatch(tag, ProgramQueue.BOUNCE, 0);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "bounce of tag " + tag + " failed", e);
                 fail(tag, -Errno.EIO);
@@ -318,22 +323,26 @@ final class QueueWorker implements Runnable, UblkQueue.Handler, PartCompleter, S
     void programHold(int tag) { holds[tag]++; }
 
     /** The program's hold ends; {@code completed}: it completed the I/O with {@code res}. */
-    void programRelease(int tag, boolean completed, int res) {
+    void programRelease(int tag, boolean completed, int res, long clock) {
+        programDoneAt[tag] = clock;
         if (completed) {
             programCompleted[tag] = true;
             programRes[tag] = res;
             if (res < 0) fail(tag, res);
         }
-        release(tag);
+        release(tag, clock); // the last hold (an aio completion): commits now
     }
 
-    private void release(int tag) {
+    private void release(int tag) { release(tag, 0); }
+
+    /** {@code now}: a clock reading just taken, or 0 to read it if this commits. */
+    private void release(int tag, long now) {
         if (--holds[tag] > 0) return;
         int res;
         if (err[tag] != 0) res = err[tag];
         else if (programCompleted[tag]) res = programRes[tag];
         else res = op[tag] == IoOp.FLUSH.code ? 0 : total[tag];
-        stats().completed(op[tag], total[tag], res, System.nanoTime() - start[tag]);
+        stats().completed(op[tag], total[tag], res, (now != 0 ? now : System.nanoTime()) - start[tag]);
         queue.commit(tag, res);
     }
 }
