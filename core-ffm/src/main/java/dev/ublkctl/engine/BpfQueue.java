@@ -657,7 +657,15 @@ final class BpfQueue implements ProgramQueue {
         serverRunner.ctx.setHost(null);
         // the queue loop ends (or switches programs) only when nothing is in flight, so nothing can touch this memory any more
         if (inFlight() == 0) {
-            if (submitRing != null) submitRing.close();
+            if (submitRing != null) {
+                // the poll armed on the queue ring would keep the closed ring alive until the queue closes
+                try {
+                    ring.sqe().prepPollRemove(pollUd).userData(pollUd);
+                } catch (RuntimeException e) {
+                    // the queue ring is closing too
+                }
+                submitRing.close();
+            }
             arena.close();
         }
     }

@@ -77,6 +77,9 @@ public final class Sqe {
         return this;
     }
 
+    /** Cancels the poll whose user_data is {@code targetUserData} (it completes with -ECANCELED). */
+    public Sqe prepPollRemove(long targetUserData) { return rw(Opcode.POLL_REMOVE, -1, targetUserData, 0, 0); }
+
     public Sqe prepFallocate(int fd, int mode, long off, long len) { return rw(Opcode.FALLOCATE, fd, len, mode, off); }
 
     /**

@@ -260,6 +260,29 @@ class SubmitDispatchTest {
     }
 
     @Test
+    void aProgramWithSubmitterAioCanBeSwappedOnALiveDevice() throws Exception {
+        UblkProgram p = UblkProgram.load(aioObj, 40);
+        Path f = EngineBasicTest.file(dir, "swap.img", 2 << 20);
+        try (Engine e = Engine.emulated()) {
+            Device d = e.add(DeviceConfig.of(new TargetConfig.Loop(f)).withQueues(2).withDepth(16));
+            long viaBpf = 0;
+            for (int i = 0; i < 12; i++) {
+                if (i % 2 == 0) d.attach(p);
+                else d.detach();
+                VerifyResult v = Verifier.run(d, new VerifySpec(0, 0, 8192, 8, 100 + i), null);
+                assertTrue(v.ok(), () -> "round with program " + d.program().isPresent() + ": " + v.firstMismatch());
+                long now = d.stats().total().aioCompleted();
+                if (i % 2 == 0) assertTrue(now > viaBpf, "the attached program served round " + i);
+                viaBpf = now;
+            }
+            QueueStats s = d.stats().total();
+            assertEquals(s.aioSubmitted(), s.aioCompleted());
+            assertEquals(0, s.errorCount());
+            assertEquals(0, s.inFlight());
+        }
+    }
+
+    @Test
     void stopWithSubmitterAioInFlightLosesNoAcknowledgedWrite() throws Exception {
         Path f = EngineBasicTest.file(dir, "stopaio.img", 4096L * 4096);
         try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
