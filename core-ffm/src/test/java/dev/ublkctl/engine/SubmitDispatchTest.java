@@ -116,6 +116,33 @@ class SubmitDispatchTest {
         }
     }
 
+    /** The QUEUED path in the submitter allocates nothing per I/O (no boxing, no lambdas, no thread-local map growth). */
+    @Test
+    void queuedInTheSubmitterAllocatesNothingPerIo() throws Exception {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
+        UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), 0);
+        try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withQueues(1).withDepth(32));
+            d.attach(p);
+            d.start();
+            BlockDevice b = d.block();
+            MemorySegment buf = a.allocate(4096, 4096);
+            long[] done = new long[1];
+            IoCallback cb = (c, res) -> done[0] += res;
+            long tid = Thread.currentThread().threadId();
+            long before = 0;
+            int n = 100_000;
+            for (int round = 0; round < 4; round++) { // the last round is measured, after the JIT compiled the path
+                before = mx.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < n; i++) assertEquals(0, b.submit(0, IoOp.READ, (i % 1024) * 4096L, 4096, buf, cb, i, true));
+            }
+            long bytes = mx.getThreadAllocatedBytes(tid) - before;
+            assertEquals(4L * n * 4096, done[0], "every I/O completed inline");
+            assertTrue(bytes < n / 10, bytes + " bytes allocated for " + n + " I/Os");
+        }
+    }
+
     @Test
     void redirectGoesToTheServingThreadAndBounceStillWorks() throws Exception {
         UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), 2);
