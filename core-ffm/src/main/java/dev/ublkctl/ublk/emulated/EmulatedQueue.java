@@ -248,7 +248,15 @@ final class EmulatedQueue implements UblkQueue {
     /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued or in flight. */
     void abort() {
         aborted = true;
-        while (submitters.get() != 0) Thread.onSpinWait(); // each is a few stores away from done
+        // each is a few stores (or, with a submit hook, one program run) away from done; one that never
+        // leaves is this very thread stopping the device from a completion callback inside submit
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (submitters.get() != 0) {
+            if (System.nanoTime() - deadline > 0)
+                throw new IllegalStateException("queue " + qid + ": a submitter did not leave submit() within 10 s"
+                        + " (is the device being stopped from an I/O callback? callbacks must not block)");
+            Thread.onSpinWait();
+        }
         sealed = true;
         permits.release(depth + 1024); // wake submitters blocked for a tag; they see aborted and leave
         wake();
