@@ -245,7 +245,7 @@ final class EmulatedQueue implements UblkQueue {
         permits.release();
     }
 
-    /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued or in flight. */
+    /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued, and what is in flight once its I/O ends. */
     void abort() {
         aborted = true;
         // each is a few stores (or, with a submit hook, one program run) away from done; one that never
