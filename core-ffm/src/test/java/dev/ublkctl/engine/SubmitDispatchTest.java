@@ -143,6 +143,27 @@ class SubmitDispatchTest {
         }
     }
 
+    /** A plugged submitter defers wake-ups to the end of its batch, but never waits for a tag while owing one. */
+    @Test
+    void aPluggedSubmitterThatMustWaitForATagWakesTheQueueFirst() throws Exception {
+        try (Engine e = Engine.emulated(); Arena a = Arena.ofShared()) {
+            Device d = e.add(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withQueues(1).withDepth(2));
+            BlockDevice b = d.block();
+            MemorySegment buf = a.allocate(4096, 4096);
+            AtomicInteger ok = new AtomicInteger();
+            IoCallback cb = (c, res) -> { if (res == 4096) ok.incrementAndGet(); };
+            for (int round = 0; round < 50; round++) {
+                Thread.sleep(1); // let the queue thread fall asleep: the first submission owes it a wake-up
+                try (BlockDevice.Plug plug = b.plug()) {
+                    for (int i = 0; i < 20; i++) assertEquals(0, b.submit(0, IoOp.READ, 0, 4096, buf, cb, i, true));
+                }
+            }
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (ok.get() < 1000 && System.nanoTime() < until) Thread.sleep(1);
+            assertEquals(1000, ok.get());
+        }
+    }
+
     @Test
     void redirectGoesToTheServingThreadAndBounceStillWorks() throws Exception {
         UblkProgram p = UblkProgram.load(BpfFixtures.bundled("null"), 2);

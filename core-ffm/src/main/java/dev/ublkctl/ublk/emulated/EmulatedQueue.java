@@ -174,6 +174,8 @@ final class EmulatedQueue implements UblkQueue {
         if (aborted) return -Errno.ENODEV;
         if (!permits.tryAcquire()) {
             if (!block) return dev.ublkctl.ublk.BlockDevice.FULL;
+            SubmitPlug plug = SubmitPlug.active();
+            if (plug != null) plug.flush(); // the tags we wait for may need a queue thread we owe a wake-up
             permits.acquire();
         }
         submitters.incrementAndGet();
@@ -219,7 +221,11 @@ final class EmulatedQueue implements UblkQueue {
         // first submitter to see the flag clears it and pays for the eventfd write; the others see
         // 0 and go on (as SQ_NEED_WAKEUP). The push above and this read are both volatile, and so
         // are the sleeper's flag store and its re-check of the stack: one of the two sees the other.
-        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) signal();
+        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) {
+            SubmitPlug plug = SubmitPlug.active();
+            if (plug != null) plug.defer(this); // one wake-up at the end of the submitter's batch
+            else signal();
+        }
         return 0;
     }
 
