@@ -84,7 +84,7 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
         List<Path> paths = new ArrayList<>();
         for (String f : files) {
             Path p = Path.of(f);
-            if (!p.isAbsolute()) throw new IllegalArgumentException("backing file paths must be absolute: " + f);
+            if (!p.isAbsolute() && dev.ublkctl.target.TargetConfig.ublkDevice(p) < 0) throw new IllegalArgumentException("backing file paths must be absolute: " + f);
             paths.add(p);
         }
         if (ops != null && bpf == null) throw new IllegalArgumentException("ops names a struct_ops of a program: give the program too");

@@ -321,31 +321,52 @@ public final class Daemon implements AutoCloseable {
             if (d == null) throw RpcException.notFound("no device " + id);
             devices.remove(id);
         }
+        boolean busy = false;
         try {
             d.close();
+        } catch (dev.ublkctl.engine.DeviceBusyException e) {
+            busy = true; // refused (devices are stacked on it): it stays served
+            synchronized (this) { devices.put(id, d); }
+            throw RpcException.failed(e.getMessage());
         } finally {
-            records.delete(id);
-            log.accept("deleted device " + id);
-            synchronized (this) {
-                // the daemon exits with its last device once no client is connected (idleWatch):
-                // an add that races this delete keeps it
-                if (devices.isEmpty()) emptySince = System.nanoTime();
-            }
+            if (!busy) finishDelete(id);
         }
         return d.record();
+    }
+
+    private void finishDelete(int id) {
+        records.delete(id);
+        log.accept("deleted device " + id);
+        synchronized (this) {
+            // the daemon exits with its last device once no client is connected (idleWatch):
+            // an add that races this delete keeps it
+            if (devices.isEmpty()) emptySince = System.nanoTime();
+        }
     }
 
     public List<Integer> deleteAll() {
         List<Integer> ids;
         synchronized (this) { ids = new ArrayList<>(devices.keySet()); }
         List<Integer> done = new ArrayList<>();
-        for (int id : ids) {
-            try {
-                delete(id);
-                done.add(id);
-            } catch (RpcException e) {
-                if (e.code() != RpcException.NOT_FOUND) throw e;
+        // devices stacked on others go first: a refused one is tried again after the others
+        while (!ids.isEmpty()) {
+            List<Integer> refused = new ArrayList<>();
+            RpcException last = null;
+            for (int id : ids) {
+                try {
+                    delete(id);
+                    done.add(id);
+                } catch (RpcException e) {
+                    if (e.code() == RpcException.FAILED) {
+                        refused.add(id);
+                        last = e;
+                    } else if (e.code() != RpcException.NOT_FOUND) {
+                        throw e;
+                    }
+                }
             }
+            if (refused.size() == ids.size()) throw last;
+            ids = refused;
         }
         return done;
     }

@@ -225,7 +225,9 @@ public final class Bench {
             long t0 = System.nanoTime();
             deadline = runtime == Long.MAX_VALUE || t0 + runtime < t0 ? Long.MAX_VALUE : t0 + runtime;
             try {
-                for (int s = 0; s < spec.ioDepth() && more(); s++) if (issue(s)) inFlight++;
+                try (BlockDevice.Plug plug = blk.plug()) {
+                    for (int s = 0; s < spec.ioDepth() && more(); s++) if (issue(s)) inFlight++;
+                }
                 while (inFlight > 0) {
                     int h = doneHead.getAndSet(-1);
                     if (h == -1) {
@@ -239,16 +241,19 @@ public final class Bench {
                     // Completion latency ends when the job reaps the burst (one clock read per burst, as
                     // fio reaps): the driver thread that runs done() does not read the clock for us.
                     long reapedAt = System.nanoTime();
-                    for (int s = h; s != -1; ) {
-                        int nx = next[s];
-                        inFlight--;
-                        int res = results[s];
-                        latency.record(reapedAt - submitted[s]);
-                        if (res < 0) add(ERRORS, 1);
-                        else if (isRead[s]) { add(R_IOS, 1); add(R_BYTES, res); }
-                        else { add(W_IOS, 1); add(W_BYTES, res); }
-                        if (more() && issue(s)) inFlight++;
-                        s = nx;
+                    // the burst's resubmissions as one batch: one wake-up of a sleeping queue thread
+                    try (BlockDevice.Plug plug = blk.plug()) {
+                        for (int s = h; s != -1; ) {
+                            int nx = next[s];
+                            inFlight--;
+                            int res = results[s];
+                            latency.record(reapedAt - submitted[s]);
+                            if (res < 0) add(ERRORS, 1);
+                            else if (isRead[s]) { add(R_IOS, 1); add(R_BYTES, res); }
+                            else { add(W_IOS, 1); add(W_BYTES, res); }
+                            if (more() && issue(s)) inFlight++;
+                            s = nx;
+                        }
                     }
                 }
             } catch (Throwable t) {

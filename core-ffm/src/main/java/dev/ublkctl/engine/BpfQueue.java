@@ -11,22 +11,37 @@ import dev.ublkctl.uring.IoUring;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import static dev.ublkctl.engine.BpfLayouts.*;
 
 /**
- * An attached program on one queue: the RFC's driver side of ublk-bpf, run on the queue thread.
+ * An attached program on one queue: the RFC's driver side of ublk-bpf.
  *
  * <p>Per tag it keeps a {@code struct ublk_bpf_io} (in VM memory, read-only for programs; {@code iod}
  * points at the tag's descriptor) and the RFC's reference count: 2 at prep (submission + completion),
  * +1 per attached aio; {@code ublk_bpf_complete_io} drops the completion reference once (later calls
  * can only turn a success into the first error), detaching an aio drops its reference, and the end of
  * dispatch drops the submission one. At zero {@code release_io_cmd} runs and the request completes.
- * bpf aio are slots in VM memory; a submitted aio is an io_uring SQE on the queue ring against one of
- * the device's backing files, and its CQE runs the {@code bpf_aio_complete_ops} callback.
+ *
+ * <p>Where programs run: {@code queue_io_cmd} in the submitter's thread when the driver offers that
+ * context ({@link #dispatch} mode {@link #SUBMIT}; the emulated driver's {@code SubmitHook}), else in
+ * the serving thread; {@code queue_io_cmd_daemon}, aio callbacks of aio on the queue ring and the -EAGAIN
+ * bounce in the serving thread. Each thread has its own {@link Runner} (VM context, argument array,
+ * deferred releases); every runner maps the queue's objects at the same VM addresses. A tag's state is
+ * touched by one thread at a time (the submitter, then whoever the request is handed to).
+ *
+ * <p>bpf aio are slots in VM memory; a submitted aio is an io_uring SQE against one of the device's
+ * backing files. From the serving thread it goes on the queue ring. From a submitter it is held until
+ * the program run ends (as a block plug), then put on this queue's submit ring under a lock with one
+ * {@code io_uring_enter} for all of them; the serving thread keeps a poll of that ring armed on its own
+ * ring, reaps its completions in batches and runs the callbacks — one hand-off, the one the kernel's
+ * aio completion makes too.
  *
  * <p>Nothing a program does can hang a request: an I/O left queued with no completion and no aio
  * attached, or an aio the callback forgets to detach, is finished by the engine with -EIO and logged.
@@ -38,24 +53,45 @@ final class BpfQueue implements ProgramQueue {
     private static final long FAULTED = Long.MIN_VALUE + 7;
     /** Linux errno the RFC fails a bad CONTINUE byte count with. */
     static final int EREMOTEIO = 121;
+    /** user_data bit of the poll of the submit ring (with AIO_UD), plus the instance in the low bits. */
+    private static final long POLL_UD = 1L << 40;
+    private static final int POLLIN = 1;
+    private static final AtomicLong INSTANCES = new AtomicLong();
+    private static final int RETIRED = 1 << 30;
 
     private final UblkProgram prog;
     private final QueueWorker w;
     private final int qid, devId, depth;
-    private final VmContext ctx;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment ios, aios;
+    private final MemorySegment ios, aios, descSlice;
     private final long iosAddr, descAddr, aiosAddr;
     private final int iosRid, aiosRid;
     private final int[] allowedFds;
     private final IoUring ring;
+    private final Thread server;
+    private final Runner serverRunner;
+    private final ThreadLocal<Runner> runners = ThreadLocal.withInitial(() -> new Runner(false));
+    private final VmProgram[] full, submit, daemon, bounce;
 
-    // per tag
+    // the submitter-context aio ring (null when programs never run in a submitter or have no aio callback)
+    private final IoUring submitRing;
+    private final Object submitLock = new Object();
+    private final long pollUd;
+    private final int[] reapSlot, reapRes;
+    private int reapCount;
+    private final IoUring.CompletionHandler reaper = this::reaped;
+    private boolean aborted;
+
+    // per tag (one thread at a time)
     private final int[] ref, res, attached;
     private final boolean[] prepped, completed, forwarded;
-    private int held;
 
-    // aio slots
+    // shared by the threads running the program
+    private final AtomicInteger held = new AtomicInteger(), aioInFlight = new AtomicInteger();
+    /** Dispatches in progress in submitters, plus {@link #RETIRED} once a new program replaces this one. */
+    private final AtomicInteger users = new AtomicInteger();
+
+    // aio slots (free list under its lock; a slot's state belongs to the thread holding the aio)
     private final int nAio;
     private final int[] freeAio;
     private int freeTop;
@@ -63,33 +99,33 @@ final class BpfQueue implements ProgramQueue {
     private final byte[] aState;
     private final int[] aTag, aOff, aSize, aOp, aFd, aFlags, aDone, aLen;
     private final long[] aPos;
-    private int aioInFlight;
 
-    // releases that reached zero while a program ran: finished after the run
-    private final int[] pendingRelease;
-    private int pendingCount;
-    private int running;
-
-    BpfQueue(UblkProgram prog, QueueWorker w, int devId, int depth, int maxIoBytes, List<Integer> fds, IoUring ring) {
+    /**
+     * @param submitContext whether {@code queue_io_cmd} runs in submitters' threads (the driver took
+     *                      the engine's submit hook)
+     */
+    BpfQueue(UblkProgram prog, QueueWorker w, int devId, int depth, int maxIoBytes, List<Integer> fds, IoUring ring,
+             boolean submitContext) {
         this.prog = prog;
         this.w = w;
         this.qid = w.queueId();
         this.devId = devId;
         this.depth = depth;
         this.ring = ring;
+        this.server = Thread.currentThread();
         this.allowedFds = fds.stream().mapToInt(Integer::intValue).toArray();
-        ctx = new VmContext(qid);
         ios = arena.allocate(IO_SIZE * depth, 8);
-        MemorySegment descs = w.descriptors();
-        descAddr = ctx.addRegion(descs.asSlice(0, IoDesc.SIZE * depth), false, "ublksrv_io_desc[] of queue " + qid);
-        iosAddr = ctx.addRegion(ios, false, "ublk_bpf_io[] of queue " + qid);
-        iosRid = (int) (iosAddr >>> 32);
-        for (int t = 0; t < depth; t++) ios.set(ValueLayout.JAVA_LONG, t * IO_SIZE + IO_IOD, descAddr + t * IoDesc.SIZE);
+        descSlice = w.descriptors().asSlice(0, IoDesc.SIZE * depth);
         // enough aio for every tag to split its largest I/O into 4 KiB pieces, plus one fsync per file
         nAio = (int) Math.min(1 << 16, (long) depth * (maxIoBytes / 4096 + 4));
         aios = arena.allocate(AIO_SIZE * nAio, 8);
-        aiosAddr = ctx.addRegion(aios, false, "bpf_aio[] of queue " + qid);
+        VmContext c = new VmContext(qid);
+        descAddr = c.addRegion(descSlice, false, "ublksrv_io_desc[] of queue " + qid);
+        iosAddr = c.addRegion(ios, false, "ublk_bpf_io[] of queue " + qid);
+        aiosAddr = c.addRegion(aios, false, "bpf_aio[] of queue " + qid);
+        iosRid = (int) (iosAddr >>> 32);
         aiosRid = (int) (aiosAddr >>> 32);
+        for (int t = 0; t < depth; t++) ios.set(ValueLayout.JAVA_LONG, t * IO_SIZE + IO_IOD, descAddr + t * IoDesc.SIZE);
         freeAio = new int[nAio];
         for (int i = 0; i < nAio; i++) freeAio[i] = nAio - 1 - i;
         freeTop = nAio;
@@ -109,34 +145,131 @@ final class BpfQueue implements ProgramQueue {
         prepped = new boolean[depth];
         completed = new boolean[depth];
         forwarded = new boolean[depth];
-        pendingRelease = new int[depth];
-        ctx.setHost(this);
+        UblkProgram p = prog;
+        full = present(p.queueIoCmd, p.queueIoCmdDaemon);
+        submit = present(p.queueIoCmd);
+        daemon = present(p.queueIoCmdDaemon);
+        bounce = present(p.queueIoCmd != null ? p.queueIoCmd : p.queueIoCmdDaemon);
+        serverRunner = new Runner(c, true);
+        boolean needRing = submitContext && p.queueIoCmd != null && p.aioComplete != null;
+        submitRing = needRing ? IoUring.create(new IoUring.Params(Math.max(64, Integer.highestOneBit(Math.min(4096, depth * 2)) * 2), 0, 0)) : null;
+        pollUd = UblkQueue.SERVER_UD | AIO_UD | POLL_UD | (INSTANCES.incrementAndGet() & 0xffff_ffffL);
+        reapSlot = needRing ? new int[nAio] : null;
+        reapRes = needRing ? new int[nAio] : null;
+        if (submitRing != null) {
+            if (allowedFds.length > 0) {
+                try {
+                    submitRing.registerFiles(allowedFds);
+                } catch (RuntimeException e) {
+                    // plain descriptors then
+                }
+            }
+            armPoll();
+        }
+        if (!submitContext) users.set(RETIRED); // nothing may enter from outside the serving thread
     }
 
-    // ------------------------------------------------------------------ running programs
+    private static VmProgram[] present(VmProgram... ps) {
+        return Arrays.stream(ps).filter(x -> x != null).toArray(VmProgram[]::new);
+    }
 
-    /** The struct_ops argument array, reused: no allocation per run. */
-    private final long[] args = new long[2];
+    // ------------------------------------------------------------------ per-thread runners
 
-    private long run(VmProgram p, long a0, long a1) {
-        running++;
-        long t0 = System.nanoTime();
-        try {
-            args[0] = a0;
-            args[1] = a1;
-            return prog.engine.run(p, ctx, ctx.setArgs(args), 0, 0, 0, 0);
-        } catch (VmFault f) {
-            LOG.log(Level.WARNING, "device " + devId + " queue " + qid + ": " + f.getMessage());
-            return FAULTED;
-        } finally {
-            w.stats.progRun(System.nanoTime() - t0);
-            if (running == 1 && unsubmitted > 0) releaseLeakedAios(p);
-            if (--running == 0) drainReleases();
+    /** One thread's state for running this queue's programs. */
+    final class Runner {
+        final VmContext ctx;
+        final boolean isServer;
+        /** The struct_ops argument array, reused: no allocation per run. */
+        final long[] args = new long[2];
+        int running;
+        // releases that reached zero while a program ran: finished after the run
+        final int[] pendingRelease = new int[depth];
+        int pendingCount;
+        // aio submitted by this submitter's run, issued when it ends
+        int[] deferred = new int[16];
+        int nDeferred;
+        /** The aio whose completion this runner is finishing: freed to the pool only after the fix-ups. */
+        int holdSlot = -1;
+        /** The last clock read on this thread: the start of the next program run (one read per run, not two). */
+        long clock;
+        /** This thread's counters of the queue (no thread-local lookup per count). */
+        final StatsRecorder stats = w.stats();
+
+        Runner(boolean isServer) {
+            this(new VmContext(qid), isServer);
+            // same order as the serving thread's context: the same VM addresses
+            if (ctx.addRegion(descSlice, false, "ublksrv_io_desc[] of queue " + qid) != descAddr
+                    || ctx.addRegion(ios, false, "ublk_bpf_io[] of queue " + qid) != iosAddr
+                    || ctx.addRegion(aios, false, "bpf_aio[] of queue " + qid) != aiosAddr)
+                throw new IllegalStateException("VM regions of queue " + qid + " differ between threads");
+        }
+
+        Runner(VmContext ctx, boolean isServer) {
+            this.ctx = ctx;
+            this.isServer = isServer;
+            ctx.setHost(this);
+        }
+
+        // kfuncs (UblkKfuncs): the program's view of the queue, from the thread it runs on
+        long getIod(long io) throws VmFault { return descAddr + tagOf(io, "ublk_bpf_get_iod") * IoDesc.SIZE; }
+        long tag(long io) throws VmFault { return tagOf(io, "ublk_bpf_get_io_tag"); }
+        long queueIdOf(long io) throws VmFault { tagOf(io, "ublk_bpf_get_queue_id"); return qid; }
+        long devIdOf(long io) throws VmFault { tagOf(io, "ublk_bpf_get_dev_id"); return devId; }
+        void completeIoKfunc(long io, int r) throws VmFault { completeIo(this, ownedTag(io, "ublk_bpf_complete_io"), r); }
+        long allocAio(int op, int flags) {
+            long a = BpfQueue.this.allocAio(op, flags);
+            if (a != 0) own((int) ((a - aiosAddr) / AIO_SIZE));
+            return a;
+        }
+
+        // aio this thread allocated in its current run and has not submitted or released: a leak at its end
+        int[] owned = new int[8];
+        int nOwned;
+
+        private void own(int s) {
+            if (nOwned == owned.length) owned = java.util.Arrays.copyOf(owned, nOwned * 2);
+            owned[nOwned++] = s;
+        }
+
+        void disown(int s) {
+            for (int i = 0; i < nOwned; i++) {
+                if (owned[i] == s) {
+                    owned[i] = owned[--nOwned];
+                    return;
+                }
+            }
+        }
+        long attachAio(long io, int off, int bytes, long aio) throws VmFault { return BpfQueue.this.attachAio(this, io, off, bytes, aio); }
+        void detachAio(long aio) throws VmFault { BpfQueue.this.detachAio(this, aio); }
+        long ioOfAio(long aio) throws VmFault { return BpfQueue.this.ioOfAio(aio); }
+        void releaseAio(long aio) throws VmFault { BpfQueue.this.releaseAio(this, aio); }
+        long submitAio(long aio, int fd, long pos, int bytes, int ioFlags) throws VmFault {
+            return BpfQueue.this.submitAio(this, aio, fd, pos, bytes, ioFlags);
         }
     }
 
-    /** Aio slots allocated and neither submitted nor released yet. */
-    private int unsubmitted;
+    private Runner runner() { return Thread.currentThread() == server ? serverRunner : runners.get(); }
+
+    // ------------------------------------------------------------------ running programs
+
+    private long run(Runner r, VmProgram p, long a0, long a1) {
+        r.running++;
+        long t0 = r.clock;
+        try {
+            r.args[0] = a0;
+            r.args[1] = a1;
+            return prog.engine.run(p, r.ctx, r.ctx.setArgs(r.args), 0, 0, 0, 0);
+        } catch (VmFault f) {
+            LOG.log(Level.WARNING, "device " + devId + " queue " + qid + " (" + Thread.currentThread().getName() + "): " + f.getMessage());
+            return FAULTED;
+        } finally {
+            long t1 = System.nanoTime();
+            r.stats.progRun(t1 - t0);
+            r.clock = t1;
+            if (r.running == 1 && r.nOwned > 0) releaseLeakedAios(r, p);
+            if (--r.running == 0) drainReleases(r);
+        }
+    }
 
     /**
      * A program that returns still holding an aio it neither submitted nor released has leaked it
@@ -144,13 +277,16 @@ final class BpfQueue implements ProgramQueue {
      * handed on). Left alone, the I/O it is attached to would wait forever; release it, which fails
      * that I/O with -EIO.
      */
-    private void releaseLeakedAios(VmProgram p) {
-        for (int s = 0; s < nAio && unsubmitted > 0; s++) {
+    private void releaseLeakedAios(Runner r, VmProgram p) {
+        int n = r.nOwned;
+        r.nOwned = 0;
+        for (int i = 0; i < n; i++) {
+            int s = r.owned[i];
             if (aState[s] != A_ALLOC) continue;
             LOG.warning("device " + devId + " queue " + qid + ": " + p.name() + " returned holding bpf_aio #" + s
                     + " (neither submitted nor released)" + (aTag[s] >= 0 ? "; failing tag " + aTag[s] + " with EIO" : "; released"));
-            if (aTag[s] >= 0) completeIo(aTag[s], -Errno.EIO);
-            free(s);
+            if (aTag[s] >= 0) completeIo(r, aTag[s], -Errno.EIO);
+            free(r, s);
         }
     }
 
@@ -163,12 +299,33 @@ final class BpfQueue implements ProgramQueue {
         ios.set(ValueLayout.JAVA_INT, b + IO_RES, res[tag]);
     }
 
+    @Override public boolean submitContext() { return submit.length > 0 && (users.get() & RETIRED) == 0; }
+
     @Override
-    public void dispatch(int tag, boolean bounce) {
-        if (bounce && prepped[tag]) {
+    public boolean tryEnter() {
+        while (true) {
+            int v = users.get();
+            if ((v & RETIRED) != 0) return false;
+            if (users.compareAndSet(v, v + 1)) return true;
+        }
+    }
+
+    @Override public void exit() { users.decrementAndGet(); }
+
+    @Override
+    public void retire() {
+        int v;
+        do { v = users.get(); } while ((v & RETIRED) == 0 && !users.compareAndSet(v, v | RETIRED));
+    }
+
+    @Override
+    public int dispatch(int tag, int mode, long now) {
+        Runner r = runner();
+        r.clock = now != 0 ? now : System.nanoTime();
+        if (mode == BOUNCE && prepped[tag]) {
             // the program still holds pieces of this I/O: a bounce cannot restart it
-            completeIo(tag, -Errno.EIO);
-            return;
+            completeIo(r, tag, -Errno.EIO);
+            return DONE;
         }
         // ublk_bpf_prep_io
         prepped[tag] = true;
@@ -178,22 +335,24 @@ final class BpfQueue implements ProgramQueue {
         ref[tag] = 2;
         attached[tag] = 0;
         mirror(tag);
-        held++;
+        held.incrementAndGet();
         w.programHold(tag);
 
         int total = w.totalBytes(tag);
         int done = 0, err = 0;
         boolean handled = false, redirect = false;
-        VmProgram[] cbs = bounce
-                ? new VmProgram[]{prog.queueIoCmd != null ? prog.queueIoCmd : prog.queueIoCmdDaemon}
-                : callbacks();
+        VmProgram[] cbs = switch (mode) {
+            case SUBMIT -> submit;
+            case DAEMON -> daemon;
+            case BOUNCE -> bounce;
+            default -> full;
+        };
         outer:
         for (VmProgram cb : cbs) {
-            if (cb == null) continue;
             redirect = false;
             for (int round = 0; ; round++) {
                 if (round == MAX_ROUNDS) { err = -Errno.E2BIG; break outer; }
-                long ret = run(cb, ioAddr(tag), done);
+                long ret = run(r, cb, ioAddr(tag), done);
                 if (ret == FAULTED) { err = -Errno.EFAULT; break outer; }
                 int disp = (int) (ret >>> DISPOSITION_SHIFT);
                 long bytes = ret & 0xffff_ffffL;
@@ -203,7 +362,7 @@ final class BpfQueue implements ProgramQueue {
                     if (bytes == 0 || (bytes & 511) != 0) { err = -EREMOTEIO; break outer; }
                     if (bytes > total - done) { err = -Errno.ENOSPC; break outer; }
                     done += (int) bytes;
-                    w.stats.splitPart();
+                    r.stats.splitPart();
                     if (done >= total) { handled = true; break outer; }
                     continue;
                 }
@@ -214,89 +373,86 @@ final class BpfQueue implements ProgramQueue {
         }
         if (cbs.length == 0 || (!handled && err == 0 && !redirect)) redirect = true; // no callback: the RFC's stub redirects
         if (err != 0) {
-            completeIo(tag, err);
+            completeIo(r, tag, err);
         } else if (handled) {
-            w.stats.bpfHandled();
-        } else if (done == 0 && bounce) {
-            completeIo(tag, -Errno.EIO); // bounced back and still not handled: the RFC fails it
+            r.stats.bpfHandled();
+        } else if (done == 0 && mode == BOUNCE) {
+            completeIo(r, tag, -Errno.EIO); // bounced back and still not handled: the RFC fails it
         } else if (done == 0) {
             // not handled: clear PREP, drop both references, then the server gets the I/O
             forwarded[tag] = true;
             prepped[tag] = false;
-            decRef(tag);
-            decRef(tag);
-            w.serve(tag, 0);
-            return;
+            decRef(r, tag);
+            decRef(r, tag);
+            // from the submitter, the daemon context runs queue_io_cmd_daemon next (RFC: ublk task work)
+            return mode == SUBMIT && daemon.length > 0 ? TO_DAEMON : 0;
         }
-        decRef(tag); // the submission reference
-        checkStuck(tag);
-        if (err == 0 && !handled && done > 0) w.serve(tag, done); // the rest goes to the Java target
+        decRef(r, tag); // the submission reference
+        checkStuck(r, tag);
+        return err == 0 && !handled && done > 0 ? done : DONE; // the rest goes to the Java target
     }
 
-    private VmProgram[] callbacks;
-
-    /** queue_io_cmd (blk-mq context) first, then queue_io_cmd_daemon (server context), as the RFC runs them. */
-    private VmProgram[] callbacks() {
-        UblkProgram p = prog;
-        if (callbacks == null) {
-            if (p.queueIoCmd != null && p.queueIoCmdDaemon != null) callbacks = new VmProgram[]{p.queueIoCmd, p.queueIoCmdDaemon};
-            else if (p.queueIoCmd != null) callbacks = new VmProgram[]{p.queueIoCmd};
-            else if (p.queueIoCmdDaemon != null) callbacks = new VmProgram[]{p.queueIoCmdDaemon};
-            else callbacks = new VmProgram[0];
+    @Override
+    public void flushSubmitted() {
+        Runner r = runner();
+        if (r.nDeferred == 0) return;
+        synchronized (submitLock) {
+            for (int i = 0; i < r.nDeferred; i++) issue(r.deferred[i], submitRing);
+            submitRing.submit();
         }
-        return callbacks;
+        r.nDeferred = 0;
     }
 
     /** The request can never complete: finish it rather than hang. */
-    private void checkStuck(int tag) {
-        if (running == 0 && ref[tag] > 0 && !completed[tag] && attached[tag] == 0 && !forwarded[tag] && prepped[tag]) {
+    private void checkStuck(Runner r, int tag) {
+        if (r.running == 0 && ref[tag] > 0 && !completed[tag] && attached[tag] == 0 && !forwarded[tag] && prepped[tag]) {
             LOG.warning("device " + devId + " queue " + qid + " tag " + tag + ": " + prog.name()
                     + " left the I/O queued with no completion and no aio; failing it with EIO");
-            completeIo(tag, -Errno.EIO);
+            completeIo(r, tag, -Errno.EIO);
         }
     }
 
-    private void completeIo(int tag, int r) {
+    private void completeIo(Runner r, int tag, int rv) {
         if (!completed[tag]) {
             completed[tag] = true;
-            res[tag] = r;
+            res[tag] = rv;
             mirror(tag);
-            decRef(tag);
-        } else if (r < 0 && res[tag] >= 0) {
-            res[tag] = r; // first error wins
+            decRef(r, tag);
+        } else if (rv < 0 && res[tag] >= 0) {
+            res[tag] = rv; // first error wins
             mirror(tag);
         }
     }
 
-    private void decRef(int tag) {
+    private void decRef(Runner r, int tag) {
         if (--ref[tag] > 0) {
             mirror(tag);
             return;
         }
         if (ref[tag] < 0) throw new IllegalStateException("tag " + tag + " reference count underflow");
         mirror(tag);
-        if (running > 0) pendingRelease[pendingCount++] = tag;
-        else finish(tag);
+        if (r.running > 0) r.pendingRelease[r.pendingCount++] = tag;
+        else finish(r, tag);
     }
 
-    private void drainReleases() {
-        while (pendingCount > 0) finish(pendingRelease[--pendingCount]);
+    private void drainReleases(Runner r) {
+        while (r.pendingCount > 0) finish(r, r.pendingRelease[--r.pendingCount]);
     }
 
     /** Reference zero: release_io_cmd, then the request's program hold ends. */
-    private void finish(int tag) {
-        if (prog.releaseIoCmd != null) run(prog.releaseIoCmd, ioAddr(tag), 0);
+    private void finish(Runner r, int tag) {
+        if (prog.releaseIoCmd != null) run(r, prog.releaseIoCmd, ioAddr(tag), 0);
         boolean c = completed[tag];
-        int r = res[tag];
+        int rv = res[tag];
         if (!c && !forwarded[tag]) {
             c = true;
-            r = -Errno.EIO; // the program dropped the I/O without completing it
+            rv = -Errno.EIO; // the program dropped the I/O without completing it
             LOG.warning("device " + devId + " queue " + qid + " tag " + tag + ": released without completion; EIO");
         }
         prepped[tag] = false;
         mirror(tag);
-        held--;
-        w.programRelease(tag, c, r);
+        held.decrementAndGet();
+        w.programRelease(tag, c, rv, r.clock);
     }
 
     // ------------------------------------------------------------------ kfuncs
@@ -314,14 +470,6 @@ final class BpfQueue implements ProgramQueue {
         return tag;
     }
 
-    long getIod(long io) throws VmFault { return descAddr + tagOf(io, "ublk_bpf_get_iod") * IoDesc.SIZE; }
-
-    long queueIdOf(long io) throws VmFault { tagOf(io, "ublk_bpf_get_queue_id"); return qid; }
-
-    long devIdOf(long io) throws VmFault { tagOf(io, "ublk_bpf_get_dev_id"); return devId; }
-
-    void completeIoKfunc(long io, int r) throws VmFault { completeIo(ownedTag(io, "ublk_bpf_complete_io"), r); }
-
     private int slotOf(long aio, String fn) throws VmFault {
         long off = aio - aiosAddr;
         if ((aio >>> 32) != aiosRid || off < 0 || off % AIO_SIZE != 0 || off / AIO_SIZE >= nAio)
@@ -333,11 +481,14 @@ final class BpfQueue implements ProgramQueue {
 
     private long aioAddr(int s) { return aiosAddr + s * AIO_SIZE; }
 
-    long allocAio(int op, int flags) {
-        if (op < 0 || op >= AIO_OP_LAST || (flags & AIO_OP_MASK) != 0 || freeTop == 0) return 0; // NULL
-        int s = freeAio[--freeTop];
+    private long allocAio(int op, int flags) {
+        if (op < 0 || op >= AIO_OP_LAST || (flags & AIO_OP_MASK) != 0) return 0; // NULL
+        int s;
+        synchronized (freeAio) {
+            if (freeTop == 0) return 0;
+            s = freeAio[--freeTop];
+        }
         aState[s] = A_ALLOC;
-        unsubmitted++;
         aTag[s] = -1;
         aOp[s] = op;
         aSize[s] = 0;
@@ -346,7 +497,7 @@ final class BpfQueue implements ProgramQueue {
         return aioAddr(s);
     }
 
-    long attachAio(long io, int off, int bytes, long aio) throws VmFault {
+    private long attachAio(Runner r, long io, int off, int bytes, long aio) throws VmFault {
         int tag = ownedTag(io, "ublk_bpf_attach_and_prep_aio");
         int s = slotOf(aio, "ublk_bpf_attach_and_prep_aio");
         if (aTag[s] >= 0) return -Errno.EBUSY;
@@ -366,44 +517,51 @@ final class BpfQueue implements ProgramQueue {
         return 0;
     }
 
-    void detachAio(long aio) throws VmFault {
+    private void detachAio(Runner r, long aio) throws VmFault {
         int s = slotOf(aio, "ublk_bpf_dettach_and_complete_aio");
         // the I/O's buffer is still in use by the transfer: completing the I/O now would hand it back early
         if (aState[s] == A_SUBMITTED) throw VmFault.helper("ublk_bpf_dettach_and_complete_aio: the aio is still in flight");
-        detach(s);
+        detach(r, s);
     }
 
-    private void detach(int s) {
+    private void detach(Runner r, int s) {
         int tag = aTag[s];
         if (tag < 0) return;
         aTag[s] = -1;
         aios.set(ValueLayout.JAVA_LONG, s * AIO_SIZE + AIO_PRIVATE, 0L);
         attached[tag]--;
-        decRef(tag);
+        decRef(r, tag);
     }
 
-    long ioOfAio(long aio) throws VmFault {
+    private long ioOfAio(long aio) throws VmFault {
         int s = slotOf(aio, "ublk_bpf_acquire_io_from_aio");
         return aTag[s] < 0 ? 0 : ioAddr(aTag[s]);
     }
 
-    void releaseAio(long aio) throws VmFault {
+    private void releaseAio(Runner r, long aio) throws VmFault {
         int s = slotOf(aio, "bpf_aio_release");
         if (aState[s] == A_SUBMITTED) throw VmFault.helper("bpf_aio_release: the aio is still in flight");
-        free(s);
+        free(r, s);
     }
 
-    private void free(int s) {
+    private void free(Runner r, int s) {
         if (aTag[s] >= 0) {
             LOG.warning("device " + devId + " queue " + qid + ": aio released while attached to tag " + aTag[s] + "; detaching");
-            detach(s);
+            detach(r, s);
         }
-        if (aState[s] == A_ALLOC) unsubmitted--;
+        r.disown(s);
         aState[s] = A_FREE;
-        freeAio[freeTop++] = s;
+        // another thread may take a freed slot at once: the completion that frees its own aio checks it first
+        if (s != r.holdSlot) push(s);
     }
 
-    long submitAio(long aio, int fd, long pos, int bytes, int ioFlags) throws VmFault {
+    private void push(int s) {
+        synchronized (freeAio) {
+            freeAio[freeTop++] = s;
+        }
+    }
+
+    private long submitAio(Runner r, long aio, int fd, long pos, int bytes, int ioFlags) throws VmFault {
         int s = slotOf(aio, "bpf_aio_submit");
         if (aState[s] == A_SUBMITTED) return -Errno.EBUSY;
         if (aTag[s] < 0) return -Errno.EINVAL; // aio->ops not set: never attached
@@ -413,7 +571,7 @@ final class BpfQueue implements ProgramQueue {
         // FSYNC has no position (a flush's sector is (u64)-1, which programs pass on as pos).
         if (pos < 0 && op != AIO_FSYNC) return -Errno.EINVAL;
         aState[s] = A_SUBMITTED;
-        unsubmitted--;
+        r.disown(s);
         aFd[s] = fd;
         aPos[s] = pos;
         aLen[s] = bytes;
@@ -421,77 +579,138 @@ final class BpfQueue implements ProgramQueue {
         aFlags[s] = ioFlags;
         aios.set(ValueLayout.JAVA_LONG, s * AIO_SIZE + AIO_KI_POS, pos);
         aios.set(ValueLayout.JAVA_INT, s * AIO_SIZE + AIO_KI_FLAGS, ioFlags);
-        issue(s);
-        aioInFlight++;
-        w.stats.aioSubmitted();
+        aioInFlight.incrementAndGet();
+        r.stats.aioSubmitted();
+        if (r.isServer || submitRing == null) {
+            issue(s, ring);
+        } else {
+            // a submitter: issued when its dispatch is done with the request (flushSubmitted)
+            if (r.nDeferred == r.deferred.length) r.deferred = Arrays.copyOf(r.deferred, r.nDeferred * 2);
+            r.deferred[r.nDeferred++] = s;
+        }
         return 0;
     }
 
-    private boolean allowed(int fd) {
-        for (int f : allowedFds) if (f == fd) return true;
-        return false;
+    private boolean allowed(int fd) { return fileIndex(fd) >= 0; }
+
+    private int fileIndex(int fd) {
+        for (int i = 0; i < allowedFds.length; i++) if (allowedFds[i] == fd) return i;
+        return -1;
     }
 
-    private long bufAddr(int s) { return w.queue.ioBuffer(aTag[s]).address() + aOff[s]; }
+    private long bufAddr(int s) {
+        MemorySegment b = w.queue.ioBuffer(aTag[s]);
+        return b == null ? 0 : b.address() + aOff[s];
+    }
 
-    private void issue(int s) {
+    private void issue(int s, IoUring on) {
         long ud = UblkQueue.SERVER_UD | AIO_UD | s;
         int left = aLen[s] - aDone[s];
-        switch (aOp[s]) {
-            case AIO_READ -> ring.sqe().prepRead(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]).userData(ud);
-            case AIO_WRITE -> ring.sqe().prepWrite(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]).userData(ud);
-            case AIO_FSYNC -> ring.sqe().prepFsync(aFd[s], 0).userData(ud);
-            default -> ring.sqe().prepFallocate(aFd[s], aFlags[s], aPos[s], aLen[s]).userData(ud);
+        dev.ublkctl.uring.Sqe sqe = switch (aOp[s]) {
+            case AIO_READ -> on.sqe().prepRead(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]);
+            case AIO_WRITE -> on.sqe().prepWrite(aFd[s], bufAddr(s) + aDone[s], left, aPos[s] + aDone[s]);
+            case AIO_FSYNC -> on.sqe().prepFsync(aFd[s], 0);
+            default -> on.sqe().prepFallocate(aFd[s], aFlags[s], aPos[s], aLen[s]);
+        };
+        sqe.userData(ud);
+        // the device's files, registered on the ring in this order (by the file target, or for the submit ring here)
+        if (allowedFds.length > 0 && on.registeredFiles() == allowedFds.length) sqe.fixedFile(fileIndex(aFd[s]));
+    }
+
+    /** Serving thread: wake up (a CQE on the queue ring) when the submit ring has completions. */
+    private void armPoll() {
+        ring.sqe().prepPollAdd(submitRing.fd(), POLLIN).userData(pollUd);
+    }
+
+    /** Serving thread: the submit ring has completions; runs them in one batch and re-arms the poll. */
+    private void reapSubmitRing() {
+        int n;
+        synchronized (submitLock) { // orders the submitters' writes of the aio before ours
+            reapCount = 0;
+            submitRing.reap(reaper);
+            n = reapCount;
         }
+        for (int i = 0; i < n; i++) aioDone(reapSlot[i], reapRes[i]);
+        if (!aborted) armPoll();
+    }
+
+    private void reaped(long ud, int rv, int flags) {
+        reapSlot[reapCount] = (int) (ud & 0xffff_ffffL);
+        reapRes[reapCount++] = rv;
     }
 
     @Override
     public void onAioCompletion(long userData, int r) {
-        int s = (int) (userData & 0xffff_ffffL);
-        if (s < 0 || s >= nAio || aState[s] != A_SUBMITTED) {
-            LOG.warning("stray aio completion 0x" + Long.toHexString(userData));
+        if ((userData & POLL_UD) != 0) {
+            if (userData == pollUd) reapSubmitRing(); // else the poll of a program this queue ran before
             return;
         }
+        aioDone((int) (userData & 0xffff_ffffL), r);
+    }
+
+    private void aioDone(int s, int r) {
+        if (s < 0 || s >= nAio || aState[s] != A_SUBMITTED) {
+            LOG.warning("stray aio completion of slot " + s);
+            return;
+        }
+        Runner rn = serverRunner;
         int op = aOp[s];
         if (r > 0 && (op == AIO_READ || op == AIO_WRITE) && aDone[s] + r < aLen[s]) {
             aDone[s] += r;
-            issue(s); // short transfer: the rest
+            issue(s, ring); // short transfer: the rest, from here
             return;
         }
         if (r >= 0 && (op == AIO_READ || op == AIO_WRITE)) {
             if (r == 0 && aDone[s] < aLen[s]) {
                 if (op == AIO_READ) {
-                    if (aTag[s] >= 0)
-                        MemorySegment.ofAddress(bufAddr(s) + aDone[s]).reinterpret(aLen[s] - aDone[s]).fill((byte) 0);
+                    long a = aTag[s] >= 0 ? bufAddr(s) : 0;
+                    if (a != 0) MemorySegment.ofAddress(a + aDone[s]).reinterpret(aLen[s] - aDone[s]).fill((byte) 0);
                 } else {
                     r = -Errno.EIO;
                 }
             }
             if (r >= 0) r = aLen[s];
         }
-        aioInFlight--;
+        aioInFlight.decrementAndGet();
         aState[s] = A_DONE;
-        w.stats.aioCompleted();
+        rn.stats.aioCompleted();
+        rn.clock = System.nanoTime();
         int tag = aTag[s];
-        run(prog.aioComplete, aioAddr(s), r);
-        running++; // hold releases until the fix-ups below are done
+        rn.holdSlot = s;
+        run(rn, prog.aioComplete, aioAddr(s), r);
+        rn.running++; // hold releases until the fix-ups below are done
         if (aTag[s] >= 0) {
             LOG.warning("device " + devId + " queue " + qid + ": " + prog.aioOpsName().orElse("aio callback")
                     + " did not detach its aio; detaching");
-            detach(s);
+            detach(rn, s);
         }
-        if (aState[s] != A_FREE) free(s);
-        if (--running == 0) drainReleases();
-        if (tag >= 0 && prepped[tag]) checkStuck(tag);
+        if (aState[s] != A_FREE) free(rn, s);
+        rn.holdSlot = -1;
+        push(s);
+        if (--rn.running == 0) drainReleases(rn);
+        if (tag >= 0 && prepped[tag]) checkStuck(rn, tag);
     }
 
     @Override
-    public int inFlight() { return aioInFlight + held; }
+    public int inFlight() { return aioInFlight.get() + held.get() + (users.get() & ~RETIRED); }
 
     @Override
     public void abort() {
-        ctx.setHost(null);
-        // the queue loop ends only when no aio is in flight, so nothing can touch this memory any more
-        if (aioInFlight == 0) arena.close();
+        retire();
+        aborted = true;
+        serverRunner.ctx.setHost(null);
+        // the queue loop ends (or switches programs) only when nothing is in flight, so nothing can touch this memory any more
+        if (inFlight() == 0) {
+            if (submitRing != null) {
+                // the poll armed on the queue ring would keep the closed ring alive until the queue closes
+                try {
+                    ring.sqe().prepPollRemove(pollUd).userData(pollUd);
+                } catch (RuntimeException e) {
+                    // the queue ring is closing too
+                }
+                submitRing.close();
+            }
+            arena.close();
+        }
     }
 }

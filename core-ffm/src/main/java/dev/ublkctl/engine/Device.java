@@ -157,6 +157,11 @@ public final class Device implements AutoCloseable {
     /** DEL_DEV: frees the device; stops it first if needed. */
     public synchronized void delete() {
         if (state == DeviceState.DELETED) return;
+        List<Device> upper = engine.upperOf(this);
+        if (!upper.isEmpty())
+            throw new DeviceBusyException("device " + id() + " backs device" + (upper.size() > 1 ? "s " : " ")
+                    + upper.stream().map(u -> String.valueOf(u.id())).collect(java.util.stream.Collectors.joining(", "))
+                    + " (ublk:" + id() + "): delete " + (upper.size() > 1 ? "those" : "that one") + " first (EBUSY)");
         stop();
         try {
             Attachment a = attachment;
@@ -183,7 +188,7 @@ public final class Device implements AutoCloseable {
     /** Snapshot of every queue's counters and their sum. */
     public DeviceStats stats() {
         List<QueueStats> qs = new ArrayList<>(workers.length);
-        for (QueueWorker w : workers) qs.add(w.stats.snapshot());
+        for (QueueWorker w : workers) qs.add(w.counters.snapshot());
         return DeviceStats.of(id(), qs);
     }
 
@@ -241,7 +246,7 @@ public final class Device implements AutoCloseable {
         @Override
         public ProgramQueue openQueue(QueueWorker w) {
             Device d = w.dev;
-            return new BpfQueue(program, w, d.id(), d.queueDepth(), d.maxIoBytes(), d.target.fds(), w.queue.ring());
+            return new BpfQueue(program, w, d.id(), d.queueDepth(), d.maxIoBytes(), d.target.fds(), w.queue.ring(), w.submitContext());
         }
 
         @Override

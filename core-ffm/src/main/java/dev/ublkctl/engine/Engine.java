@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.target.StackedTarget;
 import dev.ublkctl.target.Target;
 import dev.ublkctl.ublk.Backend;
 import dev.ublkctl.ublk.DeviceInfo;
@@ -34,7 +35,7 @@ public final class Engine implements AutoCloseable {
     /** ADD_DEV + SET_PARAMS: the device exists, not started. */
     public Device create(DeviceConfig cfg) {
         if (closed) throw new IllegalStateException("engine closed");
-        Target target = Target.open(cfg.target());
+        Target target = Target.open(cfg.target(), this::lowerBlock);
         try {
             long size = cfg.size() == 0 ? target.size() / cfg.logicalBlockSize() * cfg.logicalBlockSize() : cfg.size();
             if (size > target.size())
@@ -99,6 +100,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** A live device's block side for a device stacked on it ({@code ublk:N}), or null. */
+    private dev.ublkctl.ublk.BlockDevice lowerBlock(int id) {
+        Device d = devices.get(id);
+        if (d == null || d.state() != DeviceState.LIVE) return null;
+        return d.block();
+    }
+
+    /** Devices (not deleted) whose target is stacked on {@code d}. */
+    List<Device> upperOf(Device d) {
+        List<Device> l = new ArrayList<>();
+        for (Device u : devices.values())
+            if (u != d && u.target instanceof StackedTarget st && st.lowerDevices().contains(d.id())
+                    && u.state() != DeviceState.DELETED) l.add(u);
+        return l;
+    }
+
     public Optional<Device> device(int id) { return Optional.ofNullable(devices.get(id)); }
 
     /** Devices by id. */
@@ -111,12 +128,23 @@ public final class Engine implements AutoCloseable {
     public void close() {
         closed = true;
         RuntimeException first = null;
-        for (Device d : devices()) {
-            try {
-                d.delete();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
+        // upper devices before the devices they are stacked on
+        List<Device> left = devices();
+        while (!left.isEmpty()) {
+            List<Device> next = new ArrayList<>();
+            for (Device d : left) {
+                if (!upperOf(d).isEmpty()) {
+                    next.add(d);
+                    continue;
+                }
+                try {
+                    d.delete();
+                } catch (RuntimeException e) {
+                    if (first == null) first = e;
+                }
             }
+            if (next.size() == left.size()) break; // cannot happen (stacking has no cycles); do not spin
+            left = next;
         }
         driver.close();
         if (first != null) throw first;

@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The counters of one queue. One writer (the queue thread) updates them with plain reads and
+ * The counters of one queue as one thread writes them ({@link QueueCounters} keeps one per writer
+ * and sums them). One writer updates them with plain reads and
  * opaque stores — no locks, no atomic read-modify-write; readers take {@link QueueStats}
  * snapshots at any time.
  */
@@ -54,7 +55,13 @@ public final class StatsRecorder {
         add(RUN_NS, nanos);
     }
 
-    public QueueStats snapshot() {
+    public QueueStats snapshot() { return snapshot(true); }
+
+    /**
+     * {@code clampInFlight} false: the raw in-flight count, which may be negative in one of several
+     * recorders of a queue (an I/O started by one thread and committed by another); their sum is not.
+     */
+    QueueStats snapshot(boolean clampInFlight) {
         long[] v = new long[N];
         for (int i = 0; i < N; i++) v[i] = (long) L.getOpaque(c, i);
         Map<IoOp, OpCount> ops = new EnumMap<>(IoOp.class);
@@ -65,6 +72,6 @@ public final class StatsRecorder {
             if (n != 0) errs.put(e, n);
         }
         return new QueueStats(queue, ops, v[BPF], v[REDIRECT], v[SPLIT], v[AIO_SUB], v[AIO_DONE], errs,
-                Math.max(0, v[INFLIGHT]), latency.snapshot(), v[RUNS], v[RUN_NS]);
+                clampInFlight ? Math.max(0, v[INFLIGHT]) : v[INFLIGHT], latency.snapshot(), v[RUNS], v[RUN_NS]);
     }
 }

@@ -5,21 +5,21 @@ import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
 
 /**
- * The ublk and bpf aio kfuncs of the RFC. Each call goes to the {@link BpfQueue} that runs the
- * program: the host of its {@link VmContext} (a field read, where a thread-local cost a map lookup
- * per call).
+ * The ublk and bpf aio kfuncs of the RFC. Each call goes to the {@link BpfQueue.Runner} (the queue
+ * as seen from the thread the program runs on): the host of its {@link VmContext} (a field read, where
+ * a thread-local cost a map lookup per call).
  */
 final class UblkKfuncs {
     private UblkKfuncs() {}
 
-    private static BpfQueue q(VmContext c, String fn) throws VmFault {
-        if (c.host() instanceof BpfQueue q) return q;
+    private static BpfQueue.Runner q(VmContext c, String fn) throws VmFault {
+        if (c.host() instanceof BpfQueue.Runner q) return q;
         throw VmFault.helper(fn + " called outside an I/O context (only queue callbacks may use it)");
     }
 
     static void registerAll(FunctionRegistry r) {
         r.register("ublk_bpf_get_iod", (c, io, a, b, d, e) -> q(c, "ublk_bpf_get_iod").getIod(io));
-        r.register("ublk_bpf_get_io_tag", (c, io, a, b, d, e) -> q(c, "ublk_bpf_get_io_tag").tagOf(io, "ublk_bpf_get_io_tag"));
+        r.register("ublk_bpf_get_io_tag", (c, io, a, b, d, e) -> q(c, "ublk_bpf_get_io_tag").tag(io));
         r.register("ublk_bpf_get_queue_id", (c, io, a, b, d, e) -> q(c, "ublk_bpf_get_queue_id").queueIdOf(io));
         r.register("ublk_bpf_get_dev_id", (c, io, a, b, d, e) -> q(c, "ublk_bpf_get_dev_id").devIdOf(io));
         r.register("ublk_bpf_complete_io", (c, io, res, b, d, e) -> {

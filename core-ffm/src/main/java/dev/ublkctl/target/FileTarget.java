@@ -138,9 +138,21 @@ public final class FileTarget implements Target {
         private final int[] pFile, pLen, pDone;
         private final long[] pOff, pBuf;
         private int inFlight;
+        /** The backing files are registered on the ring (index = file number): no fget/fput per SQE. */
+        private final boolean fixed;
 
         Queue(IoUring ring, int depth, int maxParts, PartCompleter done) {
             this.ring = ring;
+            boolean f = false;
+            if (ring.registeredFiles() == 0) {
+                try {
+                    ring.registerFiles(fds);
+                    f = true;
+                } catch (SyscallException e) {
+                    // a kernel or limit that refuses: plain descriptors work the same, a little slower
+                }
+            }
+            this.fixed = f;
             this.maxParts = maxParts;
             this.done = done;
             op = new byte[depth];
@@ -203,18 +215,20 @@ public final class FileTarget implements Target {
 
         private void issue(int tag, int part) {
             int s = tag * maxParts + part;
-            int fd = fds[pFile[s]];
+            int fd = fixed ? pFile[s] : fds[pFile[s]];
             long off = pOff[s] + pDone[s];
             int len = pLen[s] - pDone[s];
             long ud = TargetQueue.userData(tag, part);
-            switch (op[tag]) {
-                case 0 -> ring.sqe().prepRead(fd, pBuf[s] + pDone[s], len, off).userData(ud);
-                case 1 -> ring.sqe().prepWrite(fd, pBuf[s] + pDone[s], len, off).userData(ud);
-                case 2 -> ring.sqe().prepFsync(fd, 0).userData(ud);
-                case 3, 4 -> ring.sqe().prepFallocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, off, len).userData(ud);
-                case 5 -> ring.sqe().prepFallocate(fd, Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE, off, len).userData(ud);
+            dev.ublkctl.uring.Sqe sqe = switch (op[tag]) {
+                case 0 -> ring.sqe().prepRead(fd, pBuf[s] + pDone[s], len, off);
+                case 1 -> ring.sqe().prepWrite(fd, pBuf[s] + pDone[s], len, off);
+                case 2 -> ring.sqe().prepFsync(fd, 0);
+                case 3, 4 -> ring.sqe().prepFallocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, off, len);
+                case 5 -> ring.sqe().prepFallocate(fd, Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE, off, len);
                 default -> throw new IllegalStateException("op " + op[tag]);
-            }
+            };
+            sqe.userData(ud);
+            if (fixed) sqe.fixedFile(fd);
             inFlight++;
         }
 

@@ -6,7 +6,7 @@ import dev.ublkctl.uring.IoUring;
 import java.util.List;
 
 /** A device's backend on the Java side: sizes, backing files, and one {@link TargetQueue} per queue. */
-public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget {
+public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget, StackedTarget {
     TargetType type();
 
     /** Natural size in bytes. */
@@ -26,6 +26,28 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
 
     @Override
     void close();
+
+    /**
+     * Opens the target a config describes; backings named {@code ublk:N} are devices {@code lower}
+     * gives (stacking: loop or stripe over other devices of the same engine, in process).
+     */
+    static Target open(TargetConfig cfg, java.util.function.IntFunction<dev.ublkctl.ublk.BlockDevice> lower) {
+        List<java.nio.file.Path> files = switch (cfg) {
+            case TargetConfig.Null n -> List.of();
+            case TargetConfig.Loop l -> List.of(l.file());
+            case TargetConfig.Stripe s -> s.files();
+            case TargetConfig.FaultInject f -> List.of();
+        };
+        long stacked = files.stream().filter(f -> TargetConfig.ublkDevice(f) >= 0).count();
+        if (stacked == 0) return open(cfg);
+        if (stacked != files.size())
+            throw new IllegalArgumentException(cfg.type() + ": backing files and ublk:N devices cannot be mixed: " + files);
+        List<Integer> ids = files.stream().map(TargetConfig::ublkDevice).toList();
+        return switch (cfg) {
+            case TargetConfig.Stripe s -> StackedTarget.open(TargetType.STRIPE, ids, s.chunkSize(), lower);
+            default -> StackedTarget.open(TargetType.LOOP, ids, Integer.MAX_VALUE, lower);
+        };
+    }
 
     /** Opens the target a config describes (backing files opened read-write). */
     static Target open(TargetConfig cfg) {

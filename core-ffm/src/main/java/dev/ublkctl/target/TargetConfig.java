@@ -7,6 +7,17 @@ import java.util.List;
 public sealed interface TargetConfig {
     TargetType type();
 
+    /** Prefix of a backing "file" that is another device of the same engine: {@code ublk:N} (stacking). */
+    String UBLK_PREFIX = "ublk:";
+
+    /** The device id if {@code backing} names another device ({@code ublk:N}), else -1. */
+    static int ublkDevice(Path backing) {
+        String s = backing.toString();
+        if (!s.startsWith(UBLK_PREFIX) || s.length() == UBLK_PREFIX.length() || s.length() > UBLK_PREFIX.length() + 9) return -1;
+        for (int i = UBLK_PREFIX.length(); i < s.length(); i++) if (!Character.isDigit(s.charAt(i))) return -1;
+        return Integer.parseInt(s.substring(UBLK_PREFIX.length()));
+    }
+
     /** Completes every I/O at once; reads return whatever the request buffer holds. */
     record Null(long size) implements TargetConfig {
         /** kublk's null target size. */
@@ -21,7 +32,7 @@ public sealed interface TargetConfig {
         @Override public TargetType type() { return TargetType.NULL; }
     }
 
-    /** One backing file; the device has the file's size. */
+    /** One backing file (or {@code ublk:N}, another device); the device has its size. */
     record Loop(Path file) implements TargetConfig {
         public Loop {
             if (file == null) throw new IllegalArgumentException("loop target needs a backing file");
@@ -30,7 +41,7 @@ public sealed interface TargetConfig {
         @Override public TargetType type() { return TargetType.LOOP; }
     }
 
-    /** 1..4 backing files striped in chunks (a power of two, 4 KiB..512 KiB). */
+    /** 1..4 backing files (or {@code ublk:N} devices, not mixed with files) striped in chunks (a power of two, 4 KiB..512 KiB). */
     record Stripe(List<Path> files, int chunkSize) implements TargetConfig {
         public static final int DEFAULT_CHUNK = 64 << 10, MIN_CHUNK = 4 << 10, MAX_CHUNK = 512 << 10, MAX_FILES = 4;
 

@@ -46,6 +46,7 @@ public enum TargetType {
     public TargetConfig config(List<Path> files, long size, long chunk, String fault) {
         if (fault != null && this != FAULT_INJECT) throw new IllegalArgumentException("a fault spec is for the fault_inject target");
         for (Path f : files) {
+            if (TargetConfig.ublkDevice(f) >= 0) continue;   // another device of the engine (stacking): checked when opened
             if (!Files.exists(f)) throw new IllegalArgumentException("no such file: " + f);
             if (Files.isDirectory(f)) throw new IllegalArgumentException("not a file: " + f);
         }

@@ -41,6 +41,24 @@ public interface BlockDevice {
     int submit(int queue, IoOp op, long offset, int length, MemorySegment buf, IoCallback cb, long cookie, boolean block)
             throws InterruptedException;
 
+    /** A submitter's batch, as the block layer's {@code blk_start_plug}/{@code blk_finish_plug}. */
+    interface Plug extends AutoCloseable {
+        /** Ends the batch: the queues it deferred wake-ups for are woken now. */
+        @Override
+        void close();
+    }
+
+    /**
+     * Starts a batch on the calling thread: until {@link Plug#close}, a submission that would wake a
+     * sleeping queue thread leaves the wake-up to the end of the batch, so a burst of submissions
+     * costs one wake-up, not one per request (a submitter that must wait for a tag inside the batch
+     * flushes it first). Nests; allocation-free. The default does nothing.
+     */
+    default Plug plug() { return NO_PLUG; }
+
+    /** The plug of a device that does not batch. */
+    Plug NO_PLUG = () -> {};
+
     /** Reads {@code buf.byteSize()} bytes at {@code offset}; completes with the byte count. */
     CompletableFuture<Integer> read(long offset, MemorySegment buf);
 

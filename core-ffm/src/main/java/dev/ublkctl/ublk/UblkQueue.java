@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * One hardware queue of a device as its server thread sees it: the kernel's per-queue fetch /
  * commit protocol. Every method except {@link #wake()} belongs to the single thread that serves
- * the queue (the kernel requires the FETCH/COMMIT commands to come from one task).
+ * the queue (the kernel requires the FETCH/COMMIT commands to come from one task) — except
+ * {@link #commit} of a request taken by a {@link SubmitHook}, which any thread may call.
  *
  * <p>The queue has an io_uring ({@link #ring()}); the server may put its own target I/O on it
  * with a user_data that has {@link #SERVER_UD} set: such completions come back through
@@ -69,6 +70,15 @@ public interface UblkQueue extends AutoCloseable {
 
     /** Ends a wait begun with {@link #prepareWait()}. */
     void endWait();
+
+    /**
+     * Installs the code the driver runs in the submitter's context for each new request (the RFC's
+     * {@code queue_rq} hook), or removes it with null; serving thread, before or between
+     * {@link #processEvents} calls. Returns false if this driver has no such context (the kernel
+     * driver without the RFC: every request reaches the serving thread). A request the hook takes is
+     * committed with {@link #commit} from whatever thread finishes it, not only the serving thread.
+     */
+    default boolean setSubmitHook(SubmitHook hook) { return false; }
 
     /** Makes a blocked {@link #processEvents} return soon; any thread. */
     void wake();

@@ -40,6 +40,7 @@ public final class IoUring implements AutoCloseable {
     /** Last SQ tail published to the kernel. */
     private int sqTailPublished;
     private boolean closed;
+    private int registeredFiles;
 
     /** Ring options: entries, setup flags and an optional CQ size. */
     public record Params(int entries, int flags, int cqEntries) {
@@ -243,13 +244,18 @@ public final class IoUring implements AutoCloseable {
             MemorySegment arr = a.allocateFrom(ValueLayout.JAVA_INT, fds);
             long r = Libc.syscall(Syscalls.IO_URING_REGISTER, fd, UringConstants.REGISTER_FILES, arr.address(), fds.length, 0, 0);
             if (r < 0) throw new SyscallException("io_uring_register", "REGISTER_FILES, " + fds.length + " files", (int) -r);
+            registeredFiles = fds.length;
         }
     }
 
     public void unregisterFiles() {
         long r = Libc.syscall(Syscalls.IO_URING_REGISTER, fd, UringConstants.UNREGISTER_FILES, 0, 0, 0, 0);
         if (r < 0) throw new SyscallException("io_uring_register", "UNREGISTER_FILES", (int) -r);
+        registeredFiles = 0;
     }
+
+    /** How many files {@link #registerFiles} registered (0: none). */
+    public int registeredFiles() { return registeredFiles; }
 
     /**
      * IORING_REGISTER_EVENTFD: the kernel adds 1 to {@code eventFd} whenever it posts a CQE on this

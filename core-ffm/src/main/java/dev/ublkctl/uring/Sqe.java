@@ -70,6 +70,16 @@ public final class Sqe {
     public Sqe prepTimeout(MemorySegment ts) { return rw(Opcode.TIMEOUT, -1, ts.address(), 1, 0); }
 
     /** FALLOCATE: the kernel takes the length in {@code addr} and the mode in {@code len}. */
+    /** One-shot poll of {@code fd} for {@code events} (POLLIN = 1); the CQE's res is the ready mask. */
+    public Sqe prepPollAdd(int fd, int events) {
+        rw(Opcode.POLL_ADD, fd, 0, 0, 0);
+        sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, events);
+        return this;
+    }
+
+    /** Cancels the poll whose user_data is {@code targetUserData} (it completes with -ECANCELED). */
+    public Sqe prepPollRemove(long targetUserData) { return rw(Opcode.POLL_REMOVE, -1, targetUserData, 0, 0); }
+
     public Sqe prepFallocate(int fd, int mode, long off, long len) { return rw(Opcode.FALLOCATE, fd, len, mode, off); }
 
     /**

@@ -65,7 +65,7 @@ public final class AddCmd extends Cmd {
             description = "Logical block size: 512, 1024, 2048 or 4096 (4k). Default ${DEFAULT-VALUE}.")
     long blockSize;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order).")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
     List<Path> files = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,
@@ -136,7 +136,10 @@ public final class AddCmd extends Cmd {
     /** The request, checked as the daemon checks it (the same calls: the same limits and words). */
     AddRequest request() {
         List<String> abs = new ArrayList<>();
-        for (Path f : files) abs.add(f.toAbsolutePath().normalize().toString());
+        for (Path f : files) {
+            // ublk:N is another device of the daemon (stacking), not a file
+            abs.add(dev.ublkctl.target.TargetConfig.ublkDevice(f) >= 0 ? f.toString() : f.toAbsolutePath().normalize().toString());
+        }
         String prog = null;
         try {
             if (bpf != null) {

@@ -38,6 +38,9 @@ final class EmulatedBlockDevice implements BlockDevice {
     @Override public int queueDepth() { return info.queueDepth(); }
     @Override public int maxIoBytes() { return maxIo(); }
 
+    @Override
+    public Plug plug() { return SubmitPlug.start(); }
+
     private int maxIo() { return Math.min(info.maxIoBufBytes(), params.maxSectors() << 9); }
 
     /** 0 if the request is acceptable, else the positive errno the block layer would fail it with. */

@@ -5,6 +5,7 @@ import dev.ublkctl.sys.Libc;
 import dev.ublkctl.ublk.IoCallback;
 import dev.ublkctl.ublk.IoDesc;
 import dev.ublkctl.ublk.IoOp;
+import dev.ublkctl.ublk.SubmitHook;
 import dev.ublkctl.ublk.UblkQueue;
 import dev.ublkctl.uring.IoUring;
 
@@ -33,6 +34,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Completions go back in batches: a commit inside {@link #processEvents} is queued and the
  * callbacks run every {@link #COMPLETION_BATCH} commits and at the end of the pass, after their
  * tags and permits are given back in one update; a commit outside a pass completes at once.
+ *
+ * <p>With a {@link SubmitHook} installed (the engine's program dispatch), the submitter runs it once the
+ * descriptor is set, as {@code ublk_queue_rq} runs {@code queue_io_cmd}: a request the hook takes never
+ * reaches the stack and is committed by whichever thread finishes it (the submitter itself for an I/O the
+ * program completes at once: no hand-off, no wake-up).
+ *
+ * <p>Data: a native buffer (any arena but a confined one) is used in place — the descriptor's address
+ * is the submitter's buffer and the server's I/O reads or writes it directly (the zero-copy model). A
+ * heap segment has no address the server's io_uring could use, so for it the queue copies WRITE data
+ * into its per-tag buffer at submission and READ data back at commit (ublk's copy mode).
+ *
+ * <p>Only one thread touches a tag's state at a time: the submitter until it pushes the tag (or, when
+ * the hook took it, whoever holds it), then the serving thread; the push and the stack's take order them.
  */
 final class EmulatedQueue implements UblkQueue {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -80,6 +94,9 @@ final class EmulatedQueue implements UblkQueue {
     private final IoCallback[] cbs;
     private final long[] cookies;
     private final MemorySegment[] userBufs;
+    /** The buffer the server sees per tag: the submitter's (zero copy) or the tag's own (copy mode). */
+    private final MemorySegment[] ioBufs;
+    private final boolean[] copied;
     private final int[] lens;
     private final byte[] ops;
 
@@ -107,6 +124,7 @@ final class EmulatedQueue implements UblkQueue {
         else reapTo.onServerCompletion(ud, res, fl);
     };
     private volatile boolean closed;
+    private volatile SubmitHook hook;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
         this(qid, depth, maxIo, SPIN);
@@ -154,6 +172,8 @@ final class EmulatedQueue implements UblkQueue {
         cbs = new IoCallback[depth];
         cookies = new long[depth];
         userBufs = new MemorySegment[depth];
+        ioBufs = new MemorySegment[depth];
+        copied = new boolean[depth];
         lens = new int[depth];
         ops = new byte[depth];
         doneCbs = new IoCallback[depth];
@@ -170,6 +190,8 @@ final class EmulatedQueue implements UblkQueue {
         if (aborted) return -Errno.ENODEV;
         if (!permits.tryAcquire()) {
             if (!block) return dev.ublkctl.ublk.BlockDevice.FULL;
+            SubmitPlug plug = SubmitPlug.active();
+            if (plug != null) plug.flush(); // the tags we wait for may need a queue thread we owe a wake-up
             permits.acquire();
         }
         submitters.incrementAndGet();
@@ -179,17 +201,30 @@ final class EmulatedQueue implements UblkQueue {
                 return -Errno.ENODEV;
             }
             int tag = takeTag();
-            state[tag] = PENDING;
             cbs[tag] = cb;
             cookies[tag] = cookie;
-            userBufs[tag] = op == IoOp.READ ? buf : null;
             lens[tag] = len;
             ops[tag] = (byte) op.code;
-            if (op == IoOp.WRITE) MemorySegment.copy(buf, 0, tagBufs[tag], 0, len);
+            MemorySegment io = null;
+            boolean copy = false;
+            if (op.hasData()) {
+                copy = !buf.isNative();
+                io = copy ? tagBufs[tag] : buf;
+                if (copy && op == IoOp.WRITE) MemorySegment.copy(buf, 0, io, 0, len);
+            }
+            ioBufs[tag] = io;
+            copied[tag] = copy;
+            userBufs[tag] = copy && op == IoOp.READ ? buf : null;
             // A flush carries no position: the block layer leaves its sector at (sector_t)-1, and so
             // does the kernel's ublk driver in the descriptor; model that, so programs see what they will see.
             IoDesc.set(descs, tag, op.code, len >>> IoDesc.SECTOR_SHIFT, op == IoOp.FLUSH ? -1L : offset >>> IoDesc.SECTOR_SHIFT,
-                    op.hasData() ? tagBufs[tag].address() : 0);
+                    io != null ? io.address() : 0);
+            SubmitHook hk = hook;
+            if (hk != null) {
+                state[tag] = INFLIGHT;
+                if (hk.onSubmit(tag)) return 0; // taken: committed by whoever finishes it
+            }
+            state[tag] = PENDING;
             int h;
             do {
                 h = pendingHead.get();
@@ -202,7 +237,11 @@ final class EmulatedQueue implements UblkQueue {
         // first submitter to see the flag clears it and pays for the eventfd write; the others see
         // 0 and go on (as SQ_NEED_WAKEUP). The push above and this read are both volatile, and so
         // are the sleeper's flag store and its re-check of the stack: one of the two sees the other.
-        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) signal();
+        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) {
+            SubmitPlug plug = SubmitPlug.active();
+            if (plug != null) plug.defer(this); // one wake-up at the end of the submitter's batch
+            else signal();
+        }
         return 0;
     }
 
@@ -228,10 +267,18 @@ final class EmulatedQueue implements UblkQueue {
         permits.release();
     }
 
-    /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued or in flight. */
+    /** STOP_DEV for this queue: no new requests; the serving thread fails what is queued, and what is in flight once its I/O ends. */
     void abort() {
         aborted = true;
-        while (submitters.get() != 0) Thread.onSpinWait(); // each is a few stores away from done
+        // each is a few stores (or, with a submit hook, one program run) away from done; one that never
+        // leaves is this very thread stopping the device from a completion callback inside submit
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (submitters.get() != 0) {
+            if (System.nanoTime() - deadline > 0)
+                throw new IllegalStateException("queue " + qid + ": a submitter did not leave submit() within 10 s"
+                        + " (is the device being stopped from an I/O callback? callbacks must not block)");
+            Thread.onSpinWait();
+        }
         sealed = true;
         permits.release(depth + 1024); // wake submitters blocked for a tag; they see aborted and leave
         wake();
@@ -244,7 +291,13 @@ final class EmulatedQueue implements UblkQueue {
     @Override public int queueId() { return qid; }
     @Override public int depth() { return depth; }
     @Override public MemorySegment descriptors() { return descs; }
-    @Override public MemorySegment ioBuffer(int tag) { return tagBufs[tag]; }
+    @Override public MemorySegment ioBuffer(int tag) { return ioBufs[tag]; }
+
+    @Override
+    public boolean setSubmitHook(SubmitHook h) {
+        hook = h;
+        return true;
+    }
     @Override public IoUring ring() { return ring; }
 
     @Override
@@ -255,7 +308,7 @@ final class EmulatedQueue implements UblkQueue {
             int n;
             inPass = true;
             try {
-                n = sealed ? failAll() : deliver(h);
+                n = sealed ? failPending() : deliver(h);
                 ring.submit();
                 n += ring.reap(reaper);
             } finally {
@@ -263,8 +316,11 @@ final class EmulatedQueue implements UblkQueue {
                 flushCompletions();
             }
             if (sealed) {
-                failAll();
-                if (!h.serverBusy()) return false;
+                failPending();
+                if (!h.serverBusy()) {
+                    failAll(); // nothing is in flight any more: what the server still holds can go
+                    return false;
+                }
             }
             if (n > 0 || !wait) return true;
             // A short spin catches the next submission without the eventfd/io_uring_enter round trip.
@@ -314,19 +370,37 @@ final class EmulatedQueue implements UblkQueue {
         return n;
     }
 
-    /** After abort: fails queued and in-flight requests with -ENODEV; returns how many. */
-    private int failAll() {
+    /**
+     * After abort: fails the requests still queued for the serving thread with -ENODEV. Requests in
+     * flight complete when their I/O ends (their buffer may be the submitter's, in use until then).
+     */
+    private int failPending() {
         int n = 0;
         int head = pendingHead.getAndSet(-1);
-        for (int t = head; t != -1; t = next[t]) {
-            state[t] = INFLIGHT;
+        for (int t = head; t != -1; ) {
+            int nx = next[t];
+            state[t] = ABORTED;
+            IoCallback cb = cbs[t];
+            cbs[t] = null;
+            userBufs[t] = null;
+            ioBufs[t] = null;
+            n++;
+            cb.done(cookies[t], -Errno.ENODEV);
+            t = nx;
         }
+        return n;
+    }
+
+    /** When the server has nothing in flight after abort: fails whatever it still holds with -ENODEV. */
+    private int failAll() {
+        int n = failPending();
         for (int t = 0; t < depth; t++) {
             if (state[t] == INFLIGHT) {
                 state[t] = ABORTED;
                 IoCallback cb = cbs[t];
                 cbs[t] = null;
                 userBufs[t] = null;
+                ioBufs[t] = null;
                 n++;
                 cb.done(cookies[t], -Errno.ENODEV);
             }
@@ -342,7 +416,7 @@ final class EmulatedQueue implements UblkQueue {
         if (s != INFLIGHT) throw new IllegalStateException("commit of tag " + tag + " on queue " + qid + " that holds no request");
         // as the kernel's __ublk_complete_rq: never more bytes than the request has, whatever the server says
         if (result > lens[tag] && (ops[tag] == IoOp.READ.code || ops[tag] == IoOp.WRITE.code)) result = lens[tag];
-        if (result >= 0 && ops[tag] == IoOp.READ.code) {
+        if (result >= 0 && copied[tag] && ops[tag] == IoOp.READ.code) {
             int n = Math.min(result, lens[tag]);
             MemorySegment.copy(tagBufs[tag], 0, userBufs[tag], 0, n);
         }
@@ -350,8 +424,10 @@ final class EmulatedQueue implements UblkQueue {
         long cookie = cookies[tag];
         cbs[tag] = null;
         userBufs[tag] = null;
+        ioBufs[tag] = null;
         state[tag] = FREE;
-        if (inPass && doneCount < doneCbs.length) {
+        // batched only on the serving thread inside a pass; a submitter (hook) commits at once
+        if (Thread.currentThread() == servingThread && inPass && doneCount < doneCbs.length) {
             freedBits[tag >>> 6] |= 1L << (tag & 63);
             freed++;
             doneCbs[doneCount] = cb;

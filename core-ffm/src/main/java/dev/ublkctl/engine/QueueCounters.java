@@ -1,0 +1,64 @@
+package dev.ublkctl.engine;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The counters of one queue with many writers: the serving thread and every thread that submits to
+ * the queue (programs run in the submitter's context). Each writer has its own single-writer
+ * {@link StatsRecorder} (no atomic read-modify-write on the I/O path, no shared cache line); a
+ * snapshot sums them. The recorders of threads that have ended are folded into one sum, so a
+ * long-lived daemon serving many short-lived submitters keeps a bounded set.
+ */
+final class QueueCounters {
+    private record Shard(Thread owner, StatsRecorder rec) {}
+
+    private final int queue;
+    private final CopyOnWriteArrayList<Shard> shards = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<StatsRecorder> mine;
+    /** Sum of the shards of ended threads (guarded by this). */
+    private QueueStats retired;
+    /** The serving thread's recorder, reached without a thread-local lookup. */
+    private volatile Thread server;
+    private volatile StatsRecorder serverRec;
+
+    QueueCounters(int queue) {
+        this.queue = queue;
+        this.retired = QueueStats.empty(queue);
+        this.mine = ThreadLocal.withInitial(this::newShard);
+    }
+
+    private StatsRecorder newShard() {
+        StatsRecorder r = new StatsRecorder(queue);
+        shards.add(new Shard(Thread.currentThread(), r));
+        return r;
+    }
+
+    /** The calling thread is the queue's serving thread from now on. */
+    void serveFrom(Thread t) {
+        serverRec = mine.get();
+        server = t;
+    }
+
+    /** The calling thread's recorder. */
+    StatsRecorder get() {
+        return Thread.currentThread() == server ? serverRec : mine.get();
+    }
+
+    synchronized QueueStats snapshot() {
+        QueueStats sum = retired;
+        for (Shard s : shards) {
+            // a thread that has ended wrote its last count before isAlive() turned false
+            boolean dead = !s.owner().isAlive();
+            QueueStats q = s.rec().snapshot(false);
+            sum = sum.plus(q, queue);
+            if (dead) {
+                retired = retired.plus(q, queue);
+                shards.remove(s);
+            }
+        }
+        if (sum.inFlight() < 0) // a commit seen before the start of the same I/O in another recorder
+            sum = new QueueStats(queue, sum.ops(), sum.bpfHandled(), sum.redirected(), sum.splitParts(), sum.aioSubmitted(),
+                    sum.aioCompleted(), sum.errors(), 0, sum.latency(), sum.progRuns(), sum.progRunNanos());
+        return sum;
+    }
+}
