@@ -18,7 +18,6 @@ import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.DynamicConstantDesc;
 import java.lang.constant.MethodTypeDesc;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
@@ -29,10 +28,11 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Translates a {@link VmProgram} into one JVM method ({@link JitCode#exec}) of a hidden class.
+ * Translates a {@link VmProgram} into one JVM method ({@link JitCode#exec}) of a hidden class, or, for a
+ * program too big for one method HotSpot compiles, into chunk methods behind an {@code exec} that dispatches.
  *
  * <p>Mapping: r0-r10 are {@code long} locals; each basic block is a label, charged its instruction count
- * against the budget on entry; bpf-to-bpf calls keep the interpreter's frame records
+ * against the budget on entry and checked only at checkpoints (see {@link #chargeBlock}); bpf-to-bpf calls keep the interpreter's frame records
  * ({@link VmContext#frameSaves()}, {@link VmContext#frameReturns()}) and return through a switch over the
  * return sites, so a run can be handed to the interpreter at any block. Loads, stores and atomics call
  * {@link VmContext}'s checked accessors, except stack accesses at {@code r10 + constant} proved inside the
@@ -53,7 +53,6 @@ final class JitCompiler {
     private static final ClassDesc CD_HELPER = ClassDesc.of(Helper.class.getName());
     private static final ClassDesc CD_CODE = ClassDesc.of(JitCode.class.getName());
     private static final ClassDesc CD_RT = ClassDesc.of(JitRuntime.class.getName());
-    private static final ClassDesc CD_SEG = ClassDesc.of(MemorySegment.class.getName());
     private static final ClassDesc CD_LONG_ARR = CD_long.arrayType();
     private static final ClassDesc CD_INT_ARR = CD_int.arrayType();
     private static final ClassDesc CD_SOE = ClassDesc.of(StackOverflowError.class.getName());
