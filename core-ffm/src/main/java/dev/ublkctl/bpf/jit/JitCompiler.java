@@ -214,6 +214,7 @@ final class JitCompiler {
                             System.nanoTime() - t0);
                 size = codeLength(bytes, m -> true);
             }
+            dump(p, bytes);
             MethodHandles.Lookup hidden = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(c.classData), true);
             JitCode code = (JitCode) hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class)).invoke();
             return new Compilation.Compiled(code, size, System.nanoTime() - t0);
@@ -224,6 +225,18 @@ final class JitCompiler {
         } catch (Throwable e) {
             if (e instanceof Error err && !(e instanceof LinkageError)) throw err;
             return new Compilation.Fallback("class generation failed: " + e, System.nanoTime() - t0);
+        }
+    }
+
+    /** For developers: {@code -Dublkctl.jit.dump=DIR} writes each generated class to DIR (read it with {@code javap -c -p}). */
+    private static void dump(VmProgram p, byte[] bytes) {
+        String dir = System.getProperty("ublkctl.jit.dump");
+        if (dir == null) return;
+        try {
+            java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
+            java.nio.file.Files.write(java.nio.file.Path.of(dir, "Bpf_" + sanitize(p.name()) + "_" + SEQ.get() + ".class"), bytes);
+        } catch (java.io.IOException e) {
+            System.err.println("ublkctl.jit.dump: " + e.getMessage());
         }
     }
 
