@@ -27,7 +27,7 @@ public final class StatsJson {
         String program = text(rec, "program");
         return new DeviceSnapshot(rec.path("id").asInt(), text(rec, "target"), text(rec, "backend"), text(rec, "state"),
                 rec.path("queues").asInt(), rec.path("depth").asInt(), rec.path("size").asLong(),
-                program, qs, List.of(), statsError);
+                program, qs, List.of(), statsError, text(rec, "engine"));
     }
 
     /** The per-queue counters of a {@code device.stats} answer. */

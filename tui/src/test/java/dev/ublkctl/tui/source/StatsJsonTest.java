@@ -24,7 +24,7 @@ class StatsJsonTest {
     @Test
     void readsEngineShapedQueueStats() {
         JsonNode rec = json("{'id':3,'state':'live','target':'loop','backend':'emulated','queues':2,'depth':64,"
-                + "'size':1048576,'program':'loop'}");
+                + "'size':1048576,'program':'loop','engine':'jit'}");
         JsonNode stats = json("{'devId':3,'queues':[{'queue':0,'ops':{'READ':{'ios':10,'bytes':40960},'WRITE':{'ios':5,'bytes':20480}},"
                 + "'bpfHandled':12,'redirected':3,'splitParts':2,'errors':{'5':1,'28':2},'inFlight':4,"
                 + "'latency':{'buckets':[{'le':1000,'count':10},{'le':2000,'count':5},{'le':4000,'count':0}]},"
@@ -34,6 +34,7 @@ class StatsJsonTest {
         assertEquals("loop", d.target());
         assertEquals(64, d.depth());
         assertEquals("loop", d.program());
+        assertEquals("jit", d.engine(), "which engine runs the program");
         assertEquals(2, d.counters().size());
         var q = d.counters().get(0);
         assertEquals(15, q.ios());
