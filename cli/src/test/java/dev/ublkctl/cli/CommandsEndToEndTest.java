@@ -165,12 +165,24 @@ class CommandsEndToEndTest {
         // programs: show, dump, swap, detach
         JsonNode progs = cli.run("prog", "show", "--json").json();
         assertEquals(3, progs.size());
+        for (JsonNode pr : progs) {   // the JIT by default, compiled when the program was loaded
+            assertEquals("jit", pr.get("engine").asText(), pr.toString());
+            assertTrue(pr.get("compile").asText().contains(": jit (compiled in "), pr.toString());
+        }
+        assertEquals("jit", cli.run("list", "-n", "0", "--json").json().get("engine").asText());
         JsonNode pd = cli.run("prog", "dump", "-n", "0", "--json").json();
         assertEquals("queue_io_cmd", pd.get(0).get("callback").asText());
         var att = cli.run("attach", "-n", "0", "null", "--ops", "null_redirect_ops", "--json");
         ok(att);
         assertEquals("null_redirect_ops", att.json().get("program").asText());
         assertEquals("null_redirect_ops", cli.run("list", "-n", "0", "--json").json().get("program").asText());
+        var interp = cli.run("attach", "-n", "0", "null", "--engine", "interp", "--json");
+        ok(interp);
+        assertEquals("interp", interp.json().get("engine").asText(), "the engine goes through the daemon into the record");
+        assertEquals("interp", cli.run("list", "-n", "0", "--json").json().get("engine").asText());
+        JsonNode shown = cli.run("prog", "show", "-n", "0", "--json").json();
+        assertEquals("interp", shown.get("engine").asText(), shown.toString());
+        assertEquals(ExitCode.USAGE, cli.run("attach", "-n", "0", "null", "--engine", "turbo").code());
         var det = cli.run("detach", "-n", "0", "--json");
         ok(det);
         assertTrue(det.json().get("program").isNull());

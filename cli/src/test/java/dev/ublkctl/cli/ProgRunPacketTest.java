@@ -67,11 +67,20 @@ class ProgRunPacketTest {
         assertTrue(j.get("kernel").get("sameData").asBoolean());
         assertTrue(j.get("nsPerRun").asDouble() > 0);
         assertArrayEquals(Files.readAllBytes(in), Files.readAllBytes(out), "XDP_DROP leaves the packet as it was");
+        assertEquals("jit", j.get("engine").asText(), "the JIT by default");
+        var interp = cli.run("prog", "run", object("xdp").toString(), "--data-in", in.toString(), "--repeat", "2000",
+                "--kernel", "--engine", "interp", "--json");
+        assertEquals(0, interp.code(), interp.err());
+        JsonNode ji = new ObjectMapper().readTree(interp.out());
+        assertEquals("interp", ji.get("engine").asText());
+        assertEquals(1, ji.get("retval").asLong());
+        assertTrue(ji.get("kernel").get("sameRetval").asBoolean() && ji.get("kernel").get("sameData").asBoolean());
 
         var human = cli.run("prog", "run", object("sockfilter").toString(), "--data-in", packet(100, 0x0800).toString(), "--kernel");
         assertEquals(0, human.code(), human.err());
         assertTrue(human.out().startsWith("Return value: 86, duration (average): "), human.out()); // skb->len = 100 - 14
         assertTrue(human.out().contains("same return value and output data"), human.out());
+        assertTrue(human.out().contains("jit ") && human.out().contains("x the kernel JIT"), human.out());
     }
 
     @Test

@@ -18,7 +18,6 @@ import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.DynamicConstantDesc;
 import java.lang.constant.MethodTypeDesc;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
@@ -29,10 +28,11 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Translates a {@link VmProgram} into one JVM method ({@link JitCode#exec}) of a hidden class.
+ * Translates a {@link VmProgram} into one JVM method ({@link JitCode#exec}) of a hidden class, or, for a
+ * program too big for one method HotSpot compiles, into chunk methods behind an {@code exec} that dispatches.
  *
  * <p>Mapping: r0-r10 are {@code long} locals; each basic block is a label, charged its instruction count
- * against the budget on entry; bpf-to-bpf calls keep the interpreter's frame records
+ * against the budget on entry and checked only at checkpoints (see {@link #chargeBlock}); bpf-to-bpf calls keep the interpreter's frame records
  * ({@link VmContext#frameSaves()}, {@link VmContext#frameReturns()}) and return through a switch over the
  * return sites, so a run can be handed to the interpreter at any block. Loads, stores and atomics call
  * {@link VmContext}'s checked accessors, except stack accesses at {@code r10 + constant} proved inside the
@@ -53,7 +53,6 @@ final class JitCompiler {
     private static final ClassDesc CD_HELPER = ClassDesc.of(Helper.class.getName());
     private static final ClassDesc CD_CODE = ClassDesc.of(JitCode.class.getName());
     private static final ClassDesc CD_RT = ClassDesc.of(JitRuntime.class.getName());
-    private static final ClassDesc CD_SEG = ClassDesc.of(MemorySegment.class.getName());
     private static final ClassDesc CD_LONG_ARR = CD_long.arrayType();
     private static final ClassDesc CD_INT_ARR = CD_int.arrayType();
     private static final ClassDesc CD_SOE = ClassDesc.of(StackOverflowError.class.getName());
@@ -215,6 +214,7 @@ final class JitCompiler {
                             System.nanoTime() - t0);
                 size = codeLength(bytes, m -> true);
             }
+            dump(p, bytes);
             MethodHandles.Lookup hidden = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(c.classData), true);
             JitCode code = (JitCode) hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class)).invoke();
             return new Compilation.Compiled(code, size, System.nanoTime() - t0);
@@ -225,6 +225,18 @@ final class JitCompiler {
         } catch (Throwable e) {
             if (e instanceof Error err && !(e instanceof LinkageError)) throw err;
             return new Compilation.Fallback("class generation failed: " + e, System.nanoTime() - t0);
+        }
+    }
+
+    /** For developers: {@code -Dublkctl.jit.dump=DIR} writes each generated class to DIR (read it with {@code javap -c -p}). */
+    private static void dump(VmProgram p, byte[] bytes) {
+        String dir = System.getProperty("ublkctl.jit.dump");
+        if (dir == null) return;
+        try {
+            java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
+            java.nio.file.Files.write(java.nio.file.Path.of(dir, "Bpf_" + sanitize(p.name()) + "_" + SEQ.get() + ".class"), bytes);
+        } catch (java.io.IOException e) {
+            System.err.println("ublkctl.jit.dump: " + e.getMessage());
         }
     }
 

@@ -16,15 +16,22 @@ import java.util.List;
  * @param counters per-queue counters (empty if the stats could not be read)
  * @param maps     the program's maps, only filled for the device the monitor focuses on
  * @param error    why the stats could not be read, or null
+ * @param engine   what runs the program ("jit", "interp"), or null if not known
  */
 public record DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
-                             String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
+                             String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
+                             String engine) {
+    public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                          String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null);
+    }
+
     public DeviceSnapshot {
         counters = counters == null ? List.of() : List.copyOf(counters);
         maps = maps == null ? List.of() : List.copyOf(maps);
     }
 
     public DeviceSnapshot withMaps(List<MapSnapshot> m) {
-        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error);
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine);
     }
 }

@@ -28,7 +28,7 @@ public final class Views {
         List<QueueCounters> qs = new ArrayList<>();
         if (stats != null) for (StatsView.Queue q : stats.queues()) qs.add(queue(q));
         return new DeviceSnapshot(rec.id(), name(rec.target()), name(rec.backend()), rec.state(), rec.queues(), rec.depth(),
-                rec.size(), rec.program(), qs, List.of(), statsError);
+                rec.size(), rec.program(), qs, List.of(), statsError, rec.engine());
     }
 
     static QueueCounters queue(StatsView.Queue q) {

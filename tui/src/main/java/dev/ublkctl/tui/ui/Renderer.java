@@ -242,7 +242,7 @@ public final class Renderer {
         DeviceSnapshot d = r.device();
         String head = " ublkb" + d.id() + "   " + nz(d.target()) + " on " + nz(d.backend()) + "   " + r.stateWord()
                 + "   " + d.queues() + " queues x " + d.depth() + "   " + Units.bytes(d.size())
-                + "   program " + (d.program() == null ? "none" : d.program());
+                + "   program " + (d.program() == null ? "none" : d.program() + (d.engine() == null ? "" : " (" + d.engine() + ")"));
         p.bar(0, head, f.state() == SourceState.LOST || r.presence() == Presence.GONE
                 ? Style.BAR_ALERT : Style.BAR);
         int y = 1;

@@ -29,6 +29,7 @@ class ViewsTest {
         assertEquals("loop", d.target());
         assertEquals("emulated", d.backend());
         assertEquals("loop", d.program());
+        assertEquals("jit", d.engine(), "which engine runs the program");
         assertEquals(2, d.counters().size());
         var q = d.counters().getFirst();
         assertEquals(15, q.ios());

@@ -55,7 +55,7 @@ public final class DaemonAnswers {
     public static DeviceRecord record(int id, TargetType target, int queues, String program) {
         return wire(new DeviceRecord(id, DeviceRecord.LIVE, target, Backend.EMULATED, queues, 64, 1L << 30, 512, List.of(), 0,
                 program, program == null ? null : "bundled:" + program, null, 1, 1, "2026-12-01T00:00:00Z",
-                program, false, 0), DeviceRecord.class);
+                program, false, 0, program == null ? null : "jit", null), DeviceRecord.class);
     }
 
     /** A value through the daemon's mapper and back. */
