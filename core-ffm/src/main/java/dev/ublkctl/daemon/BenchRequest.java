@@ -1,7 +1,7 @@
 package dev.ublkctl.daemon;
 
-import dev.ublkctl.engine.BenchSpec;
-import dev.ublkctl.engine.Pattern;
+import dev.ublkctl.engine.load.BenchSpec;
+import dev.ublkctl.engine.load.Pattern;
 
 import java.time.Duration;
 

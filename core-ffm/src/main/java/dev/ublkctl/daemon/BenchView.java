@@ -1,6 +1,6 @@
 package dev.ublkctl.daemon;
 
-import dev.ublkctl.engine.BenchResult;
+import dev.ublkctl.engine.load.BenchResult;
 
 /**
  * The JSON of {@code device.bench} (and {@code ublkctl bench --json}): fio's names where fio

@@ -1,9 +1,9 @@
 package dev.ublkctl.daemon;
 
-import dev.ublkctl.engine.DeviceStats;
-import dev.ublkctl.engine.LatencySnapshot;
-import dev.ublkctl.engine.OpCount;
-import dev.ublkctl.engine.QueueStats;
+import dev.ublkctl.engine.stats.DeviceStats;
+import dev.ublkctl.engine.stats.LatencySnapshot;
+import dev.ublkctl.engine.stats.OpCount;
+import dev.ublkctl.engine.stats.QueueStats;
 import dev.ublkctl.ublk.IoOp;
 
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.ublkctl.daemon;
 
-import dev.ublkctl.engine.VerifyResult;
+import dev.ublkctl.engine.load.VerifyResult;
 
 /**
  * The JSON of {@code device.verify}: {@code ok}, what was covered, and the first mismatch

@@ -1,5 +1,7 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.StatsRecorder;
+
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmProgram;

@@ -1,5 +1,8 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.DeviceStats;
+import dev.ublkctl.engine.stats.QueueStats;
+
 import dev.ublkctl.target.Target;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.ublk.Backend;

@@ -1,5 +1,8 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.StatsRecorder;
+import dev.ublkctl.engine.stats.QueueCounters;
+
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.PartCompleter;
 import dev.ublkctl.target.TargetQueue;

@@ -29,11 +29,11 @@ public final class ProfileSummary {
         PARTS.put("dev.ublkctl.bpf.maps.", "eBPF VM (interpreter, helpers, maps)");
         PARTS.put("dev.ublkctl.engine.UblkKfuncs", "ublk kfuncs");
         PARTS.put("dev.ublkctl.engine.BpfQueue", "engine BPF dispatch (BpfQueue)");
-        PARTS.put("dev.ublkctl.engine.StatsRecorder", "statistics and latency");
-        PARTS.put("dev.ublkctl.engine.LatencyRecorder", "statistics and latency");
+        PARTS.put("dev.ublkctl.engine.stats.StatsRecorder", "statistics and latency");
+        PARTS.put("dev.ublkctl.engine.stats.LatencyRecorder", "statistics and latency");
         PARTS.put("dev.ublkctl.target.", "Java target");
         PARTS.put("dev.ublkctl.ublk.emulated.", "emulated driver (queues, tags, copy)");
-        PARTS.put("dev.ublkctl.engine.Bench", "bench job (submit, callback)");
+        PARTS.put("dev.ublkctl.engine.load.Bench", "bench job (submit, callback)");
         PARTS.put("java.util.concurrent.locks.LockSupport", "thread hand-off (park/unpark)");
         PARTS.put("dev.ublkctl.sys.Libc", "syscalls (io_uring_enter, eventfd)");
         PARTS.put("dev.ublkctl.uring.", "io_uring ring handling");

@@ -1,4 +1,7 @@
 package dev.ublkctl.engine;
+import dev.ublkctl.engine.load.Verifier;
+import dev.ublkctl.engine.load.VerifyResult;
+import dev.ublkctl.engine.load.VerifySpec;
 
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;

@@ -1,4 +1,13 @@
 package dev.ublkctl.engine;
+import dev.ublkctl.engine.load.Bench;
+import dev.ublkctl.engine.load.BenchProgress;
+import dev.ublkctl.engine.load.BenchResult;
+import dev.ublkctl.engine.load.BenchSpec;
+import dev.ublkctl.engine.load.Pattern;
+import dev.ublkctl.engine.load.Verifier;
+import dev.ublkctl.engine.load.VerifyResult;
+import dev.ublkctl.engine.load.VerifySpec;
+import dev.ublkctl.engine.stats.DeviceStats;
 
 import dev.ublkctl.target.TargetConfig;
 import dev.ublkctl.ublk.IoOp;

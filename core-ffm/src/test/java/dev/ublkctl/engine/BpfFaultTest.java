@@ -1,5 +1,7 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.QueueStats;
+
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;

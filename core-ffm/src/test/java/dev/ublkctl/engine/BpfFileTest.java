@@ -1,5 +1,10 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.QueueStats;
+import dev.ublkctl.engine.load.Verifier;
+import dev.ublkctl.engine.load.VerifyResult;
+import dev.ublkctl.engine.load.VerifySpec;
+
 import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetConfig;

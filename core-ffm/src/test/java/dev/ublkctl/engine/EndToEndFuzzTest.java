@@ -1,5 +1,7 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.QueueStats;
+
 import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.StructOpsSpec;

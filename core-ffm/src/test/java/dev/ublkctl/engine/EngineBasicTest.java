@@ -1,4 +1,5 @@
 package dev.ublkctl.engine;
+import dev.ublkctl.engine.stats.DeviceStats;
 
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;

@@ -1,5 +1,8 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.LatencyRecorder;
+import dev.ublkctl.engine.stats.LatencySnapshot;
+
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;

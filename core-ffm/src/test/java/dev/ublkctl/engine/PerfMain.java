@@ -1,5 +1,12 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.load.BenchResult;
+import dev.ublkctl.engine.stats.QueueStats;
+import dev.ublkctl.engine.load.Bench;
+import dev.ublkctl.engine.load.BenchSpec;
+import dev.ublkctl.engine.load.Pattern;
+import dev.ublkctl.engine.stats.StatsRecorder;
+
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.target.TargetConfig;
 

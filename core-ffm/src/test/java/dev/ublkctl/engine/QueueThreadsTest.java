@@ -1,5 +1,14 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.load.Bench;
+import dev.ublkctl.engine.load.BenchSpec;
+import dev.ublkctl.engine.load.Pattern;
+import dev.ublkctl.engine.stats.DeviceStats;
+import dev.ublkctl.engine.stats.QueueStats;
+import dev.ublkctl.engine.load.Verifier;
+import dev.ublkctl.engine.load.VerifyResult;
+import dev.ublkctl.engine.load.VerifySpec;
+
 import dev.ublkctl.target.TargetConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,5 +1,14 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.load.Bench;
+import dev.ublkctl.engine.load.BenchResult;
+import dev.ublkctl.engine.load.BenchSpec;
+import dev.ublkctl.engine.load.Pattern;
+import dev.ublkctl.engine.load.Verifier;
+import dev.ublkctl.engine.load.VerifyResult;
+import dev.ublkctl.engine.load.VerifySpec;
+import dev.ublkctl.engine.stats.QueueStats;
+
 import dev.ublkctl.bpf.maps.VmMap;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.target.TargetConfig;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.IntNode;
 import dev.ublkctl.daemon.Json;
 import dev.ublkctl.daemon.MapView;
 import dev.ublkctl.daemon.StatsView;
-import dev.ublkctl.engine.LatencySnapshot;
+import dev.ublkctl.engine.stats.LatencySnapshot;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.model.SourceState;
 import org.junit.jupiter.api.Test;

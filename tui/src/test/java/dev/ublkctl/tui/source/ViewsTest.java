@@ -2,7 +2,7 @@ package dev.ublkctl.tui.source;
 
 import dev.ublkctl.daemon.Json;
 import dev.ublkctl.daemon.MapView;
-import dev.ublkctl.engine.LatencySnapshot;
+import dev.ublkctl.engine.stats.LatencySnapshot;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.metrics.RateCalculator;
 import dev.ublkctl.tui.model.LatencyHistogram;

@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.stats;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

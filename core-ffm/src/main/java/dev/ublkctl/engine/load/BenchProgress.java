@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.load;
 
 import java.time.Duration;
 

@@ -1,4 +1,5 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.load;
+import dev.ublkctl.engine.stats.LatencySnapshot;
 
 import java.time.Duration;
 

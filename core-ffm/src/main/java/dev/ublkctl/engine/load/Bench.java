@@ -1,4 +1,8 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.load;
+import dev.ublkctl.engine.Device;
+import dev.ublkctl.engine.stats.DeviceStats;
+import dev.ublkctl.engine.stats.LatencyRecorder;
+import dev.ublkctl.engine.stats.LatencySnapshot;
 
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.IoCallback;

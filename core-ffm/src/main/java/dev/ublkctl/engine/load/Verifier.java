@@ -1,5 +1,6 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.load;
 
+import dev.ublkctl.engine.Device;
 import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.BlockIoException;
 

@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.stats;
 
 /** I/Os and bytes of one op. */
 public record OpCount(long ios, long bytes) {

@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.stats;
 
 import java.util.List;
 
@@ -8,7 +8,7 @@ public record DeviceStats(int devId, long takenNanos, List<QueueStats> queues, Q
         queues = List.copyOf(queues);
     }
 
-    static DeviceStats of(int devId, List<QueueStats> queues) {
+    public static DeviceStats of(int devId, List<QueueStats> queues) {
         QueueStats t = QueueStats.empty(-1);
         for (QueueStats q : queues) t = t.plus(q, -1);
         return new DeviceStats(devId, System.nanoTime(), queues, t);

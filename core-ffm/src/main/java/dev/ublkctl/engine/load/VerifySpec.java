@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.load;
 
 /**
  * A write-then-read-back check of a region.

@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.stats;
 
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -9,7 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * snapshot sums them. The recorders of threads that have ended are folded into one sum, so a
  * long-lived daemon serving many short-lived submitters keeps a bounded set.
  */
-final class QueueCounters {
+public final class QueueCounters {
     private record Shard(Thread owner, StatsRecorder rec) {}
 
     private final int queue;
@@ -21,7 +21,7 @@ final class QueueCounters {
     private volatile Thread server;
     private volatile StatsRecorder serverRec;
 
-    QueueCounters(int queue) {
+    public QueueCounters(int queue) {
         this.queue = queue;
         this.retired = QueueStats.empty(queue);
         this.mine = ThreadLocal.withInitial(this::newShard);
@@ -34,17 +34,17 @@ final class QueueCounters {
     }
 
     /** The calling thread is the queue's serving thread from now on. */
-    void serveFrom(Thread t) {
+    public void serveFrom(Thread t) {
         serverRec = mine.get();
         server = t;
     }
 
     /** The calling thread's recorder. */
-    StatsRecorder get() {
+    public StatsRecorder get() {
         return Thread.currentThread() == server ? serverRec : mine.get();
     }
 
-    synchronized QueueStats snapshot() {
+    public synchronized QueueStats snapshot() {
         QueueStats sum = retired;
         for (Shard s : shards) {
             // a thread that has ended wrote its last count before isAlive() turned false

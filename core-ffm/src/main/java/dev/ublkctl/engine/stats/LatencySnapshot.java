@@ -1,4 +1,4 @@
-package dev.ublkctl.engine;
+package dev.ublkctl.engine.stats;
 
 import java.util.Arrays;
 
