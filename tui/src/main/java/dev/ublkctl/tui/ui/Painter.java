@@ -59,10 +59,18 @@ final class Painter {
             int c = col + i;
             if (c < 0) continue;
             if (c >= width) break;
-            chars[row * width + c] = s.charAt(i);
+            chars[row * width + c] = visible(s.charAt(i));
             styles[row * width + c] = st;
         }
         return col + s.length();
+    }
+
+    /**
+     * A control character (C0, DEL, C1) as a visible '?': names shown here come from object files
+     * and device records, and one escape sequence in a cell would drive the terminal itself.
+     */
+    static char visible(char c) {
+        return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ? '?' : c;
     }
 
     /** Fills a whole row with a style, then writes text on it. */
