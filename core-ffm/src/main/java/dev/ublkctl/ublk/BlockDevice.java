@@ -59,15 +59,22 @@ public interface BlockDevice {
     /** The plug of a device that does not batch. */
     Plug NO_PLUG = () -> {};
 
+    /**
+     * One request as a future: completes with the byte count, or exceptionally with a
+     * {@link BlockIoException} carrying the errno (refused at submission or failed). Each device
+     * decides how a long range is split and how its failures are described.
+     */
+    CompletableFuture<Integer> io(IoOp op, long offset, long length, MemorySegment buf);
+
     /** Reads {@code buf.byteSize()} bytes at {@code offset}; completes with the byte count. */
-    CompletableFuture<Integer> read(long offset, MemorySegment buf);
+    default CompletableFuture<Integer> read(long offset, MemorySegment buf) { return io(IoOp.READ, offset, buf.byteSize(), buf); }
 
     /** Writes {@code buf.byteSize()} bytes at {@code offset}; completes with the byte count. */
-    CompletableFuture<Integer> write(long offset, MemorySegment buf);
+    default CompletableFuture<Integer> write(long offset, MemorySegment buf) { return io(IoOp.WRITE, offset, buf.byteSize(), buf); }
 
-    CompletableFuture<Integer> flush();
+    default CompletableFuture<Integer> flush() { return io(IoOp.FLUSH, 0, 0, null); }
 
-    CompletableFuture<Integer> discard(long offset, long length);
+    default CompletableFuture<Integer> discard(long offset, long length) { return io(IoOp.DISCARD, offset, length, null); }
 
-    CompletableFuture<Integer> writeZeroes(long offset, long length);
+    default CompletableFuture<Integer> writeZeroes(long offset, long length) { return io(IoOp.WRITE_ZEROES, offset, length, null); }
 }

@@ -1,5 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
+import dev.ublkctl.cli.common.EngineOption;
+
 import dev.ublkctl.cli.common.Names;
 import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
@@ -76,10 +78,8 @@ public final class AddCmd extends Cmd {
             description = "BPF program for the fast path: bundled name (null, loop, stripe) or an object file.")
     String bpf;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit", converter = Names.EngineName.class,
-            completionCandidates = Names.Engines.class,
-            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
-    EngineKind engine = EngineKind.DEFAULT;
+    @picocli.CommandLine.Mixin
+    EngineOption engineOption = new EngineOption();
 
     @Option(names = "--ops", paramLabel = "NAME|ID",
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
@@ -148,7 +148,7 @@ public final class AddCmd extends Cmd {
             }
             AddRequest req = new AddRequest(id == null ? AddRequest.AUTO_ID : id, target, queues, depth,
                     size == null ? 0 : size, Math.toIntExact(blockSize), abs, chunk == null ? 0 : chunk, prog, ops,
-                    backend, noRecovery, nthreads, fault, engine);
+                    backend, noRecovery, nthreads, fault, engineOption.kind());
             req.deviceConfig();
             return req;
         } catch (IllegalArgumentException | ArithmeticException e) {

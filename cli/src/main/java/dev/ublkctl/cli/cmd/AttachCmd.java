@@ -1,6 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.common.Names;
+import dev.ublkctl.cli.common.EngineOption;
+
 import dev.ublkctl.bpf.jit.EngineKind;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.cli.common.Cmd;
@@ -31,10 +32,8 @@ public final class AttachCmd extends Cmd {
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
     String ops;
 
-    @picocli.CommandLine.Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit",
-            converter = Names.EngineName.class, completionCandidates = Names.Engines.class,
-            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
-    EngineKind engine = EngineKind.DEFAULT;
+    @picocli.CommandLine.Mixin
+    EngineOption engineOption = new EngineOption();
 
     @Override
     protected int run() {
@@ -47,7 +46,7 @@ public final class AttachCmd extends Cmd {
             throw CliException.usage(e.getMessage());
         }
         try (DaemonClient c = connect()) {
-            DeviceRecord r = c.attach(dev.id, p, ops, engine);
+            DeviceRecord r = c.attach(dev.id, p, ops, engineOption.kind());
             if (json()) printJson(r);
             else Records.print(out(), style(), r);
         }

@@ -1,7 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.common.Names;
-import dev.ublkctl.bpf.jit.EngineKind;
+import dev.ublkctl.cli.common.EngineOption;
+
 import dev.ublkctl.bpf.vm.Conformance;
 import dev.ublkctl.cli.common.Cmd;
 import picocli.CommandLine.Command;
@@ -29,10 +29,8 @@ public final class ProgConformanceCmd extends Cmd {
     @Parameters(paramLabel = "MEMORY", arity = "0..1", description = "Memory for r1, in hex.")
     String memory;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit", converter = Names.EngineName.class,
-            completionCandidates = Names.Engines.class,
-            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
-    EngineKind engine = EngineKind.DEFAULT;
+    @picocli.CommandLine.Mixin
+    EngineOption engineOption = new EngineOption();
 
     @Override
     protected int run() throws Exception {
@@ -42,7 +40,7 @@ public final class ProgConformanceCmd extends Cmd {
         var buf = new ByteArrayOutputStream();
         int status;
         try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            status = Conformance.run(args.toArray(String[]::new), System.in, ps, engine.create());
+            status = Conformance.run(args.toArray(String[]::new), System.in, ps, engineOption.kind().create());
         }
         out().print(buf.toString(StandardCharsets.UTF_8));
         out().flush();

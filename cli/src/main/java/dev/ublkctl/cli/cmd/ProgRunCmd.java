@@ -1,7 +1,7 @@
 package dev.ublkctl.cli.cmd;
 
-import dev.ublkctl.cli.common.Names;
-import dev.ublkctl.bpf.jit.EngineKind;
+import dev.ublkctl.cli.common.EngineOption;
+
 import dev.ublkctl.bpf.kernel.KernelCollection;
 import dev.ublkctl.bpf.kernel.KernelProgram;
 import dev.ublkctl.bpf.object.BpfObject;
@@ -92,10 +92,8 @@ public final class ProgRunCmd extends Cmd {
     @Option(names = "--prog", paramLabel = "NAME", description = "Which program of the object (default: the first XDP or socket-filter one).")
     String progName;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "jit", converter = Names.EngineName.class,
-            completionCandidates = Names.Engines.class,
-            description = "What runs the BPF program: jit (compiled to JVM bytecode, the default) or interp (the interpreter).")
-    EngineKind engine = EngineKind.DEFAULT;
+    @picocli.CommandLine.Mixin
+    EngineOption engineOption = new EngineOption();
 
     @Option(names = "--kernel", description = "With --data-in: also load the object into the kernel and run it there (BPF_PROG_TEST_RUN).")
     boolean kernel;
@@ -127,7 +125,7 @@ public final class ProgRunCmd extends Cmd {
         for (Path f : files) if (!Files.isRegularFile(f)) throw CliException.usage("no such file: " + f);
         UblkProgram prog;
         try {
-            prog = UblkProgram.load(BpfObject.open(object), OpsRef.parse(ops), engine.create());
+            prog = UblkProgram.load(BpfObject.open(object), OpsRef.parse(ops), engineOption.kind().create());
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
@@ -212,7 +210,7 @@ public final class ProgRunCmd extends Cmd {
                                 + "ublk programs run without --data-in"));
         if (spec.type() != ProgramType.XDP && spec.type() != ProgramType.SOCKET_FILTER)
             throw CliException.usage(spec.name() + " is a " + spec.type() + " program; --data-in runs XDP and socket-filter programs");
-        PacketRunner runner = new PacketRunner(engine.create());
+        PacketRunner runner = new PacketRunner(engineOption.kind().create());
         PacketRunner.Result vm;
         try {
             VmProgram vp = VmLoader.prepare(spec, VmLoader.createMaps(obj, 1), runner.withPacketHelpers(FunctionRegistry.standard()));
@@ -233,7 +231,7 @@ public final class ProgRunCmd extends Cmd {
         }
         if (dataOut != null) Files.write(dataOut, vm.dataOut());
         PacketRun r = new PacketRun(spec.name(), spec.type().name().toLowerCase(java.util.Locale.ROOT), repeat, vm.retval(),
-                vm.nsPerRun(), vm.dataOut().length, ks, engine.label());
+                vm.nsPerRun(), vm.dataOut().length, ks, engineOption.kind().label());
         if (json()) printJson(r);
         else {
             // bpftool's line first, so scripts that parse it work on both
@@ -243,7 +241,7 @@ public final class ProgRunCmd extends Cmd {
                         ks.retval(), ks.nsPerRun(),
                         ks.sameRetval() && ks.sameData() ? "same return value and output data"
                                 : "DIFFERS: " + (ks.sameRetval() ? "" : "return value ") + (ks.sameData() ? "" : "output data"),
-                        engine.label(), vm.nsPerRun() / Math.max(1, ks.nsPerRun()));
+                        engineOption.kind().label(), vm.nsPerRun() / Math.max(1, ks.nsPerRun()));
             }
             out().flush();
         }

@@ -145,7 +145,8 @@ final class EmulatedBlockDevice implements BlockDevice {
 
     // ---------------------------------------------------------------- futures
 
-    private CompletableFuture<Integer> async(IoOp op, long offset, long length, MemorySegment buf) {
+    @Override
+    public CompletableFuture<Integer> io(IoOp op, long offset, long length, MemorySegment buf) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
         int errno = check(op, offset, length, buf);
         if (errno != 0) {
@@ -168,9 +169,4 @@ final class EmulatedBlockDevice implements BlockDevice {
         return f;
     }
 
-    @Override public CompletableFuture<Integer> read(long offset, MemorySegment buf) { return async(IoOp.READ, offset, buf.byteSize(), buf); }
-    @Override public CompletableFuture<Integer> write(long offset, MemorySegment buf) { return async(IoOp.WRITE, offset, buf.byteSize(), buf); }
-    @Override public CompletableFuture<Integer> flush() { return async(IoOp.FLUSH, 0, 0, null); }
-    @Override public CompletableFuture<Integer> discard(long offset, long length) { return async(IoOp.DISCARD, offset, length, null); }
-    @Override public CompletableFuture<Integer> writeZeroes(long offset, long length) { return async(IoOp.WRITE_ZEROES, offset, length, null); }
 }

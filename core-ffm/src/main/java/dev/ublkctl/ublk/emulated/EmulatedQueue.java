@@ -379,16 +379,21 @@ final class EmulatedQueue implements UblkQueue {
         int head = pendingHead.getAndSet(-1);
         for (int t = head; t != -1; ) {
             int nx = next[t];
-            state[t] = ABORTED;
-            IoCallback cb = cbs[t];
-            cbs[t] = null;
-            userBufs[t] = null;
-            ioBufs[t] = null;
+            abort(t);
             n++;
-            cb.done(cookies[t], -Errno.ENODEV);
             t = nx;
         }
         return n;
+    }
+
+    /** Fails the request at {@code t} with -ENODEV; the tag stays ABORTED (a late commit is ignored). */
+    private void abort(int t) {
+        state[t] = ABORTED;
+        IoCallback cb = cbs[t];
+        cbs[t] = null;
+        userBufs[t] = null;
+        ioBufs[t] = null;
+        cb.done(cookies[t], -Errno.ENODEV);
     }
 
     /** When the server has nothing in flight after abort: fails whatever it still holds with -ENODEV. */
@@ -396,13 +401,8 @@ final class EmulatedQueue implements UblkQueue {
         int n = failPending();
         for (int t = 0; t < depth; t++) {
             if (state[t] == INFLIGHT) {
-                state[t] = ABORTED;
-                IoCallback cb = cbs[t];
-                cbs[t] = null;
-                userBufs[t] = null;
-                ioBufs[t] = null;
+                abort(t);
                 n++;
-                cb.done(cookies[t], -Errno.ENODEV);
             }
         }
         return n;

@@ -172,7 +172,8 @@ final class KernelBlockDevice implements BlockDevice, AutoCloseable {
         throw new IllegalStateException("more requests in flight than slots");
     }
 
-    private CompletableFuture<Integer> future(IoOp op, long off, long len, MemorySegment buf) {
+    @Override
+    public CompletableFuture<Integer> io(IoOp op, long off, long len, MemorySegment buf) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
         if (len > Integer.MAX_VALUE) {
             f.completeExceptionally(new BlockIoException(op, off, len, Errno.EINVAL, "longer than 2 GiB"));
@@ -192,11 +193,6 @@ final class KernelBlockDevice implements BlockDevice, AutoCloseable {
         return f;
     }
 
-    @Override public CompletableFuture<Integer> read(long offset, MemorySegment buf) { return future(IoOp.READ, offset, buf.byteSize(), buf); }
-    @Override public CompletableFuture<Integer> write(long offset, MemorySegment buf) { return future(IoOp.WRITE, offset, buf.byteSize(), buf); }
-    @Override public CompletableFuture<Integer> flush() { return future(IoOp.FLUSH, 0, 0, null); }
-    @Override public CompletableFuture<Integer> discard(long offset, long length) { return future(IoOp.DISCARD, offset, length, null); }
-    @Override public CompletableFuture<Integer> writeZeroes(long offset, long length) { return future(IoOp.WRITE_ZEROES, offset, length, null); }
 
     /**
      * Lets in-flight requests finish, ends the thread and closes the block device (which must
