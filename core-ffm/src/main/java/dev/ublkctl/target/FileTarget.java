@@ -45,16 +45,19 @@ public final class FileTarget implements Target {
             long min = Long.MAX_VALUE;
             java.util.Map<Object, Path> seen = new java.util.HashMap<>();
             for (Path p : paths) {
-                if (!Files.isRegularFile(p)) throw new IllegalArgumentException(name + " backing file " + p + " is not a regular file");
+                boolean block = isBlockDevice(p);
+                if (!block && !Files.isRegularFile(p))
+                    throw new IllegalArgumentException(name + " backing file " + p + " is not a regular file or a block device");
                 // the same file twice (by another name, a hard link, a bind mount) would put two chunks in one place
                 Object key = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
                 Path before = key == null ? null : seen.putIfAbsent(key, p);
                 if (before != null)
                     throw new IllegalArgumentException(name + " backing files " + before + " and " + p + " are the same file");
-                min = Math.min(min, Files.size(p));
                 // count a descriptor only once open returned it: clean-up must close exactly what was opened
                 int fd = Target.openBacking(p);
                 fds[opened++] = fd;
+                // a block device (/dev/ublkbN, /dev/loopN) has no file size: the kernel says how big it is
+                min = Math.min(min, block ? blockDeviceSize(fd) : Files.size(p));
             }
             long unit = chunk == Integer.MAX_VALUE ? 4096 : chunk;
             long per = min / unit * unit;
@@ -68,6 +71,29 @@ public final class FileTarget implements Target {
         } catch (RuntimeException e) {
             for (int i = 0; i < opened; i++) Libc.close(fds[i]);
             throw e;
+        }
+    }
+
+    /** BLKGETSIZE64: {@code _IOR(0x12, 114, size_t)}. */
+    private static final long BLKGETSIZE64 = 0x80081272L;
+    /** {@code S_IFMT} and {@code S_IFBLK} of {@code st_mode}. */
+    private static final int S_IFMT = 0170000, S_IFBLK = 0060000;
+
+    /** Whether {@code p} (symlinks followed) is a block device node. */
+    static boolean isBlockDevice(Path p) {
+        try {
+            return (((Number) Files.getAttribute(p, "unix:mode")).intValue() & S_IFMT) == S_IFBLK;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The size in bytes of the block device open at {@code fd}. */
+    static long blockDeviceSize(int fd) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment out = a.allocate(8, 8);
+            Libc.ioctl(fd, BLKGETSIZE64, out.address());
+            return out.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
         }
     }
 
@@ -87,7 +113,7 @@ public final class FileTarget implements Target {
             try {
                 String now = Files.readSymbolicLink(link).toString();
                 if (now.endsWith(" (deleted)")) return java.util.Optional.of("backing file " + paths.get(i) + " was deleted");
-                long len = Files.size(link);
+                long len = isBlockDevice(link) ? blockDeviceSize(fds[i]) : Files.size(link);
                 if (len < need)
                     return java.util.Optional.of("backing file " + paths.get(i) + " was truncated to " + len + " bytes (needs " + need + ")");
             } catch (IOException e) {

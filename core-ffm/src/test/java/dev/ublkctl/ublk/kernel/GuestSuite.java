@@ -784,6 +784,14 @@ public final class GuestSuite {
             } finally {
                 Libc.close(fd);
             }
+            // stacking on the kernel backend: a loop device whose backing file is /dev/ublkbN of the first
+            var upper = json.readTree(cli.ok("add", "-t", "loop", "-f", "/dev/ublkb" + id, "--backend", "kernel",
+                    "-q", "1", "-d", "16", "--json"));
+            int upperId = upper.get("id").asInt();
+            check(upper.get("size").asLong() == 32L << 20, "the upper device has the lower one's size (BLKGETSIZE64): " + upper);
+            String verify = cli.ok("verify", "-n", "" + upperId, "--length", "1m", "--json");
+            check(verify.contains("\"ok\":true"), "verify through a loop device over /dev/ublkb" + id + ": " + verify);
+            cli.ok("del", "-n", "" + upperId);
             // the new daemon dies too: del removes the device from the kernel, then its record
             ProcessHandle d2 = ProcessHandle.of(ctl.getDevInfo(id).serverPid()).orElseThrow();
             d2.destroyForcibly();
