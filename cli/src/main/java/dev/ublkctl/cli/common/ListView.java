@@ -42,7 +42,7 @@ public final class ListView {
             return ExitCode.OK;
         }
         Table t = verbose
-                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "FILES", "PID", "CREATED").right(0, 4, 5, 6, 7, 10)
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "PID", "CREATED").right(0, 4, 5, 6, 7, 11)
                 : new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM").right(0, 4, 5, 6);
         for (DeviceRecord r : recs) {
             String prog = r.program() == null ? "-" : r.program();
@@ -50,7 +50,7 @@ public final class ListView {
             String state = DeviceRecord.DEAD.equals(r.state()) && r.recoverable() ? "dead, recoverable" : r.state();
             if (verbose) {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.blockSize(), r.queues(),
-                        r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")",
+                        r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")", r.engine(),
                         r.files().isEmpty() ? "-" : String.join(",", r.files()), r.daemonPid(), r.created());
             } else {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);

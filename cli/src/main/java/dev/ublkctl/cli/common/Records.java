@@ -22,7 +22,8 @@ public final class Records {
         if (!r.files().isEmpty()) kv.add(new String[]{"files", String.join(", ", r.files())});
         if (r.chunk() > 0) kv.add(new String[]{"chunk", Sizes.format(r.chunk())});
         kv.add(new String[]{"program", r.program() == null ? "none (all I/O in the Java target)"
-                : r.program() + (r.programPath() == null ? "" : " (" + r.programPath() + ")")});
+                : r.program() + (r.programPath() == null ? "" : " (" + r.programPath() + ")")
+                        + (r.engine() == null ? "" : ", on the " + ("jit".equals(r.engine()) ? "JIT" : "interpreter"))});
         if (r.blockDevice() != null) kv.add(new String[]{"block device", r.blockDevice()});
         kv.add(new String[]{"daemon pid", Long.toString(r.daemonPid())});
         Table.keyValues(out, st, kv);
