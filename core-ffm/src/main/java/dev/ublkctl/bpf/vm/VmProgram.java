@@ -74,6 +74,9 @@ public final class VmProgram {
             Instruction insn = Decoder.decode(slots, i);
             start[i] = true;
             if (insn instanceof Unknown u) throw fault(i, "invalid instruction: " + u.reason());
+            // as the kernel: an unused field must be zero, so the same bytes load here and there or nowhere
+            String reserved = dev.ublkctl.bpf.insn.ReservedFields.violation(slots[i], insn);
+            if (reserved != null) throw fault(i, reserved);
             if (writesFramePointer(insn)) throw fault(i, "r10 (frame pointer) is read-only");
             uops[i] = Uop.of(insn);
             switch (insn) {
