@@ -106,6 +106,8 @@ public sealed interface TargetConfig {
                         }
                     } catch (NumberFormatException e) {
                         throw new IllegalArgumentException("fault spec: '" + v + "' is not a number for " + kv[0].trim());
+                    } catch (ArithmeticException e) {
+                        throw new IllegalArgumentException("fault spec: " + kv[0].trim() + " '" + v + "' is out of range");
                     }
                 }
             }
