@@ -114,13 +114,21 @@ public final class Libc {
 
     public static int open(String path, int flags) { return open(path, flags, 0644); }
 
+    /** Set once {@link #holdStandardDescriptors()} has run: from then on no open can return 0-2. */
+    private static volatile boolean standardHeld;
+
+    /** Tests: act as a process that holds its standard descriptors (without touching them). */
+    static void refuseStandardCloses(boolean on) { standardHeld = on; }
+
     /**
-     * close(2). Refuses 0-2: no ublkctl code owns standard descriptors, so closing one is always a
-     * clean-up bug, and it would let the next open reuse the number (a file then gets I/O meant for
-     * the descriptor it replaced).
+     * close(2). In a process that holds its standard descriptors (the daemon) it refuses 0-2: no
+     * ublkctl code can own one there, so closing one is a clean-up bug, and it would let the next open
+     * reuse the number (a file then gets I/O meant for the descriptor it replaced). A command started
+     * with a standard descriptor closed may get 0-2 from open, and closes them as any other.
      */
     public static void close(int fd) {
-        if (fd >= 0 && fd <= 2) throw new IllegalStateException("refusing to close standard descriptor " + fd + " (a clean-up bug)");
+        if (standardHeld && fd >= 0 && fd <= 2)
+            throw new IllegalStateException("refusing to close standard descriptor " + fd + " (a clean-up bug)");
         MemorySegment st = STATE.get();
         try {
             int r = (int) CLOSE.invokeExact(st, fd);
@@ -165,6 +173,7 @@ public final class Libc {
         } finally {
             if (nul > 2) close(nul);
         }
+        standardHeld = true;
     }
 
     public static long read(int fd, MemorySegment buf, long len) {
