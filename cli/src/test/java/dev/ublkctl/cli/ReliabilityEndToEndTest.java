@@ -145,6 +145,9 @@ class ReliabilityEndToEndTest {
         ok(cli.run("add", "-t", "null", "--size", "16m"));
         ProcessHandle d = CliHarness.daemons().getFirst();
         new ProcessBuilder("kill", "-STOP", Long.toString(d.pid())).start().waitFor();
+        // the signal is delivered asynchronously: the premise is a daemon that is stopped
+        for (int i = 0; i < 500 && !dev.ublkctl.daemon.Daemons.stopped(d.pid()); i++) Thread.sleep(10);
+        assertTrue(dev.ublkctl.daemon.Daemons.stopped(d.pid()), "the daemon is stopped");
         try {
             var r = cli.run("del", "-a");
             assertEquals(ExitCode.DAEMON, r.code(), r.out() + r.err());

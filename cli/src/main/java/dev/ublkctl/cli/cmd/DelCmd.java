@@ -63,7 +63,9 @@ public final class DelCmd extends Cmd {
                     store.delete(r.id());
                     done.add(entry(r.id(), "removed broken record"));
                 } else if (DeviceRecord.LIVE.equals(r.state())) {   // readAll says dead if its daemon is gone
-                    stillLive.add("device " + r.id() + " (daemon pid " + r.daemonPid() + ")");
+                    stillLive.add("device " + r.id() + " (daemon pid " + r.daemonPid()
+                            + (dev.ublkctl.daemon.Daemons.stopped(r.daemonPid()) ? ", stopped: 'kill -CONT " + r.daemonPid() + "' resumes it" : "")
+                            + ")");
                 }
             }
             // never say "no devices" while one is still live: its daemon is stopped, hung or busy
