@@ -39,6 +39,18 @@ final class CliHarness implements AutoCloseable {
         Session.reset();
     }
 
+    /** A sparse file of {@code size} bytes beside the run dir (the test's own directory). */
+    Path file(String name, long size) throws java.io.IOException {
+        Path p = runDir.getParent().resolve(name);
+        try (var f = new java.io.RandomAccessFile(p.toFile(), "rw")) { f.setLength(size); }
+        return p;
+    }
+
+    /** Asserts exit 0, showing both streams otherwise. */
+    static void ok(Result r) {
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
+    }
+
     /** In-process: Cli.execute with captured streams. */
     Result run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();

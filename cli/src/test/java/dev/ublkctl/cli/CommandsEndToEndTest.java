@@ -34,21 +34,13 @@ class CommandsEndToEndTest {
         cli.close();
     }
 
-    Path file(String name, long size) throws Exception {
-        Path p = tmp.resolve(name);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) { f.setLength(size); }
-        return p;
-    }
 
-    static void ok(CliHarness.Result r) {
-        assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
-    }
 
     @Test
     void addNullLoopStripeListStatsDeleteAll() throws Exception {
         assertTrue(CliHarness.daemons().isEmpty());
         var a = cli.run("add", "-t", "null", "--size", "1G", "-q", "2", "-d", "64", "--nthreads", "1", "--json");
-        ok(a);
+        CliHarness.ok(a);
         JsonNode rec = a.json();
         assertEquals(0, rec.get("id").asInt());
         assertEquals("null", rec.get("target").asText());
@@ -60,67 +52,67 @@ class CommandsEndToEndTest {
         assertEquals(1, CliHarness.daemons().size(), "add started one daemon");
         assertEquals(ExitCode.USAGE, cli.run("add", "-t", "null", "-q", "2", "--nthreads", "3").code());
 
-        Path img = file("disk.img", 32 << 20);
+        Path img = cli.file("disk.img", 32 << 20);
         var loop = cli.run("add", "-t", "loop", "-f", img.toString(), "--bs", "4k", "--json");
-        ok(loop);
+        CliHarness.ok(loop);
         assertEquals(1, loop.json().get("id").asInt());
         assertEquals(32L << 20, loop.json().get("size").asLong());
         assertEquals(4096, loop.json().get("blockSize").asInt());
         assertEquals(List.of(img.toAbsolutePath().toString()), List.of(loop.json().get("files").get(0).asText()));
 
-        Path s1 = file("s1.img", 8 << 20), s2 = file("s2.img", 8 << 20);
+        Path s1 = cli.file("s1.img", 8 << 20), s2 = cli.file("s2.img", 8 << 20);
         var stripe = cli.run("add", "-t", "stripe", "-f", s1.toString(), "-f", s2.toString(), "--chunk", "64k", "-n", "7", "--json");
-        ok(stripe);
+        CliHarness.ok(stripe);
         assertEquals(7, stripe.json().get("id").asInt());
         assertEquals(16L << 20, stripe.json().get("size").asLong());
         assertEquals(1, CliHarness.daemons().size(), "later adds reuse the daemon");
 
         var list = cli.run("list", "--json");
-        ok(list);
+        CliHarness.ok(list);
         JsonNode arr = list.json();
         assertEquals(3, arr.size());
         assertEquals(List.of(0, 1, 7), List.of(arr.get(0).get("id").asInt(), arr.get(1).get("id").asInt(), arr.get(2).get("id").asInt()));
         for (JsonNode d : arr) assertEquals("live", d.get("state").asText());
 
         var human = cli.run("list", "-v");
-        ok(human);
+        CliHarness.ok(human);
         assertTrue(human.out().lines().findFirst().orElseThrow().startsWith("ID  STATE  TARGET"), human.out());
         assertTrue(human.out().contains("stripe"));
 
         var stats = cli.run("stats", "-n", "1", "--json");
-        ok(stats);
+        CliHarness.ok(stats);
         JsonNode st = stats.json();
         assertEquals(1, st.get("id").asInt());
         assertEquals(2, st.get("queues").size());
         assertTrue(st.get("total").has("ios"));
         assertTrue(st.get("total").get("latency").has("p99Ns"));
         var statsText = cli.run("stats", "-n", "1");
-        ok(statsText);
+        CliHarness.ok(statsText);
         assertTrue(statsText.out().contains("total"), statsText.out());
 
         // prefix matching of verbs, like bpftool
         var abbreviated = cli.run("li", "-n", "7", "--json");
-        ok(abbreviated);
+        CliHarness.ok(abbreviated);
         assertEquals("stripe", abbreviated.json().get("target").asText());
 
         List<ProcessHandle> ds = CliHarness.daemons();
         var del = cli.run("del", "-a", "--json");
-        ok(del);
+        CliHarness.ok(del);
         assertEquals(3, del.json().size());
         assertTrue(CliHarness.waitGone(ds, Duration.ofSeconds(15)), "the daemon exits with its last device");
         var empty = cli.run("list", "--json");
-        ok(empty);
+        CliHarness.ok(empty);
         assertEquals(0, empty.json().size());
     }
 
     @Test
     void devicesWithBpfProgramsStatsMapsBenchVerifyAttachDetach() throws Exception {
-        Path img = file("loop.img", 16 << 20);
-        Path s1 = file("a.img", 4 << 20), s2 = file("b.img", 4 << 20);
-        ok(cli.run("add", "-t", "null", "--size", "64M", "--bpf", "null"));
-        ok(cli.run("add", "-t", "loop", "-f", img.toString(), "--bpf", "loop"));
+        Path img = cli.file("loop.img", 16 << 20);
+        Path s1 = cli.file("a.img", 4 << 20), s2 = cli.file("b.img", 4 << 20);
+        CliHarness.ok(cli.run("add", "-t", "null", "--size", "64M", "--bpf", "null"));
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", img.toString(), "--bpf", "loop"));
         var st = cli.run("add", "-t", "stripe", "-f", s1.toString(), "-f", s2.toString(), "--bpf", "stripe", "--json");
-        ok(st);
+        CliHarness.ok(st);
         assertEquals("stripe_ops", st.json().get("program").asText(), st.out());
         JsonNode list = cli.run("list", "--json").json();
         assertEquals("null_ops", list.get(0).get("program").asText());
@@ -128,13 +120,13 @@ class CommandsEndToEndTest {
 
         // bench briefly through the program: every I/O handled in BPF
         var bench = cli.run("bench", "-n", "0", "--runtime", "0.5", "--iodepth", "4", "--json");
-        ok(bench);
+        CliHarness.ok(bench);
         JsonNode b = bench.json();
         assertTrue(b.get("iops").asDouble() > 0, bench.out());
         assertTrue(b.get("ios").asLong() > 0);
         assertEquals(b.get("ios").asLong(), b.get("bpfHandled").asLong(), bench.out());
         var benchText = cli.run("bench", "-n", "2", "--runtime", "0.3", "--rw", "randwrite");
-        ok(benchText);
+        CliHarness.ok(benchText);
         assertTrue(benchText.out().contains("iops:"), benchText.out());
 
         JsonNode stats = cli.run("stats", "-n", "0", "--json").json();
@@ -143,21 +135,21 @@ class CommandsEndToEndTest {
 
         // verify the loop device's data path through its program
         var verify = cli.run("verify", "-n", "1", "--length", "4M", "--json");
-        ok(verify);
+        CliHarness.ok(verify);
         assertTrue(verify.json().get("ok").asBoolean(), verify.out());
         assertEquals(1024, verify.json().get("blocks").asLong());
-        ok(cli.run("verify", "-n", "2", "--length", "2M"));
+        CliHarness.ok(cli.run("verify", "-n", "2", "--length", "2M"));
 
         // maps: listed, dumped with BTF field names, updated
         JsonNode maps = cli.run("map", "show", "-n", "0", "--json").json();
         assertTrue(maps.findValuesAsText("name").contains("qstats"), maps.toString());
         var dump = cli.run("map", "dump", "-n", "0", "qstats", "--json");
-        ok(dump);
+        CliHarness.ok(dump);
         JsonNode q0 = dump.json().get(0);
         assertEquals(0, q0.get("key").asInt());
         assertTrue(q0.get("value").get("queued").asLong() > 0, q0.toString());
         var upd = cli.run("map", "update", "-n", "0", "null_cfg", "0", "hex:" + "00".repeat(16), "--json");
-        ok(upd);
+        CliHarness.ok(upd);
         assertEquals("null_cfg", upd.json().get("map").asText());
         var badMap = cli.run("map", "dump", "-n", "0", "nosuchmap");
         assertEquals(ExitCode.NOT_FOUND, badMap.code(), badMap.err());
@@ -173,29 +165,29 @@ class CommandsEndToEndTest {
         JsonNode pd = cli.run("prog", "dump", "-n", "0", "--json").json();
         assertEquals("queue_io_cmd", pd.get(0).get("callback").asText());
         var att = cli.run("attach", "-n", "0", "null", "--ops", "null_redirect_ops", "--json");
-        ok(att);
+        CliHarness.ok(att);
         assertEquals("null_redirect_ops", att.json().get("program").asText());
         assertEquals("null_redirect_ops", cli.run("list", "-n", "0", "--json").json().get("program").asText());
         var interp = cli.run("attach", "-n", "0", "null", "--engine", "interp", "--json");
-        ok(interp);
+        CliHarness.ok(interp);
         assertEquals("interp", interp.json().get("engine").asText(), "the engine goes through the daemon into the record");
         assertEquals("interp", cli.run("list", "-n", "0", "--json").json().get("engine").asText());
         JsonNode shown = cli.run("prog", "show", "-n", "0", "--json").json();
         assertEquals("interp", shown.get("engine").asText(), shown.toString());
         assertEquals(ExitCode.USAGE, cli.run("attach", "-n", "0", "null", "--engine", "turbo").code());
         var det = cli.run("detach", "-n", "0", "--json");
-        ok(det);
+        CliHarness.ok(det);
         assertTrue(det.json().get("program").isNull());
         assertEquals(ExitCode.NOT_FOUND, cli.run("detach", "-n", "0").code());
 
         // one I/O through a program, in-process, timed
         var run = cli.run("prog", "run", "null", "--op", "read", "--sectors", "8", "--repeat", "20", "--json");
-        ok(run);
+        CliHarness.ok(run);
         assertEquals(4096, run.json().get("result").asInt(), run.out());
         assertEquals(20, run.json().get("bpfHandled").asLong());
         assertTrue(run.json().get("nsPerRun").asLong() > 0);
         var split = cli.run("prog", "run", "null", "--ops", "null_split_ops", "--op", "write", "--sectors", "64", "--json");
-        ok(split);
+        CliHarness.ok(split);
         assertTrue(split.json().get("splitParts").asLong() > 0, split.out());
         var refused = cli.run("prog", "run", "loop", "--op", "read");
         assertEquals(ExitCode.ERROR, refused.code());
@@ -203,23 +195,23 @@ class CommandsEndToEndTest {
 
         // dumps of object files need no daemon
         var objDump = cli.run("prog", "dump", "stripe", "--source");
-        ok(objDump);
+        CliHarness.ok(objDump);
         assertTrue(objDump.out().contains("struct ublk_bpf_ops"), objDump.out());
         assertTrue(objDump.out().contains("exit"), objDump.out());
 
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     @Test
     void aKilledDaemonIsReportedDeadNotHung() throws Exception {
-        ok(cli.run("add", "-t", "null"));
+        CliHarness.ok(cli.run("add", "-t", "null"));
         List<ProcessHandle> ds = CliHarness.daemons();
         assertEquals(1, ds.size());
         ds.getFirst().destroyForcibly();
         assertTrue(CliHarness.waitGone(ds, Duration.ofSeconds(10)));
 
         var list = cli.run("list", "--json");
-        ok(list);
+        CliHarness.ok(list);
         assertEquals("dead", list.json().get(0).get("state").asText());
         var text = cli.run("list");
         assertTrue(text.out().contains("dead"), text.out());
@@ -229,7 +221,7 @@ class CommandsEndToEndTest {
         assertEquals(1, stats.errLines().size(), stats.err());
 
         var del = cli.run("del", "-n", "0");
-        ok(del);
+        CliHarness.ok(del);
         assertTrue(del.out().contains("daemon had died"), del.out());
         assertEquals(0, cli.run("list", "--json").json().size());
     }
@@ -272,7 +264,7 @@ class CommandsEndToEndTest {
         assertEquals(1, noOps.errLines().size(), noOps.err());
         assertTrue(noOps.err().contains("has no struct ublk_bpf_ops"), noOps.err());
         // with a daemon running, a missing device is 'not found'
-        ok(cli.run("add", "-t", "null"));
+        CliHarness.ok(cli.run("add", "-t", "null"));
         var r = cli.run("stats", "-n", "42");
         assertEquals(ExitCode.NOT_FOUND, r.code(), r.err());
         assertEquals(List.of("ublkctl stats: no device 42"), r.errLines());
@@ -287,13 +279,13 @@ class CommandsEndToEndTest {
         }
         var dbg = cli.run("stats", "-n", "42", "--debug");
         assertTrue(dbg.err().contains("\tat "), "--debug shows the stack trace");
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     @Test
     void featuresShowsTheChoiceAddMakes() throws Exception {
         var f = cli.run("features", "--json");
-        ok(f);
+        CliHarness.ok(f);
         var j = f.json();
         assertEquals(List.of("kernel-bpf", "kernel", "emulated"),
                 java.util.stream.StreamSupport.stream(j.get("backends").spliterator(), false).map(b -> b.get("name").asText()).toList());
@@ -304,12 +296,12 @@ class CommandsEndToEndTest {
         // kernel-bpf is never offered by this build, whatever the kernel has: features and add agree
         assertFalse(j.get("backends").get(0).get("available").asBoolean(), j.toString());
         var add = cli.run("add", "-t", "null", "--json");
-        ok(add);
+        CliHarness.ok(add);
         assertEquals(j.get("autoBackend").asText(), add.json().get("backend").asText(), "auto picks what features says");
         var text = cli.run("features");
-        ok(text);
+        CliHarness.ok(text);
         assertTrue(text.out().contains("auto picks: " + j.get("autoBackend").asText()), text.out());
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     @Test

@@ -33,15 +33,7 @@ class ReliabilityEndToEndTest {
     @AfterEach
     void tearDown() throws Exception { cli.close(); }
 
-    Path file(String name, long size) throws Exception {
-        Path p = tmp.resolve(name);
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) { f.setLength(size); }
-        return p;
-    }
 
-    static void ok(CliHarness.Result r) {
-        assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
-    }
 
     static boolean allZero(Path p) throws Exception {
         byte[] b = Files.readAllBytes(p);
@@ -61,15 +53,15 @@ class ReliabilityEndToEndTest {
      */
     @Test
     void aFailedAddNeverSendsAnotherDevicesWritesElsewhere() throws Exception {
-        Path a = file("a.img", 4 << 20), b = file("b.img", 4 << 20), s = file("s.img", 4 << 20);
+        Path a = cli.file("a.img", 4 << 20), b = cli.file("b.img", 4 << 20), s = cli.file("s.img", 4 << 20);
         Path busy = busyFile();
         var f1 = cli.run("add", "-t", "stripe", "-f", s.toString(), "-f", busy.toString());
         assertEquals(ExitCode.ERROR, f1.code(), f1.out() + f1.err());
         assertTrue(f1.err().contains("ETXTBSY") || f1.err().contains("busy"), f1.err());
-        ok(cli.run("add", "-t", "loop", "-f", a.toString()));
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", a.toString()));
         assertNotEquals(0, cli.run("add", "-t", "stripe", "-f", s.toString(), "-f", busy.toString()).code());
-        ok(cli.run("add", "-t", "loop", "-f", b.toString()));
-        ok(cli.run("verify", "-n", "0", "--length", "1m"));
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", b.toString()));
+        CliHarness.ok(cli.run("verify", "-n", "0", "--length", "1m"));
         assertFalse(allZero(a), "device 0 wrote its own file");
         assertTrue(allZero(b), "device 1's file untouched by device 0's writes");
         assertTrue(allZero(s), "the failed stripe's file untouched");
@@ -80,12 +72,12 @@ class ReliabilityEndToEndTest {
             assertFalse(target.endsWith(".img"), "fd " + fd + " of the daemon is " + target);
         }
         assertEquals("/dev/null", Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/0")).toString());
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     @Test
     void aStripeOverOneFileTwiceIsRefused() throws Exception {
-        Path a = file("a.img", 4 << 20);
+        Path a = cli.file("a.img", 4 << 20);
         Path link = tmp.resolve("a-link.img");
         Files.createLink(link, a);
         var r = cli.run("add", "-t", "stripe", "-f", a.toString(), "-f", link.toString());
@@ -96,8 +88,8 @@ class ReliabilityEndToEndTest {
     /** Issue 11.5: a backing file deleted or truncated under a live device shows in list. */
     @Test
     void listSaysWhenABackingFileIsDeletedOrTruncated() throws Exception {
-        Path a = file("a.img", 4 << 20);
-        ok(cli.run("add", "-t", "loop", "-f", a.toString()));
+        Path a = cli.file("a.img", 4 << 20);
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", a.toString()));
         try (RandomAccessFile f = new RandomAccessFile(a.toFile(), "rw")) { f.setLength(4096); }
         String err = "";
         for (int i = 0; i < 100 && !err.contains("truncated"); i++) {   // the daemon looks once a second
@@ -112,7 +104,7 @@ class ReliabilityEndToEndTest {
             err = cli.run("list").err();
         }
         assertTrue(err.contains("was deleted"), err);
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     /** Issue 11.4: an empty or truncated record is shown as broken and removable, and add still works. */
@@ -123,17 +115,17 @@ class ReliabilityEndToEndTest {
         Files.writeString(devices.resolve("0.json"), "");
         Files.writeString(devices.resolve("1.json"), "{\"id\":1,\"state\":");
         var l = cli.run("list");
-        ok(l);
+        CliHarness.ok(l);
         assertTrue(l.out().contains("broken"), l.out());
         assertTrue(l.err().contains("device 0:") && l.err().contains("del -n 0"), l.err());
         var add = cli.run("add", "-t", "null", "--size", "16m", "--json");
-        ok(add);
+        CliHarness.ok(add);
         assertEquals(2, add.json().get("id").asInt(), "the broken ids stay taken");
         var d = cli.run("del", "-n", "1");
-        ok(d);
+        CliHarness.ok(d);
         assertTrue(d.out().contains("removed broken record"), d.out());
         var all = cli.run("del", "-a");
-        ok(all);
+        CliHarness.ok(all);
         assertTrue(all.out().contains("device 0: removed broken record"), all.out());
         assertTrue(all.out().contains("device 2: deleted"), all.out());
         assertEquals("no devices", cli.run("list").out().strip());
@@ -142,7 +134,7 @@ class ReliabilityEndToEndTest {
     /** Issue 11.5: del -a does not say "no devices" while a stopped daemon still has one. */
     @Test
     void delAllOnAStoppedDaemonSaysSo() throws Exception {
-        ok(cli.run("add", "-t", "null", "--size", "16m"));
+        CliHarness.ok(cli.run("add", "-t", "null", "--size", "16m"));
         ProcessHandle d = CliHarness.daemons().getFirst();
         new ProcessBuilder("kill", "-STOP", Long.toString(d.pid())).start().waitFor();
         // the signal is delivered asynchronously: the premise is a daemon that is stopped
@@ -156,33 +148,33 @@ class ReliabilityEndToEndTest {
         } finally {
             new ProcessBuilder("kill", "-CONT", Long.toString(d.pid())).start().waitFor();
         }
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     /** Issue 11.7: add right after the last delete (the daemon exiting) gets a daemon every time. */
     @Test
     void addAfterTheLastDeleteAlwaysFindsADaemon() throws Exception {
         for (int i = 0; i < 6; i++) {
-            ok(cli.run("add", "-t", "null", "--size", "16m"));
-            ok(cli.run("del", "-a"));
+            CliHarness.ok(cli.run("add", "-t", "null", "--size", "16m"));
+            CliHarness.ok(cli.run("del", "-a"));
         }
-        ok(cli.run("add", "-t", "null", "--size", "16m"));
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("add", "-t", "null", "--size", "16m"));
+        CliHarness.ok(cli.run("del", "-a"));
         assertTrue(CliHarness.waitGone(CliHarness.daemons(), Duration.ofSeconds(10)), "the last daemon exits");
     }
 
     /** Issue 11.2: names with control characters are shown escaped, never sent raw to the terminal. */
     @Test
     void controlCharactersInNamesAreEscaped() throws Exception {
-        Path evil = file("evil\u001b]0;pwned\u0007\nline.img", 4 << 20);
-        ok(cli.run("add", "-t", "loop", "-f", evil.toString()));
+        Path evil = cli.file("evil\u001b]0;pwned\u0007\nline.img", 4 << 20);
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", evil.toString()));
         var l = cli.run("list", "-v");
-        ok(l);
+        CliHarness.ok(l);
         assertFalse(l.out().contains("\u001b"), "no raw escape: " + l.out());
         assertFalse(l.out().contains("\u0007"), "no raw bell");
         assertTrue(l.out().contains("\\x1b]0;pwned\\x07\\nline.img"), l.out());
         assertEquals(2, l.out().strip().lines().count(), "one header and one row: " + l.out());
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     /** Issue 11.2: a run dir made by someone else (world-writable) is refused by every command. */
@@ -203,7 +195,7 @@ class ReliabilityEndToEndTest {
     /** Issue 11.6: --data-in of a huge file is refused in one line, not read (no OutOfMemoryError). */
     @Test
     void aHugePacketIsRefused() throws Exception {
-        Path big = file("big.bin", 3L << 30);   // sparse: takes no disk
+        Path big = cli.file("big.bin", 3L << 30);   // sparse: takes no disk
         var r = cli.run("prog", "run", "anything.o", "--data-in", big.toString());
         assertEquals(ExitCode.USAGE, r.code(), r.err());
         assertTrue(r.err().contains("at most 16 MiB"), r.err());
@@ -213,15 +205,15 @@ class ReliabilityEndToEndTest {
     /** Issue 11.5: bench exits non-zero when I/O failed (as fio does), and says how many. */
     @Test
     void benchFailsWhenIoFails() throws Exception {
-        Path a = file("a.img", 4 << 20);
-        ok(cli.run("add", "-t", "loop", "-f", a.toString(), "--bpf", "loop"));
-        ok(cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "0.3"));
+        Path a = cli.file("a.img", 4 << 20);
+        CliHarness.ok(cli.run("add", "-t", "loop", "-f", a.toString(), "--bpf", "loop"));
+        CliHarness.ok(cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "0.3"));
         // point the program's backing descriptor at -1: every aio, so every I/O, fails with EBADF
-        ok(cli.run("map", "update", "-n", "0", "loop_files", "0", "hex:ffffffff00000000"));
+        CliHarness.ok(cli.run("map", "update", "-n", "0", "loop_files", "0", "hex:ffffffff00000000"));
         var r = cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "0.3");
         assertEquals(ExitCode.ERROR, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("I/Os failed"), r.err());
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     /**
@@ -237,7 +229,7 @@ class ReliabilityEndToEndTest {
                 .redirectErrorStream(true).start();
         String ccOut = new String(cc.getInputStream().readAllBytes());
         assertTrue(cc.waitFor(60, TimeUnit.SECONDS) && cc.exitValue() == 0, "clang: " + ccOut);
-        ok(cli.run("add", "-t", "null", "--size", "64m", "--bpf", obj.toString(), "--ops", "null_deref_ops"));
+        CliHarness.ok(cli.run("add", "-t", "null", "--size", "64m", "--bpf", obj.toString(), "--ops", "null_deref_ops"));
         var b = cli.run("bench", "-n", "0", "--rw", "randread", "--runtime", "1", "--json");
         assertEquals(ExitCode.ERROR, b.code(), b.err());
         long failed = b.json().get("errors").asLong();
@@ -247,14 +239,14 @@ class ReliabilityEndToEndTest {
         long faultLines = log.stream().filter(l -> l.contains("null_deref")).count();
         assertTrue(faultLines <= 2 * dev.ublkctl.daemon.DaemonLog.BURST + 2,
                 failed + " faults wrote " + faultLines + " lines:\n" + String.join("\n", log));
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 
     /** The fault_inject target from the command line: the chosen share of I/O fails with the chosen errno. */
     @Test
     void faultInjectFromTheCommandLine() throws Exception {
         var add = cli.run("add", "-t", "fault_inject", "--fault", "delay=50us,every=4,errno=ENOSPC", "-q", "1", "--json");
-        ok(add);
+        CliHarness.ok(add);
         assertEquals("fault_inject", add.json().get("target").asText());
         var v = cli.run("verify", "-n", "0", "--length", "64k");
         assertNotEquals(0, v.code(), "verify sees the injected failures: " + v.out() + v.err());
@@ -266,6 +258,6 @@ class ReliabilityEndToEndTest {
         assertEquals(ExitCode.USAGE, bad.code(), bad.err());
         assertTrue(bad.err().contains("not a number"), bad.err());
         assertEquals(ExitCode.USAGE, cli.run("add", "-t", "null", "--fault", "every=2").code(), "a spec is for fault_inject only");
-        ok(cli.run("del", "-a"));
+        CliHarness.ok(cli.run("del", "-a"));
     }
 }

@@ -85,24 +85,22 @@ public record RunDir(Path root, boolean isolated) {
      * OpenSSH's StrictModes and systemd's RuntimeDirectory reason).
      */
     public void create() throws IOException {
-        var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            if (root.getParent() != null) Files.createDirectories(root.getParent());
+        if (root.getParent() != null && !Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            Files.createDirectories(root.getParent());
+        createPrivate(root);
+        createPrivate(devicesDir());
+    }
+
+    /** Makes {@code d} (mode 0700) unless it exists, then checks it like any existing one (someone may have made it first). */
+    private static void createPrivate(Path d) throws IOException {
+        if (!Files.exists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             try {
-                Files.createDirectory(root, mode);
+                Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (java.nio.file.FileAlreadyExistsException raced) {
-                // someone made it first: checked below like any existing one
+                // made meanwhile: checked below
             }
         }
-        checkOwned(root);
-        if (!Files.exists(devicesDir(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try {
-                Files.createDirectory(devicesDir(), mode);
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
-                // checked below
-            }
-        }
-        checkOwned(devicesDir());
+        checkOwned(d);
     }
 
     /** Checks the run dir, if it exists, without creating anything (what clients do before connecting). */
