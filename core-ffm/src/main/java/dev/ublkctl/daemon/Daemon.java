@@ -392,9 +392,23 @@ public final class Daemon implements AutoCloseable {
 
     /** Stops serving: deletes every device, closes the socket, releases the lock. */
     @Override
-    public synchronized void close() {
-        if (server == null) return;
-        stopped.countDown();
+    public void close() {
+        RpcServer srv;
+        synchronized (this) {
+            if (server == null || closing) return;
+            closing = true;
+            stopped.countDown();   // from here an add is refused with SHUTTING_DOWN
+            srv = server;
+        }
+        srv.drain(DRAIN);   // outside the lock: the requests it lets finish take it
+        closeDevices();
+    }
+
+    /** How long connections accepted before the exit decision have to get their answers. */
+    static final Duration DRAIN = Duration.ofSeconds(2);
+    private boolean closing;
+
+    private synchronized void closeDevices() {
         for (HostedDevice d : new ArrayList<>(devices.values())) {
             try { d.close(); } catch (RuntimeException e) { log.accept("closing device " + d.record().id() + ": " + e); }
             records.delete(d.record().id());

@@ -145,6 +145,10 @@ public final class RpcServer implements AutoCloseable {
                     break;
                 }
                 if (line.isBlank()) continue;
+                if (line.equals(drainToken)) {   // drain's marker: every earlier connection was accepted
+                    drainSeen.countDown();
+                    break;
+                }
                 String l = line;
                 Thread t = Thread.ofVirtual().name("rpc-call").unstarted(() -> {
                     try { handle(l, out, cancelled); } finally { running.remove(Thread.currentThread()); }
@@ -283,6 +287,41 @@ public final class RpcServer implements AutoCloseable {
             // the caller went away; nothing to tell it
         }
     }
+
+    /**
+     * Stops taking connections (the socket file goes, so a new client starts another daemon) but
+     * lets those already made be answered for up to {@code grace}: a client that connected just
+     * before the daemon decided to exit has its request answered (an add with
+     * {@link RpcException#SHUTTING_DOWN}, which it retries elsewhere) instead of seeing the
+     * connection drop with no answer, which leaves it unable to tell whether the request was done.
+     * A connection still in the listen queue counts too: a marker connection made just before the
+     * file goes queues behind every earlier one, so once the marker is accepted, all of them are.
+     */
+    public void drain(java.time.Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
+        String token = "drain-marker " + java.util.UUID.randomUUID();
+        var seen = new java.util.concurrent.CountDownLatch(1);
+        drainToken = token;
+        drainSeen = seen;
+        try (SocketChannel marker = SocketChannel.open(UnixDomainSocketAddress.of(socketPath))) {
+            Files.deleteIfExists(socketPath);
+            marker.write(java.nio.ByteBuffer.wrap((token + "\n").getBytes(StandardCharsets.UTF_8)));
+            seen.await(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (IOException e) {
+            // no socket to connect to: nothing can be queued on it either
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closed = true;
+        try { if (server != null) server.close(); } catch (IOException ignored) { }
+        try { Files.deleteIfExists(socketPath); } catch (IOException ignored) { }
+        while (!clients.isEmpty() && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+            try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+        }
+    }
+
+    private volatile String drainToken;
+    private volatile java.util.concurrent.CountDownLatch drainSeen;
 
     @Override
     public void close() {

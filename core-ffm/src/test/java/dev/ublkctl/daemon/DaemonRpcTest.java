@@ -355,4 +355,21 @@ class DaemonRpcTest {
         RpcException e = assertThrows(RpcException.class, () -> daemon.add(nullDev(-1)));
         assertEquals(RpcException.SHUTTING_DOWN, e.code());
     }
+
+    /**
+     * A client that connected just before the daemon decided to exit is answered, not hung up on:
+     * its add comes back SHUTTING_DOWN (which the CLI retries on a new daemon) rather than as a
+     * dropped connection that leaves it unable to tell whether the add was done.
+     */
+    @Test
+    void aClientConnectedAtTheExitDecisionIsAnswered() throws Exception {
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            Thread closer = Thread.ofPlatform().start(daemon::close);
+            assertTrue(daemon.awaitStop(Duration.ofSeconds(5)), "the daemon decided to exit");
+            RpcException e = assertThrows(RpcException.class, () -> c.add(nullDev(-1)));
+            assertEquals(RpcException.SHUTTING_DOWN, e.code(), e.getMessage());
+            closer.join(5_000);
+            assertFalse(Files.exists(dir.socket()), "the socket goes at once: new clients start a new daemon");
+        }
+    }
 }
