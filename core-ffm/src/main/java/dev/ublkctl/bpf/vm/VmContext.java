@@ -21,9 +21,11 @@ import java.util.Arrays;
  *   <li>1..8: the 512-byte stacks of call frames 0..7 ({@code r10} = region base + 512)</li>
  *   <li>9: the struct_ops argument array ({@link #setArgs})</li>
  *   <li>10..265: direct value access of the running program's maps ({@code ld_imm64} src 2)</li>
- *   <li>266..: regions added by the caller ({@link #addRegion}: ctx, packet data, ublk io objects),
- *       then regions created during a run (map values returned by lookups, kfunc objects), which
- *       are dropped when the run ends</li>
+ *   <li>266..1289: map values returned by lookups, kept across runs of the same program (a lookup of
+ *       the same value in a later run is a table read; see {@link #mapValuePointer})</li>
+ *   <li>1290..: regions added by the caller ({@link #addRegion}: ctx, packet data, ublk io objects),
+ *       then regions created during a run (kfunc objects, and map values when their lookup zone slot is
+ *       taken by another value of the same run), which are dropped when the run ends</li>
  * </ul>
  * Map pointers ({@code ld_imm64} src 1) are {@code (0x7f000000 + mapIndex) << 32}: helpers accept them,
  * loads and stores through them fault.
@@ -32,7 +34,8 @@ public final class VmContext {
     public static final int STACK_SIZE = 512, MAX_FRAMES = 8, MAX_ARGS = 12;
     public static final long DEFAULT_BUDGET = 1_000_000;
     static final int REGION_STACK0 = 1, REGION_ARGS = 9, REGION_STATIC0 = 10, MAX_STATIC = 256,
-            FIRST_USER = REGION_STATIC0 + MAX_STATIC;
+            REGION_VALUE0 = REGION_STATIC0 + MAX_STATIC, VALUE_ZONE = 1024,
+            FIRST_USER = REGION_VALUE0 + VALUE_ZONE;
     static final int MAP_PTR_BASE = 0x7f000000;
     /** Most regions one context holds (caller regions plus those created in one run). */
     public static final int MAX_REGIONS = 1 << 20;
@@ -98,7 +101,11 @@ public final class VmContext {
     private int cpu;
     private long budget = DEFAULT_BUDGET;
 
-    // lookup results of one run, so repeated lookups of one value reuse its region
+    // the lookup zone: which (map, slot * cpus + cpu) region VALUE0 + i holds, and the run that last handed it out
+    private final VmMap[] zoneMap = new VmMap[VALUE_ZONE];
+    private final int[] zoneKey = new int[VALUE_ZONE];
+    private final int[] zoneGen = new int[VALUE_ZONE];
+    // lookup results of one run that did not get a zone slot, so repeated lookups of one value reuse its region
     private static final int CACHE = 64;
     private final Object[] cacheMap = new Object[CACHE];
     private final int[] cacheKey = new int[CACHE];
@@ -209,14 +216,51 @@ public final class VmContext {
         gen++;
     }
 
-    /** Drops all caller-added regions. */
-    public void clearRegions() { release(FIRST_USER); }
+    /** Drops all caller-added regions (and the lookup zone). */
+    public void clearRegions() {
+        release(FIRST_USER);
+        clearZone();
+    }
+
+    private void clearZone() {
+        for (int i = 0; i < VALUE_ZONE; i++) {
+            if (zoneMap[i] == null) continue;
+            zoneMap[i] = null;
+            seg[REGION_VALUE0 + i] = null;
+            owner[REGION_VALUE0 + i] = null;
+            len[REGION_VALUE0 + i] = 0;
+            flags[REGION_VALUE0 + i] = 0;
+        }
+    }
 
     /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
     public long mapValuePointer(VmMap map, int slot, int cpu) {
         if (slot < 0 || slot >= map.def().maxEntries() || cpu < 0 || cpu >= map.cpus())
             throw new IllegalArgumentException("slot " + slot + " / cpu " + cpu + " outside map " + map.name());
         int key = slot * map.cpus() + cpu;
+        // A value's memory never moves while its map lives, so its region can outlive the run: the zone
+        // keeps it for later runs of the same program (begin() clears the zone when the program changes,
+        // so a detached program's maps are not held). A slot handed out earlier in this same run is never
+        // taken over (a pointer the run holds must keep its memory): then the value gets a per-run region.
+        // from the map's name, not its identity: the same program on the same maps gets the same addresses
+        // in every context (the engines are compared byte for byte, pointers stored in memory included)
+        int z = ((map.name().hashCode() * 0x9e3779b1 + key * 0x85ebca6b) >>> 22);   // top 10 bits: VALUE_ZONE == 1024
+        int zr = REGION_VALUE0 + z;
+        if (zoneMap[z] == map && zoneKey[z] == key) {
+            zoneGen[z] = gen;
+            return (long) zr << 32;
+        }
+        if (zoneGen[z] != gen || zoneMap[z] == null) {
+            seg[zr] = map.storage();
+            base[zr] = map.valueOffset(slot, cpu);
+            len[zr] = map.def().valueSize();
+            flags[zr] = (byte) ((map.programWritable() ? WRITABLE : 0) | ATOMIC_OK);
+            owner[zr] = map;
+            zoneMap[z] = map;
+            zoneKey[z] = key;
+            zoneGen[z] = gen;
+            return (long) zr << 32;
+        }
         int h = (map.uid * 0x9e3779b1 + key * 31) >>> 26;   // top 6 bits: CACHE == 64
         if (cacheGen[h] == gen && cacheMap[h] == map && cacheKey[h] == key) return (long) cacheRid[h] << 32;
         int rid = newRegion();
@@ -256,6 +300,7 @@ public final class VmContext {
                     setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
                 else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
             }
+            clearZone();
             installed = p;
         }
         gen++;
