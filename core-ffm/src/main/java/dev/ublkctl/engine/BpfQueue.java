@@ -184,6 +184,10 @@ final class BpfQueue implements ProgramQueue {
         /** The struct_ops argument array, reused: no allocation per run. */
         final long[] args = new long[2];
         int running;
+        /** Program runs under way on this thread (nested runs share the outermost one's cpu). */
+        int runs;
+        /** The VM cpu the outermost run leased. */
+        int cpu;
         // releases that reached zero while a program ran: finished after the run
         final int[] pendingRelease = new int[depth];
         int pendingCount;
@@ -256,6 +260,7 @@ final class BpfQueue implements ProgramQueue {
 
     private long run(Runner r, VmProgram p, long a0, long a1) {
         r.running++;
+        if (r.runs++ == 0) r.ctx.setCpu(r.cpu = prog.cpus.acquire(qid));
         long t0 = r.clock;
         try {
             r.args[0] = a0;
@@ -268,6 +273,7 @@ final class BpfQueue implements ProgramQueue {
             long t1 = System.nanoTime();
             r.stats.progRun(t1 - t0);
             r.clock = t1;
+            if (--r.runs == 0) prog.cpus.release(r.cpu);
             if (r.running == 1 && r.nOwned > 0) releaseLeakedAios(r, p);
             if (--r.running == 0) drainReleases(r);
         }

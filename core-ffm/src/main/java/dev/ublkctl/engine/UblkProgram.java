@@ -39,6 +39,8 @@ public final class UblkProgram {
     public static final String OPS_TYPE = "ublk_bpf_ops", AIO_OPS_TYPE = "bpf_aio_complete_ops";
     /** VM cpus of per-cpu maps: one per possible queue. */
     static final int VM_CPUS = dev.ublkctl.ublk.DeviceInfo.MAX_QUEUES;
+    /** The VM cpus the runs of this instance's programs lease (its per-cpu maps have one slot each). */
+    final VirtualCpus cpus = new VirtualCpus(VM_CPUS);
 
     private final BpfObject object;
     private final StructOpsSpec ops;

@@ -48,12 +48,13 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SubmitDispatchTest {
     @TempDir static Path dir;
-    static Path aioObj, faultObj;
+    static Path aioObj, faultObj, percpuObj;
 
     @BeforeAll
     static void build() throws Exception {
         aioObj = BpfFixtures.compile("submit_aio", dir);
         faultObj = BpfFixtures.compile("engine_faults", dir);
+        percpuObj = BpfFixtures.compile("percpu_count", dir);
     }
 
     /** Runs {@code perThread} 4 KiB reads from each of {@code threads} threads; returns the callbacks' threads by name. */
@@ -122,6 +123,36 @@ class SubmitDispatchTest {
             assertEquals(0, s.inFlight());
             assertEquals(18000, BpfNullTest.u64(p.map(".bss").orElseThrow().lookup(BpfNullTest.le32(0)), 0),
                     "the program's atomic counter saw every run from every thread");
+        }
+    }
+
+    /**
+     * Per-cpu values are a run's own, as with the kernel's migration-disabled BPF: six submitters of one
+     * queue run the program at once, and a program that updates its cpu's slot without atomics (with a wide
+     * window between load and store) never finds the slot busy and loses no count.
+     */
+    @Test
+    void concurrentSubmittersNeverShareAPerCpuSlot() throws Exception {
+        UblkProgram p = UblkProgram.load(dev.ublkctl.bpf.object.BpfObject.load(percpuObj), OpsRef.id(42));
+        try (Engine e = Engine.emulated()) {
+            Device d = e.create(DeviceConfig.of(new TargetConfig.Null(1L << 30)).withQueues(1).withDepth(64));
+            d.attach(p);
+            d.start();
+            AtomicInteger bad = new AtomicInteger();
+            readFromThreads(d.block(), 6, 3000, bad);
+            assertEquals(0, bad.get());
+            byte[] bss = p.map(".bss").orElseThrow().lookup(BpfNullTest.le32(0));
+            assertEquals(0, BpfNullTest.u64(bss, 0), "runs that found their cpu's slot busy");
+            assertEquals(0, BpfNullTest.u64(bss, 8), "runs whose smp_processor_id was not their slot's cpu");
+            VmMap slots = p.map("slots").orElseThrow();
+            byte[] all = slots.lookup(BpfNullTest.le32(0));
+            long sum = 0;
+            for (int c = 0; c < slots.cpus(); c++) {
+                assertEquals(0, BpfNullTest.u64(all, c * 16), "cpu " + c + " left busy");
+                sum += BpfNullTest.u64(all, c * 16 + 8);
+            }
+            assertEquals(18000, sum, "every run's non-atomic increment kept");
+            for (int c = 0; c < slots.cpus(); c++) assertFalse(p.cpus.leased(c), "cpu " + c + " still leased");
         }
     }
 
