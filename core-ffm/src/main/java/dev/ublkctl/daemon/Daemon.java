@@ -120,6 +120,7 @@ public final class Daemon implements AutoCloseable {
         registerMethods();
         emptySince = System.nanoTime();   // the idle clock starts when the socket does
         server.start();
+        socketKey = socketKey();
         log.accept("daemon " + pid + " listening on " + dir.socket());
         Thread.ofPlatform().name("daemon-idle").daemon(true).start(this::idleWatch);
         return true;
@@ -143,6 +144,7 @@ public final class Daemon implements AutoCloseable {
             if (++ticks % 10 == 0) {
                 if (log instanceof DaemonLog dl) dl.tick();   // counts of suppressed lines
                 recheckDevices();
+                recheckRunDir();
             }
             synchronized (this) {
                 RpcServer srv = server;
@@ -155,6 +157,61 @@ public final class Daemon implements AutoCloseable {
                     stopped.countDown();
                 }
             }
+        }
+    }
+
+    /** The socket file this daemon bound (its inode), to notice it was removed or replaced. */
+    private volatile Object socketKey;
+    private boolean orphaned;
+
+    private Object socketKey() {
+        try {
+            return java.nio.file.Files.readAttributes(dir.socket(), java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A run dir removed under a live daemon (by hand, or a tmp cleaner on {@code /tmp/ublkctl-UID}) would
+     * leave devices served that no command can reach, and let the next command start a second daemon.
+     * Made again within a second: directory, lock, socket and every device's record. If another daemon
+     * took the new lock first, this one says so once and keeps serving what it has.
+     */
+    private void recheckRunDir() {
+        Object key = socketKey();
+        if (orphaned || server == null || (key != null && key.equals(socketKey))) return;
+        log.accept("warning: " + dir.socket() + " was removed or replaced; making the run dir " + dir.root() + " again");
+        try {
+            dir.create();
+            FileChannel ch = FileChannel.open(dir.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock l;
+            try {
+                l = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                l = null;
+            }
+            if (l == null) {
+                ch.close();
+                orphaned = true;
+                log.accept("warning: another daemon holds " + dir.lockFile() + " now; this daemon (pid " + pid
+                        + ") keeps serving devices " + devices.keySet() + " but commands reach the other one");
+                return;
+            }
+            FileChannel oldCh = lockChannel;
+            lockChannel = ch;
+            lock = l;
+            try { oldCh.close(); } catch (IOException ignored) { }
+            synchronized (this) {
+                for (HostedDevice d : devices.values()) records.write(d.record());
+            }
+            RpcServer srv = server;
+            if (srv != null) srv.rebind();
+            socketKey = socketKey();
+            log.accept("run dir " + dir.root() + " made again; " + devices.size() + " device record(s) rewritten");
+        } catch (IOException | RuntimeException e) {
+            log.accept("warning: cannot make the run dir again: " + e.getMessage());
         }
     }
 

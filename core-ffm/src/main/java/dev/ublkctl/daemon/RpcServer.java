@@ -51,7 +51,7 @@ public final class RpcServer implements AutoCloseable {
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Path socketPath;
     private final Consumer<String> log;
-    private ServerSocketChannel server;
+    private volatile ServerSocketChannel server;
     private volatile boolean closed;
 
     public RpcServer(Path socketPath, Consumer<String> log) {
@@ -82,6 +82,18 @@ public final class RpcServer implements AutoCloseable {
         Thread.ofPlatform().name("rpc-accept").daemon(true).start(this::acceptLoop);
     }
 
+    /**
+     * Binds the socket path again on a new listening socket (the old one is closed; connected clients
+     * stay): for a daemon whose socket file was removed (its run dir deleted, a tmp cleaner), which
+     * would otherwise serve devices nobody can reach.
+     */
+    public synchronized void rebind() throws IOException {
+        if (closed) return;
+        ServerSocketChannel old = server;
+        start();
+        try { if (old != null) old.close(); } catch (IOException ignored) { }
+    }
+
     /** Clients connected now. */
     public int connections() { return clients.size(); }
 
@@ -89,10 +101,11 @@ public final class RpcServer implements AutoCloseable {
     static final long ACCEPT_BACKOFF_MAX_MS = 1000;
 
     private void acceptLoop() {
+        ServerSocketChannel mine = server;
         long backoff = 0;
         while (!closed) {
             try {
-                SocketChannel ch = server.accept();
+                SocketChannel ch = mine.accept();
                 backoff = 0;
                 if (clients.size() >= MAX_CLIENTS) {
                     // every connection holds a descriptor and a thread: refuse beyond the bound
@@ -104,7 +117,7 @@ public final class RpcServer implements AutoCloseable {
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
-                if (closed) return;
+                if (closed || mine != server) return;
                 log.accept("accept failed: " + e.getMessage());
                 backoff = Math.min(ACCEPT_BACKOFF_MAX_MS, Math.max(10, backoff * 2));
                 try { Thread.sleep(backoff); } catch (InterruptedException ie) { return; }

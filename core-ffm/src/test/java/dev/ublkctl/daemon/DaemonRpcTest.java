@@ -372,4 +372,30 @@ class DaemonRpcTest {
             assertFalse(Files.exists(dir.socket()), "the socket goes at once: new clients start a new daemon");
         }
     }
+
+    /**
+     * A run dir removed under a live daemon (a tmp cleaner, by hand) is made again within seconds: the
+     * socket answers, the records are back, and the lock is held (no second daemon can start).
+     */
+    @Test
+    void aRemovedRunDirIsMadeAgain() throws Exception {
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            c.add(nullDev(-1));
+        }
+        try (var walk = Files.walk(dir.root())) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        assertFalse(Files.exists(dir.root()));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(dir.socket()) && System.nanoTime() < deadline) Thread.sleep(50);
+        assertTrue(Files.exists(dir.socket()), "the socket is back");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.root())));
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            assertEquals(List.of(0), c.listDevices().stream().map(DeviceRecord::id).toList());
+        }
+        assertEquals(List.of(0), new DeviceRecords(dir).ids(), "the records are back");
+        try (var ch = java.nio.channels.FileChannel.open(dir.lockFile(), java.nio.file.StandardOpenOption.WRITE)) {
+            assertThrows(java.nio.channels.OverlappingFileLockException.class, ch::tryLock, "this daemon holds the new lock");
+        }
+    }
 }
