@@ -377,13 +377,17 @@ public final class Daemon implements AutoCloseable {
             d = devices.get(id);
             if (d == null) throw RpcException.notFound("no device " + id);
             devices.remove(id);
+            reserved.add(id);   // the id stays taken until the device is gone: no add may reuse it meanwhile
         }
         boolean busy = false;
         try {
             d.close();
         } catch (dev.ublkctl.engine.DeviceBusyException e) {
             busy = true; // refused (devices are stacked on it): it stays served
-            synchronized (this) { devices.put(id, d); }
+            synchronized (this) {
+                reserved.remove(id);
+                devices.put(id, d);
+            }
             throw RpcException.failed(e.getMessage());
         } finally {
             if (!busy) finishDelete(id);
@@ -395,6 +399,7 @@ public final class Daemon implements AutoCloseable {
         records.delete(id);
         log.accept("deleted device " + id);
         synchronized (this) {
+            reserved.remove(id);
             // the daemon exits with its last device once no client is connected (idleWatch):
             // an add that races this delete keeps it
             if (devices.isEmpty()) emptySince = System.nanoTime();

@@ -77,7 +77,15 @@ class DaemonRpcTest {
         @Override public VerifyView verify(VerifyRequest req, RpcServer.Call call) {
             return new VerifyView(rec.id(), true, req.offset(), 0, 0, req.bs(), 0, null);
         }
-        @Override public void close() { closed.set(true); }
+        /** When set, close waits for it (a device whose teardown takes time). */
+        volatile CountDownLatch closeGate;
+        @Override public void close() {
+            CountDownLatch g = closeGate;
+            if (g != null) {
+                try { g.await(10, TimeUnit.SECONDS); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            }
+            closed.set(true);
+        }
     }
 
     @TempDir Path tmp;
@@ -397,5 +405,23 @@ class DaemonRpcTest {
         try (var ch = java.nio.channels.FileChannel.open(dir.lockFile(), java.nio.file.StandardOpenOption.WRITE)) {
             assertThrows(java.nio.channels.OverlappingFileLockException.class, ch::tryLock, "this daemon holds the new lock");
         }
+    }
+
+    /** While a device is being deleted its id stays taken: an add of that id is refused, not run beside it. */
+    @Test
+    void anIdBeingDeletedIsNotReused() throws Exception {
+        try (DaemonClient c = DaemonClient.connect(dir)) {
+            c.add(nullDev(0));
+        }
+        CountDownLatch gate = new CountDownLatch(1);
+        last.closeGate = gate;
+        Thread deleter = Thread.ofPlatform().start(() -> daemon.delete(0));
+        while (!deleter.getState().equals(Thread.State.TIMED_WAITING)) Thread.sleep(5);
+        RpcException e = assertThrows(RpcException.class, () -> daemon.add(nullDev(0)));
+        assertEquals(RpcException.EXISTS, e.code(), e.getMessage());
+        assertEquals(1, daemon.add(nullDev(-1)).id(), "a new device takes another id meanwhile");
+        gate.countDown();
+        deleter.join(5_000);
+        assertEquals(0, daemon.add(nullDev(0)).id(), "free again once the delete is done");
     }
 }
