@@ -105,6 +105,9 @@ public final class VmContext {
     private final VmMap[] zoneMap = new VmMap[VALUE_ZONE];
     private final int[] zoneKey = new int[VALUE_ZONE];
     private final int[] zoneGen = new int[VALUE_ZONE];
+    /** The zone slots in use (so clearing costs what was used, not the whole zone). */
+    private final int[] zoneSlots = new int[VALUE_ZONE];
+    private int zoneUsed;
     // lookup results of one run that did not get a zone slot, so repeated lookups of one value reuse its region
     private static final int CACHE = 64;
     private final Object[] cacheMap = new Object[CACHE];
@@ -223,14 +226,15 @@ public final class VmContext {
     }
 
     private void clearZone() {
-        for (int i = 0; i < VALUE_ZONE; i++) {
-            if (zoneMap[i] == null) continue;
+        for (int k = 0; k < zoneUsed; k++) {
+            int i = zoneSlots[k];
             zoneMap[i] = null;
             seg[REGION_VALUE0 + i] = null;
             owner[REGION_VALUE0 + i] = null;
             len[REGION_VALUE0 + i] = 0;
             flags[REGION_VALUE0 + i] = 0;
         }
+        zoneUsed = 0;
     }
 
     /** Address of the value of {@code slot} of {@code map} for {@code cpu}, as a lookup hands it to a program. */
@@ -239,8 +243,8 @@ public final class VmContext {
             throw new IllegalArgumentException("slot " + slot + " / cpu " + cpu + " outside map " + map.name());
         int key = slot * map.cpus() + cpu;
         // A value's memory never moves while its map lives, so its region can outlive the run: the zone
-        // keeps it for later runs of the same program (begin() clears the zone when the program changes,
-        // so a detached program's maps are not held). A slot handed out earlier in this same run is never
+        // keeps it for later runs (begin() clears the zone when a program with other maps runs, so a
+        // context does not hold on to the maps of a program it no longer runs). A slot handed out earlier in this same run is never
         // taken over (a pointer the run holds must keep its memory): then the value gets a per-run region.
         // from the map's name, not its identity: the same program on the same maps gets the same addresses
         // in every context (the engines are compared byte for byte, pointers stored in memory included)
@@ -251,6 +255,7 @@ public final class VmContext {
             return (long) zr << 32;
         }
         if (zoneGen[z] != gen || zoneMap[z] == null) {
+            if (zoneMap[z] == null) zoneSlots[zoneUsed++] = z;
             seg[zr] = map.storage();
             base[zr] = map.valueOffset(slot, cpu);
             len[zr] = map.def().valueSize();
@@ -300,7 +305,10 @@ public final class VmContext {
                     setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
                 else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
             }
-            clearZone();
+            // the struct_ops callbacks of one object share its maps and alternate on a queue's context
+            // (queue_io_cmd, then the aio callback): keep the zone; a program with other maps drops it,
+            // so a context never holds on to the maps of a program it no longer runs
+            if (installed == null || !Arrays.equals(installed.maps, p.maps)) clearZone();
             installed = p;
         }
         gen++;
