@@ -78,6 +78,15 @@ public final class Bpf {
 
     /** Creates a map in the kernel. */
     public static KernelMap createMap(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags) {
+        return createMap(type, name, keySize, valueSize, maxEntries, flags, 0, 0, 0);
+    }
+
+    /**
+     * Creates a map whose key and value types are described by BTF ({@code btfFd} from {@link #loadBtf}):
+     * what the kernel needs for values holding a {@code struct bpf_spin_lock}. Type ids 0 leave the map untyped.
+     */
+    public static KernelMap createMap(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags,
+                                      int btfFd, int btfKeyTypeId, int btfValueTypeId) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = attr(a);
             StructLayout l = BpfAttr.MAP_CREATE;
@@ -87,6 +96,11 @@ public final class Bpf {
             putInt(attr, l, "max_entries", maxEntries);
             putInt(attr, l, "map_flags", flags);
             putName(attr, l, "map_name", name);
+            if (btfValueTypeId != 0) {
+                putInt(attr, l, "btf_fd", btfFd);
+                putInt(attr, l, "btf_key_type_id", btfKeyTypeId);
+                putInt(attr, l, "btf_value_type_id", btfValueTypeId);
+            }
             int fd = (int) check(MAP_CREATE, attr, type + " \"" + name + "\" key " + keySize + " value " + valueSize
                     + " max_entries " + maxEntries);
             return new KernelMap(fd, type, name, keySize, valueSize, maxEntries);
@@ -118,23 +132,45 @@ public final class Bpf {
         }
     }
 
-    /** What to load: the program's type, instructions (8-byte slots), license and name. */
+    /**
+     * What to load: the program's type, instructions (8-byte slots), license and name; optionally the
+     * program's BTF ({@code progBtfFd} with {@code funcInfo}: {@code struct bpf_func_info} records, u32
+     * insn_off and u32 type_id each, which the verifier requires of programs with callbacks) and what it
+     * attaches to ({@code attachBtfId} in the kernel's BTF, with {@code expectedAttachType}, for struct_ops).
+     */
     public record ProgramLoad(ProgramType type, byte[] insns, String license, String name, int expectedAttachType,
-                              int logLevel, int progFlags) {
+                              int logLevel, int progFlags, int progBtfFd, byte[] funcInfo, int attachBtfId) {
         public ProgramLoad {
             if (insns.length == 0 || insns.length % 8 != 0)
                 throw new IllegalArgumentException("instructions must be a non-empty multiple of 8 bytes, got " + insns.length);
+            if (funcInfo != null && funcInfo.length % FUNC_INFO_SIZE != 0)
+                throw new IllegalArgumentException("func info must be whole " + FUNC_INFO_SIZE + "-byte records, got " + funcInfo.length);
         }
 
         public ProgramLoad(ProgramType type, byte[] insns, String license, String name) {
-            this(type, insns, license, name, 0, 0, 0);
+            this(type, insns, license, name, 0, 0, 0, 0, null, 0);
         }
 
         /** The same load with {@code prog_flags} (e.g. {@link Bpf#BPF_F_SLEEPABLE}). */
         public ProgramLoad withFlags(int flags) {
-            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags | flags);
+            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags | flags, progBtfFd,
+                    funcInfo, attachBtfId);
+        }
+
+        /** The same load with the program's BTF and its func info records. */
+        public ProgramLoad withBtf(int btfFd, byte[] funcInfoRecords) {
+            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags, btfFd,
+                    funcInfoRecords, attachBtfId);
+        }
+
+        /** The same load attached to kernel BTF type {@code btfId} as {@code attachType} (struct_ops: the member index). */
+        public ProgramLoad withAttach(int btfId, int attachType) {
+            return new ProgramLoad(type, insns, license, name, attachType, logLevel, progFlags, progBtfFd, funcInfo, btfId);
         }
     }
+
+    /** Size of one {@code struct bpf_func_info}. */
+    public static final int FUNC_INFO_SIZE = 8;
 
     /**
      * Loads a program. On failure the load is repeated with the verifier log enabled, and the
@@ -144,14 +180,16 @@ public final class Bpf {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment insns = a.allocateFrom(ValueLayout.JAVA_BYTE, p.insns());
             MemorySegment license = a.allocateFrom(p.license() == null ? "GPL" : p.license());
+            MemorySegment funcInfo = p.funcInfo() == null || p.funcInfo().length == 0 ? MemorySegment.NULL
+                    : a.allocateFrom(ValueLayout.JAVA_BYTE, p.funcInfo());
             MemorySegment attr = attr(a);
             int logSize = p.logLevel() > 0 ? 1 << 20 : 0;
             MemorySegment log = logSize > 0 ? a.allocate(logSize) : MemorySegment.NULL;
-            long r = progLoad(attr, p, insns, license, log, logSize, p.logLevel());
+            long r = progLoad(attr, p, insns, license, funcInfo, log, logSize, p.logLevel());
             if (r < 0 && logSize == 0 && r != -Errno.EPERM) {
                 logSize = 1 << 22;
                 log = a.allocate(logSize);
-                r = progLoad(attr, p, insns, license, log, logSize, 1);
+                r = progLoad(attr, p, insns, license, funcInfo, log, logSize, 1);
             }
             if (r < 0) {
                 String text = logSize > 0 ? log.getString(0) : "";
@@ -164,7 +202,7 @@ public final class Bpf {
     }
 
     private static long progLoad(MemorySegment attr, ProgramLoad p, MemorySegment insns, MemorySegment license,
-                                 MemorySegment log, int logSize, int logLevel) {
+                                 MemorySegment funcInfo, MemorySegment log, int logSize, int logLevel) {
         attr.fill((byte) 0);
         StructLayout l = BpfAttr.PROG_LOAD;
         putInt(attr, l, "prog_type", p.type().kernelId);
@@ -174,6 +212,13 @@ public final class Bpf {
         putInt(attr, l, "expected_attach_type", p.expectedAttachType());
         putInt(attr, l, "prog_flags", p.progFlags());
         putName(attr, l, "prog_name", p.name());
+        putInt(attr, l, "attach_btf_id", p.attachBtfId());
+        if (p.funcInfo() != null && p.funcInfo().length > 0) {
+            putInt(attr, l, "prog_btf_fd", p.progBtfFd());
+            putInt(attr, l, "func_info_rec_size", FUNC_INFO_SIZE);
+            putLong(attr, l, "func_info", funcInfo.address());
+            putInt(attr, l, "func_info_cnt", p.funcInfo().length / FUNC_INFO_SIZE);
+        }
         if (logSize > 0) {
             putInt(attr, l, "log_level", logLevel);
             putInt(attr, l, "log_size", logSize);
