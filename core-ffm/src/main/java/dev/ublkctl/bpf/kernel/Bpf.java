@@ -25,7 +25,7 @@ public final class Bpf {
 
     static final int MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3,
             MAP_GET_NEXT_KEY = 4, PROG_LOAD = 5, OBJ_PIN = 6, OBJ_GET = 7, PROG_TEST_RUN = 10,
-            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, ENABLE_STATS = 32;
+            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28, ENABLE_STATS = 32;
 
     /** Update flags for map elements. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
@@ -40,7 +40,7 @@ public final class Bpf {
         NAMES[MAP_GET_NEXT_KEY] = "BPF_MAP_GET_NEXT_KEY"; NAMES[PROG_LOAD] = "BPF_PROG_LOAD";
         NAMES[OBJ_PIN] = "BPF_OBJ_PIN"; NAMES[OBJ_GET] = "BPF_OBJ_GET"; NAMES[PROG_TEST_RUN] = "BPF_PROG_TEST_RUN";
         NAMES[OBJ_GET_INFO_BY_FD] = "BPF_OBJ_GET_INFO_BY_FD"; NAMES[BTF_LOAD] = "BPF_BTF_LOAD";
-        NAMES[ENABLE_STATS] = "BPF_ENABLE_STATS";
+        NAMES[ENABLE_STATS] = "BPF_ENABLE_STATS"; NAMES[LINK_CREATE] = "BPF_LINK_CREATE";
     }
 
     /** Raw bpf(2): returns the result or the negated errno. */
@@ -104,6 +104,43 @@ public final class Bpf {
             int fd = (int) check(MAP_CREATE, attr, type + " \"" + name + "\" key " + keySize + " value " + valueSize
                     + " max_entries " + maxEntries);
             return new KernelMap(fd, type, name, keySize, valueSize, maxEntries);
+        }
+    }
+
+    /** map_flags of a struct_ops map registered through a link ({@code SEC(".struct_ops.link")}). */
+    public static final int BPF_F_LINK = 1 << 13;
+
+    /**
+     * Creates a BPF_MAP_TYPE_STRUCT_OPS map: one value of the kernel's {@code struct bpf_struct_ops_<type>}
+     * ({@code vmlinuxValueTypeId} in the kernel's BTF), {@code btfFd} the object's BTF, as libbpf does.
+     */
+    public static KernelMap createStructOpsMap(String name, int valueSize, int flags, int btfFd, int vmlinuxValueTypeId) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = attr(a);
+            StructLayout l = BpfAttr.MAP_CREATE;
+            putInt(attr, l, "map_type", MapType.STRUCT_OPS.kernelId);
+            putInt(attr, l, "key_size", 4);
+            putInt(attr, l, "value_size", valueSize);
+            putInt(attr, l, "max_entries", 1);
+            putInt(attr, l, "map_flags", flags);
+            putName(attr, l, "map_name", name);
+            putInt(attr, l, "btf_fd", btfFd);
+            putInt(attr, l, "btf_vmlinux_value_type_id", vmlinuxValueTypeId);
+            int fd = (int) check(MAP_CREATE, attr, "STRUCT_OPS \"" + name + "\" value " + valueSize + " vmlinux type " + vmlinuxValueTypeId);
+            return new KernelMap(fd, MapType.STRUCT_OPS, name, 4, valueSize, 1);
+        }
+    }
+
+    /** BPF_LINK_CREATE of {@code fd} (a program, or a struct_ops map) as {@code attachType}; returns the link fd. */
+    public static int linkCreate(int fd, int targetFd, int attachType, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = attr(a);
+            StructLayout l = BpfAttr.LINK_CREATE;
+            putInt(attr, l, "prog_fd", fd);
+            putInt(attr, l, "target_fd", targetFd);
+            putInt(attr, l, "attach_type", attachType);
+            putInt(attr, l, "flags", flags);
+            return (int) check(LINK_CREATE, attr, "fd " + fd + ", attach type " + attachType);
         }
     }
 

@@ -26,6 +26,8 @@ public final class KernelObject implements AutoCloseable {
     private final Map<String, KernelProgram> programs = new LinkedHashMap<>();
     private final BpfObject obj;
     private int btfFd = -1;
+    /** Why the object's BTF did not load, or null. */
+    private String btfError;
 
     private KernelObject(BpfObject obj) { this.obj = obj; }
 
@@ -38,6 +40,7 @@ public final class KernelObject implements AutoCloseable {
                     k.btfFd = Bpf.loadBtf(obj.btf().sanitizedForKernel().encode());
                 } catch (BpfException e) {
                     k.btfFd = -1;   // maps without types still load, unless a value needs them (the kernel says so)
+                    k.btfError = e.getMessage();
                 }
             }
             for (MapSpec m : obj.maps()) {
@@ -78,6 +81,18 @@ public final class KernelObject implements AutoCloseable {
     }
 
     public KernelMap map(String name) { return maps.get(obj.mapIndex(name)); }
+
+    public BpfObject object() { return obj; }
+
+    /** The object's map {@code index} (the ld_imm64 index), for loaders of programs of this object. */
+    int mapFd(int index) { return maps.get(index).fd(); }
+
+    /** The fd of the object's BTF in the kernel; fails with the kernel's reason if it did not load. */
+    int btfFd() {
+        if (btfFd < 0) throw new IllegalStateException(obj.name() + ": its BTF is not in the kernel"
+                + (btfError == null ? " (the object has none)" : ": " + btfError));
+        return btfFd;
+    }
 
     /** Puts program {@code program} at {@code index} of program array {@code map}. */
     public void setTailCall(String map, int index, String program) {
