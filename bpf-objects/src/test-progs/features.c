@@ -23,12 +23,23 @@ static long (*bpf_for_each_map_elem)(void *map, void *callback_fn, void *callbac
 
 /* ---------------------------------------------------------------- tail calls */
 
+int tc_mark(struct xdp_md *ctx);
+int tc_loop(struct xdp_md *ctx);
+int tc_chain(struct xdp_md *ctx);
+
+/* slot 3 stays empty; the loader fills 0-2 from .values, as libbpf does */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 4);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} jmp_table SEC(".maps");
+	__array(values, int (struct xdp_md *));
+} jmp_table SEC(".maps") = {
+	.values = {
+		[0] = (void *)&tc_mark,
+		[1] = (void *)&tc_chain,
+		[2] = (void *)&tc_loop,
+	},
+};
 
 /* entries of each program: [0] tc_entry, [1] tc_mark, [2] tc_loop, [3] tc_chain */
 struct {

@@ -60,6 +60,9 @@ public final class KernelObject implements AutoCloseable {
                 if (k.btfFd >= 0 && !p.funcInfo().isEmpty()) load = load.withBtf(k.btfFd, funcInfo(p));
                 k.programs.put(p.name(), Bpf.loadProgram(p.sleepable() ? load.withFlags(Bpf.BPF_F_SLEEPABLE) : load));
             }
+            // program arrays initialised in C (.values), as libbpf fills them after loading
+            for (MapSpec m : obj.maps())
+                m.initialPrograms().forEach((slot, prog) -> k.setTailCall(m.name(), slot, prog));
             return k;
         } catch (RuntimeException e) {
             k.close();

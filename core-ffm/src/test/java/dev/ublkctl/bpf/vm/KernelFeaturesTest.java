@@ -51,7 +51,7 @@ class KernelFeaturesTest {
         VmSide(ExecutionEngine engine) throws VmFault {
             runner = new PacketRunner(engine);
             FunctionRegistry reg = runner.withPacketHelpers(FunctionRegistry.standard());
-            for (ProgramSpec p : obj.programs()) progs.put(p.name(), VmLoader.prepare(p, maps, reg));
+            progs.putAll(VmLoader.prepareAll(obj, maps, reg));
         }
 
         VmMap map(String name) { return maps.get(obj.mapIndex(name)); }
@@ -100,11 +100,9 @@ class KernelFeaturesTest {
             VmSide v = new VmSide(kind.create());
             ProgArrayMap table = (ProgArrayMap) v.map("jmp_table");
             try (KernelObject k = KernelObject.load(obj)) {
-                String[] slots = {"tc_mark", "tc_chain", "tc_loop"};   // slot 3 stays empty
-                for (int i = 0; i < slots.length; i++) {
-                    k.setTailCall("jmp_table", i, slots[i]);
-                    table.set(i, v.progs.get(slots[i]));
-                }
+                // both loaders filled the table from the object's .values: slots 0-2, slot 3 empty
+                assertEquals(java.util.Map.of(0, "tc_mark", 1, "tc_chain", 2, "tc_loop"), obj.map("jmp_table").orElseThrow().initialPrograms());
+                assertEquals(3, table.count());
                 compareRuns(k, v, "tc_entry", 200, 15, kind.name(), null);
                 compareMap(k, v, "tc_hits", kind.name());
                 // the loop stops at the kernel's limit: 33 tail calls per run in all
@@ -117,6 +115,11 @@ class KernelFeaturesTest {
                 table.delete(le32(0));
                 k.map("jmp_table").delete(le32(0));
                 compareRuns(k, v, "tc_entry", 40, 16, kind.name(), null);
+                compareMap(k, v, "tc_hits", kind.name());
+                // a user's update puts a program back by its id (the kernel takes its fd)
+                table.update(le32(0), le32(v.progs.get("tc_mark").id()), VmMap.BPF_ANY);
+                k.setTailCall("jmp_table", 0, "tc_mark");
+                compareRuns(k, v, "tc_entry", 40, 17, kind.name(), null);
                 compareMap(k, v, "tc_hits", kind.name());
             }
         }
