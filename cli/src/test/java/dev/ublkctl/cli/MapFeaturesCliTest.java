@@ -14,19 +14,23 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** A device whose program logs each I/O to a ring buffer: `map show` and `map dump` show the records. */
+/**
+ * Devices whose programs use a ring buffer (`map show` and `map dump` show its records) and tail calls
+ * (the program array filled by the loader, the I/O handed on), through the CLI and the daemon.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class RingBufferCliTest {
-    static final Path OBJECT = Path.of("..", "bpf-objects", "target", "classes", "bpf", "test", "ring_null.o").toAbsolutePath().normalize();
+class MapFeaturesCliTest {
+    static final Path TEST_OBJECTS = Path.of("..", "bpf-objects", "target", "classes", "bpf", "test").toAbsolutePath().normalize();
+    static final Path OBJECT = TEST_OBJECTS.resolve("ring_null.o");
 
     @TempDir Path tmp;
     CliHarness cli;
 
     @BeforeEach
     void setUp() {
-        boolean built = Files.isRegularFile(OBJECT);
-        if (!built) System.out.println("SKIP ring buffer CLI test: " + OBJECT + " not built (bpf-objects needs clang)");
-        assumeTrue(built, OBJECT + " not built");
+        boolean built = Files.isRegularFile(OBJECT) && Files.isRegularFile(TEST_OBJECTS.resolve("tail_null.o"));
+        if (!built) System.out.println("SKIP map features CLI test: test objects in " + TEST_OBJECTS + " not built (bpf-objects needs clang)");
+        assumeTrue(built, TEST_OBJECTS + ": test objects not built");
         cli = new CliHarness(tmp.resolve("run"));
     }
 
@@ -67,6 +71,29 @@ class RingBufferCliTest {
         var text = cli.run("map", "dump", "-n", "0", "io_log");
         CliHarness.ok(text);
         assertTrue(text.out().contains("VALUE.SAMPLE") && text.out().contains("hex:01 00 00 00"), text.out());
+        CliHarness.ok(cli.run("del", "-a"));
+    }
+
+    @Test
+    void tailCallsDispatchEachIoToItsProgram() throws Exception {
+        CliHarness.ok(cli.run("add", "-t", "null", "--size", "16M", "--bpf", TEST_OBJECTS.resolve("tail_null.o").toString()));
+        var bench = cli.run("bench", "-n", "0", "--runtime", "0.3", "--iodepth", "2", "--rw", "randrw", "--json");
+        CliHarness.ok(bench);
+        JsonNode b = bench.json();
+        assertEquals(b.get("ios").asLong(), b.get("bpfHandled").asLong(), bench.out());
+
+        var maps = cli.run("map", "show", "-n", "0", "--json").json();
+        JsonNode table = null;
+        for (JsonNode m : maps) if (m.get("name").asText().equals("by_op")) table = m;
+        assertNotNull(table, maps.toString());
+        assertEquals("prog_array", table.get("type").asText());
+        assertEquals(2, table.get("entries").asInt(), "slots READ and WRITE filled from the object's .values");
+
+        JsonNode bss = cli.run("map", "dump", "-n", "0", ".bss", "--json").json().get(0).get("value");
+        long reads = bss.get("reads").asLong(), writes = bss.get("writes").asLong();
+        assertTrue(reads > 0 && writes > 0, bss.toString());
+        assertEquals(0, bss.get("others").asLong(), "no read or write fell through: " + bss);
+        assertTrue(reads + writes >= b.get("ios").asLong(), bss + " " + b);
         CliHarness.ok(cli.run("del", "-a"));
     }
 }
