@@ -13,6 +13,7 @@ import dev.ublkctl.bpf.vm.FunctionRegistry;
 import dev.ublkctl.bpf.vm.TraceLog;
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
+import dev.ublkctl.bpf.vm.VmLoader;
 import dev.ublkctl.bpf.vm.VmProgram;
 import dev.ublkctl.target.FileTarget;
 import dev.ublkctl.target.TargetType;
@@ -83,10 +84,10 @@ public final class UblkProgram {
         for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
             if (vp != null) engine.prepare(vp);
         // tail call targets: the object's program arrays filled from its .values, programs prepared as named
-        java.util.Map<String, VmProgram> tailTargets = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, VmProgram> tailTargets = new java.util.concurrent.ConcurrentHashMap<>();
         for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
             if (vp != null) tailTargets.put(vp.name(), vp);
-        dev.ublkctl.bpf.vm.VmLoader.fillProgramArrays(object, maps, name -> tailTargets.computeIfAbsent(name, n -> {
+        VmLoader.fillProgramArrays(object, maps, name -> tailTargets.computeIfAbsent(name, n -> {
             ProgramSpec p = object.program(n).orElse(null);
             if (p == null) return null;
             try {

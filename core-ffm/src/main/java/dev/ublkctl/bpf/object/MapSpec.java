@@ -2,6 +2,10 @@ package dev.ublkctl.bpf.object;
 
 import dev.ublkctl.bpf.maps.MapType;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * A map as an object file declares it (plain data, nothing created). BTF-defined maps come from
  * {@code .maps}; global data sections ({@code .data}, {@code .rodata}, {@code .bss}, {@code .data.*},
@@ -17,7 +21,7 @@ import dev.ublkctl.bpf.maps.MapType;
  */
 public record MapSpec(String name, MapType type, int keySize, int valueSize, int maxEntries, int flags,
                       int keyTypeId, int valueTypeId, String section, byte[] initialValue,
-                      java.util.Map<Integer, String> initialPrograms) {
+                      Map<Integer, String> initialPrograms) {
     /** BPF_F_RDONLY_PROG: programs may not write (.rodata). */
     public static final int F_RDONLY_PROG = 1 << 7;
     /** BPF_F_MMAPABLE: global data maps can be mmapped by the loader. */
@@ -25,8 +29,8 @@ public record MapSpec(String name, MapType type, int keySize, int valueSize, int
 
     public MapSpec {
         initialValue = initialValue == null ? null : initialValue.clone();
-        initialPrograms = initialPrograms == null ? java.util.Map.of()
-                : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(initialPrograms));
+        initialPrograms = initialPrograms == null ? Map.of()
+                : Collections.unmodifiableMap(new TreeMap<>(initialPrograms));
     }
 
     public MapSpec(String name, MapType type, int keySize, int valueSize, int maxEntries, int flags,
@@ -35,7 +39,7 @@ public record MapSpec(String name, MapType type, int keySize, int valueSize, int
     }
 
     /** The same map with its program array slots initialised. */
-    public MapSpec withInitialPrograms(java.util.Map<Integer, String> programs) {
+    public MapSpec withInitialPrograms(Map<Integer, String> programs) {
         return new MapSpec(name, type, keySize, valueSize, maxEntries, flags, keyTypeId, valueTypeId, section, initialValue, programs);
     }
 

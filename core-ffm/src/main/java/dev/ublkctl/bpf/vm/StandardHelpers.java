@@ -11,6 +11,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -82,7 +85,7 @@ public final class StandardHelpers {
 
     // ---------------------------------------------------------------- spin locks
 
-    private static final VarHandle LOCK_WORD = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LOCK_WORD = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     /** The segment and offset of a {@code struct bpf_spin_lock} (4 aligned bytes in a map value). */
     private static MemorySegment lockWord(VmContext c, long lock, String helper) throws VmFault {
@@ -167,6 +170,8 @@ public final class StandardHelpers {
      * callbacks made (the stopping one included), -EINVAL for flags. Keys are read-only, values writable as
      * lookups give them. Hash maps go in the VM's slot order, not the kernel's bucket order.
      */
+    private static final ValueLayout.OfInt KEY_U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     static long forEachMapElem(VmContext c, long mapPtr, long fn, long cbCtx, long flags, long r5) throws VmFault {
         VmMap m = c.map(mapPtr);
         if (flags != 0) return -Errno.EINVAL;
@@ -178,14 +183,14 @@ public final class StandardHelpers {
         long n = 0;
         if (m instanceof ArrayMap) {
             for (int i = 0; i < m.def().maxEntries(); i++) {
-                keySeg.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, i);
+                keySeg.set(KEY_U32, 0, i);
                 n++;
                 if (c.callFunction(fn, mapPtr, keyAddr, c.mapValuePointer(m, i, cpu), cbCtx, 0) != 0) break;
             }
             return n;
         }
         // the keys first: a callback may delete elements, which must not restart or derail the walk
-        java.util.List<byte[]> keys = new java.util.ArrayList<>();
+        List<byte[]> keys = new ArrayList<>();
         for (byte[] k = m.nextKey(null); k != null && keys.size() <= m.def().maxEntries(); k = m.nextKey(k)) keys.add(k);
         for (byte[] k : keys) {
             MemorySegment.copy(MemorySegment.ofArray(k), 0, keySeg, 0, k.length);

@@ -1,12 +1,14 @@
 package dev.ublkctl.bpf.vm;
 
+import dev.ublkctl.bpf.maps.RingBufMap;
 import dev.ublkctl.bpf.maps.VmMap;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 
 /**
@@ -308,8 +310,8 @@ public final class VmContext {
     private long heldLockOff;
 
     /** A ring buffer record reserved in this run: its region, where it goes, and a bounce buffer if it wraps. */
-    record Reservation(int rid, dev.ublkctl.bpf.maps.RingBufMap ring, long pos, MemorySegment bounce) {}
-    java.util.ArrayList<Reservation> reservations;
+    record Reservation(int rid, RingBufMap ring, long pos, MemorySegment bounce) {}
+    ArrayList<Reservation> reservations;
 
     void holdLock(long addr, MemorySegment s, long off) { heldLock = addr; heldLockSeg = s; heldLockOff = off; }
     void dropLock() { heldLock = 0; heldLockSeg = null; }
@@ -324,12 +326,13 @@ public final class VmContext {
         return null;
     }
 
-    long addReservation(dev.ublkctl.bpf.maps.RingBufMap ring, long pos, long size) {
-        if (reservations == null) reservations = new java.util.ArrayList<>(4);
+    long addReservation(RingBufMap ring, long pos, long size) {
+        if (reservations == null) reservations = new ArrayList<>(4);
         int rid = newRegion();
         MemorySegment bounce = null;
         if (ring.contiguous(pos, size)) {
-            setRegion(rid, ring.data(), ring.offset(pos) + dev.ublkctl.bpf.maps.RingBufMap.HDR_SIZE, (int) size, true, "ring buffer record of " + ring.name());
+            setRegion(rid, ring.data(), ring.offset(pos) + RingBufMap.HDR_SIZE, (int) size, true,
+                    "ring buffer record of " + ring.name());
         } else {   // the kernel maps the area twice so a record can wrap; here the sample waits in a bounce buffer
             bounce = MemorySegment.ofArray(new long[(int) ((size + 7) / 8)]).asSlice(0, size);
             ring.read(pos, bounce);   // a sample is not cleared: it starts with what the area held

@@ -9,7 +9,11 @@ import dev.ublkctl.bpf.object.MapSpec;
 import dev.ublkctl.bpf.object.ProgramSpec;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * From what the loader parsed ({@link BpfObject}) to what the VM runs: maps with their initial
@@ -48,8 +52,8 @@ public final class VmLoader {
      * Every program of {@code obj} prepared against {@code maps}, by name, with the program arrays filled
      * ({@link #fillProgramArrays}).
      */
-    public static java.util.Map<String, VmProgram> prepareAll(BpfObject obj, List<VmMap> maps, FunctionRegistry registry) throws VmFault {
-        java.util.Map<String, VmProgram> out = new java.util.LinkedHashMap<>();
+    public static Map<String, VmProgram> prepareAll(BpfObject obj, List<VmMap> maps, FunctionRegistry registry) throws VmFault {
+        Map<String, VmProgram> out = new LinkedHashMap<>();
         for (ProgramSpec p : obj.programs()) out.put(p.name(), prepare(p, maps, registry));
         fillProgramArrays(obj, maps, out::get);
         return out;
@@ -60,8 +64,8 @@ public final class VmLoader {
      * {@code .values = { [i] = &prog }} gets {@code programs.apply("prog")}. Each program array's resolver
      * (what a user's update may name, by program id) becomes the programs {@code programs} gives.
      */
-    public static void fillProgramArrays(BpfObject obj, List<VmMap> maps, java.util.function.Function<String, VmProgram> programs) {
-        java.util.Map<Integer, VmProgram> byId = new java.util.concurrent.ConcurrentHashMap<>();
+    public static void fillProgramArrays(BpfObject obj, List<VmMap> maps, Function<String, VmProgram> programs) {
+        Map<Integer, VmProgram> byId = new ConcurrentHashMap<>();
         for (int i = 0; i < obj.maps().size(); i++) {
             MapSpec spec = obj.maps().get(i);
             if (!(maps.get(i) instanceof ProgArrayMap pa)) continue;
