@@ -94,4 +94,13 @@ struct tcp_congestion_ops ublkctl_fixed = {
 	.name = "ublkctl_fixed",
 };
 
+/* the same callbacks registered the older way: by the map update itself, without a link */
+SEC(".struct_ops")
+struct tcp_congestion_ops ublkctl_fixed_m = {
+	.cong_avoid = (void *)fixed_cong_avoid,
+	.ssthresh = (void *)fixed_ssthresh,
+	.undo_cwnd = (void *)fixed_undo_cwnd,
+	.name = "ublkctl_fixed_m",
+};
+
 char LICENSE[] SEC("license") = "GPL";

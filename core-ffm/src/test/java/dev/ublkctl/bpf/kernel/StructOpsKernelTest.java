@@ -77,4 +77,22 @@ class StructOpsKernelTest {
         }
         assertFalse(available().contains(NAME));
     }
+
+    @Test
+    void structOpsWithoutALinkRegistersByTheMapUpdate() throws Throwable {
+        BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes("test/tcp_fixed"), "tcp_fixed");
+        String name = "ublkctl_fixed_m";
+        assertFalse(obj.structOps(name).orElseThrow().link());
+        try (KernelObject ko = KernelObject.load(obj)) {
+            try (KernelStructOps ops = KernelStructOps.register(ko, name)) {
+                assertEquals(3, ops.programs().size(), "cong_avoid, ssthresh, undo_cwnd");
+                assertTrue(available().contains(name), available().toString());
+                try (LoopbackTcp tcp = new LoopbackTcp(name)) {
+                    assertEquals(name, LoopbackTcp.congestion(tcp.client));
+                    assertEquals(1L << 20, tcp.transfer(1L << 20));
+                }
+            }
+            assertFalse(available().contains(name), "unregistered by deleting the map's value: " + available());
+        }
+    }
 }
