@@ -84,6 +84,24 @@ class ProgRunPacketTest {
     }
 
     @Test
+    void tailCallsRunInTheVmAndTheKernelAlike() throws Exception {
+        String why = Bpf.unavailableReason();
+        if (why != null) System.out.println("SKIP kernel side of prog run: " + why);
+        assumeTrue(why == null, "bpf(2) not usable here");
+        // byte 0 picks the slot: 1 goes on to a program that tail-calls itself until the limit (XDP_DROP)
+        Path in = tmp.resolve("slot1.bin");
+        byte[] pkt = new byte[64];
+        pkt[0] = 1;
+        Files.write(in, pkt);
+        var r = cli.run("prog", "run", object("features").toString(), "--prog", "tc_entry", "--data-in", in.toString(),
+                "--kernel", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(1, j.get("retval").asLong(), r.out());
+        assertTrue(j.get("kernel").get("sameRetval").asBoolean() && j.get("kernel").get("sameData").asBoolean(), r.out());
+    }
+
+    @Test
     void badPacketRunsAreOneLineUsageErrors() throws Exception {
         var tooShort = cli.run("prog", "run", object("xdp").toString(), "--data-in", packet(14, 0x0800).toString());
         assertEquals(0, tooShort.code(), tooShort.err()); // 14 bytes is a whole Ethernet header: fine for XDP

@@ -108,6 +108,7 @@ final class EngineDevice implements HostedDevice {
     /** Every entry, like {@code bpftool map dump}: BTF-formatted key and value where the types are known. */
     @Override public List<MapView.Entry> dumpMap(String name) {
         VmMap m = map(name);
+        if (m instanceof dev.ublkctl.bpf.maps.RingBufMap rb) return ringRecords(rb);
         MapSpec s = spec(name);
         var btf = program0().object().btf();
         BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
@@ -129,6 +130,23 @@ final class EngineDevice implements HostedDevice {
             } else {
                 out.add(new MapView.Entry(k, format(fmt, s == null ? 0 : s.valueTypeId(), val), null));
             }
+        }
+        return out;
+    }
+
+    /**
+     * A ring buffer's records waiting for a reader, oldest first, without consuming them: the key is the
+     * record's position, the value its header decoded (sample size, discarded) and the sample's bytes.
+     */
+    private static List<MapView.Entry> ringRecords(dev.ublkctl.bpf.maps.RingBufMap rb) {
+        var json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        List<MapView.Entry> out = new ArrayList<>();
+        for (var r : rb.peek()) {
+            var v = json.objectNode();
+            v.put("size", r.sample().length);
+            v.put("discarded", r.discarded());
+            v.put("sample", "hex:" + HexFormat.ofDelimiter(" ").formatHex(r.sample()));
+            out.add(new MapView.Entry(json.numberNode(r.position()), v, null));
         }
         return out;
     }

@@ -13,6 +13,7 @@ import dev.ublkctl.bpf.vm.FunctionRegistry;
 import dev.ublkctl.bpf.vm.TraceLog;
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
+import dev.ublkctl.bpf.vm.VmLoader;
 import dev.ublkctl.bpf.vm.VmProgram;
 import dev.ublkctl.target.FileTarget;
 import dev.ublkctl.target.TargetType;
@@ -84,6 +85,22 @@ public final class UblkProgram {
         // compile now (the JIT), at load and attach time, never on the I/O path
         for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
             if (vp != null) engine.prepare(vp);
+        // tail call targets: the object's program arrays filled from its .values, programs prepared as named
+        Map<String, VmProgram> tailTargets = new java.util.concurrent.ConcurrentHashMap<>();
+        for (VmProgram vp : new VmProgram[]{queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete})
+            if (vp != null) tailTargets.put(vp.name(), vp);
+        VmLoader.fillProgramArrays(object, maps, name -> tailTargets.computeIfAbsent(name, n -> {
+            ProgramSpec p = object.program(n).orElse(null);
+            if (p == null) return null;
+            try {
+                VmProgram vp = VmProgram.builder(p.name(), p.insns()).maps(maps).kfuncs(p.kfuncs()).registry(reg).prepare();
+                engine.prepare(vp);
+                return vp;
+            } catch (VmFault f) {
+                throw new IllegalArgumentException(object.name() + ": program " + n + " (a tail call target) cannot run: "
+                        + f.getMessage(), f);
+            }
+        }));
     }
 
     private VmProgram prepare(StructOpsSpec s, String member, FunctionRegistry reg) {

@@ -2,7 +2,7 @@ package dev.ublkctl.cli.cmd;
 
 import dev.ublkctl.cli.common.EngineOption;
 
-import dev.ublkctl.bpf.kernel.KernelCollection;
+import dev.ublkctl.bpf.kernel.KernelObject;
 import dev.ublkctl.bpf.kernel.KernelProgram;
 import dev.ublkctl.bpf.object.BpfObject;
 import dev.ublkctl.bpf.object.ProgramSpec;
@@ -213,7 +213,18 @@ public final class ProgRunCmd extends Cmd {
         PacketRunner runner = new PacketRunner(engineOption.kind().create());
         PacketRunner.Result vm;
         try {
-            VmProgram vp = VmLoader.prepare(spec, VmLoader.createMaps(obj, 1), runner.withPacketHelpers(FunctionRegistry.standard()));
+            var maps = VmLoader.createMaps(obj, 1);
+            FunctionRegistry reg = runner.withPacketHelpers(FunctionRegistry.standard());
+            VmProgram vp = VmLoader.prepare(spec, maps, reg);
+            // tail call targets the object's program arrays name (.values), prepared as they are named
+            java.util.Map<String, VmProgram> targets = new java.util.HashMap<>(java.util.Map.of(spec.name(), vp));
+            VmLoader.fillProgramArrays(obj, maps, n -> targets.computeIfAbsent(n, name -> {
+                try {
+                    return VmLoader.prepare(obj.program(name).orElseThrow(), maps, reg);
+                } catch (VmFault f) {
+                    throw new IllegalArgumentException("tail call target " + name + ": " + f.getMessage());
+                }
+            }));
             vm = runner.run(vp, spec.type(), data, repeat);
         } catch (VmFault f) {
             throw CliException.failed(spec.name() + ": " + f.getMessage());
@@ -222,8 +233,9 @@ public final class ProgRunCmd extends Cmd {
         }
         KernelSide ks = null;
         if (kernel) {
-            try (KernelCollection kc = KernelCollection.load(obj, spec)) {
-                KernelProgram.TestRunResult k = kc.program().testRun(KernelProgram.TestRunInput.ofData(data, repeat));
+            // the whole object: its other programs may be tail call targets, its maps may need BTF (spin locks)
+            try (KernelObject ko = KernelObject.load(obj)) {
+                KernelProgram.TestRunResult k = ko.program(spec.name()).testRun(KernelProgram.TestRunInput.ofData(data, repeat));
                 ks = new KernelSide(k.retval(), k.durationNs(), k.retval() == vm.retval(), java.util.Arrays.equals(k.dataOut(), vm.dataOut()));
             } catch (dev.ublkctl.sys.SyscallException | IllegalArgumentException e) {
                 throw CliException.failed("kernel run of " + spec.name() + ": " + e.getMessage());

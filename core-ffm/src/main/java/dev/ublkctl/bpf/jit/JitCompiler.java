@@ -846,7 +846,9 @@ final class JitCompiler {
 
     private void callNative(CodeBuilder cb, int pc) {
         setPc(cb, pc);
-        if (callbacks) {
+        // bpf_tail_call needs the frame (main frame only) and the budget its target goes on with
+        boolean runState = callbacks || "bpf_tail_call".equals(p.nativeName(pc));
+        if (runState) {
             // a helper may run callbacks (bpf_loop) on this run's budget, from the frame above this one;
             // without function addresses in the program, no helper can (VmContext.callFunction refuses)
             storeBudget(cb);
@@ -858,7 +860,7 @@ final class JitCompiler {
         for (int r = 1; r <= 5; r++) ld(cb, r);
         cb.invokeinterface(CD_HELPER, "call", MT_HELPER);
         st(cb, 0);
-        if (callbacks) {
+        if (runState) {
             loadBudget(cb);
             // as in the interpreter, a callback's last r1-r5 stay in r1-r5 after the helper returns
             for (int r = 1; r <= 5; r++) { cb.aload(regs).loadConstant(r).laload(); st(cb, r); }

@@ -2,6 +2,7 @@ package dev.ublkctl.bpf.jit;
 
 import dev.ublkctl.bpf.vm.ExecutionEngine;
 import dev.ublkctl.bpf.vm.Interpreter;
+import dev.ublkctl.bpf.vm.TailCall;
 import dev.ublkctl.bpf.vm.VmContext;
 import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmProgram;
@@ -62,7 +63,19 @@ public final class JitEngine implements ExecutionEngine, VmContext.CallbackRunne
         if (code == null) return INTERPRETER.run(p, ctx, r1, r2, r3, r4, r5);
         int mark = ctx.beginRun(p, this);
         try {
-            return code.exec(ctx, 0, 0, r1, r2, r3, r4, r5);
+            for (;;) {
+                try {
+                    long r0 = code != null ? code.exec(ctx, 0, 0, r1, r2, r3, r4, r5) : INTERPRETER.enter(p, ctx, r1, r2, r3, r4, r5);
+                    ctx.checkReleased(p);
+                    return r0;
+                } catch (TailCall t) {   // as the interpreter: the target replaces the program on the same budget
+                    p = ctx.tailTarget();
+                    r1 = ctx.tailContext();
+                    r2 = r3 = r4 = r5 = 0;
+                    ctx.retarget(p, mark);
+                    code = code(p);
+                }
+            }
         } finally {
             ctx.endRun(mark);
         }

@@ -25,7 +25,7 @@ public final class Bpf {
 
     static final int MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3,
             MAP_GET_NEXT_KEY = 4, PROG_LOAD = 5, OBJ_PIN = 6, OBJ_GET = 7, PROG_TEST_RUN = 10,
-            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, ENABLE_STATS = 32;
+            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28, ENABLE_STATS = 32;
 
     /** Update flags for map elements. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
@@ -40,7 +40,7 @@ public final class Bpf {
         NAMES[MAP_GET_NEXT_KEY] = "BPF_MAP_GET_NEXT_KEY"; NAMES[PROG_LOAD] = "BPF_PROG_LOAD";
         NAMES[OBJ_PIN] = "BPF_OBJ_PIN"; NAMES[OBJ_GET] = "BPF_OBJ_GET"; NAMES[PROG_TEST_RUN] = "BPF_PROG_TEST_RUN";
         NAMES[OBJ_GET_INFO_BY_FD] = "BPF_OBJ_GET_INFO_BY_FD"; NAMES[BTF_LOAD] = "BPF_BTF_LOAD";
-        NAMES[ENABLE_STATS] = "BPF_ENABLE_STATS";
+        NAMES[ENABLE_STATS] = "BPF_ENABLE_STATS"; NAMES[LINK_CREATE] = "BPF_LINK_CREATE";
     }
 
     /** Raw bpf(2): returns the result or the negated errno. */
@@ -78,6 +78,15 @@ public final class Bpf {
 
     /** Creates a map in the kernel. */
     public static KernelMap createMap(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags) {
+        return createMap(type, name, keySize, valueSize, maxEntries, flags, 0, 0, 0);
+    }
+
+    /**
+     * Creates a map whose key and value types are described by BTF ({@code btfFd} from {@link #loadBtf}):
+     * what the kernel needs for values holding a {@code struct bpf_spin_lock}. Type ids 0 leave the map untyped.
+     */
+    public static KernelMap createMap(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags,
+                                      int btfFd, int btfKeyTypeId, int btfValueTypeId) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = attr(a);
             StructLayout l = BpfAttr.MAP_CREATE;
@@ -87,9 +96,51 @@ public final class Bpf {
             putInt(attr, l, "max_entries", maxEntries);
             putInt(attr, l, "map_flags", flags);
             putName(attr, l, "map_name", name);
+            if (btfValueTypeId != 0) {
+                putInt(attr, l, "btf_fd", btfFd);
+                putInt(attr, l, "btf_key_type_id", btfKeyTypeId);
+                putInt(attr, l, "btf_value_type_id", btfValueTypeId);
+            }
             int fd = (int) check(MAP_CREATE, attr, type + " \"" + name + "\" key " + keySize + " value " + valueSize
                     + " max_entries " + maxEntries);
             return new KernelMap(fd, type, name, keySize, valueSize, maxEntries);
+        }
+    }
+
+    /** map_flags of a struct_ops map registered through a link ({@code SEC(".struct_ops.link")}). */
+    public static final int BPF_F_LINK = 1 << 13;
+
+    /**
+     * Creates a BPF_MAP_TYPE_STRUCT_OPS map: one value of the kernel's {@code struct bpf_struct_ops_<type>}
+     * ({@code vmlinuxValueTypeId} in the kernel's BTF), {@code btfFd} the object's BTF, as libbpf does.
+     */
+    public static KernelMap createStructOpsMap(String name, int valueSize, int flags, int btfFd, int vmlinuxValueTypeId) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = attr(a);
+            StructLayout l = BpfAttr.MAP_CREATE;
+            putInt(attr, l, "map_type", MapType.STRUCT_OPS.kernelId);
+            putInt(attr, l, "key_size", 4);
+            putInt(attr, l, "value_size", valueSize);
+            putInt(attr, l, "max_entries", 1);
+            putInt(attr, l, "map_flags", flags);
+            putName(attr, l, "map_name", name);
+            putInt(attr, l, "btf_fd", btfFd);
+            putInt(attr, l, "btf_vmlinux_value_type_id", vmlinuxValueTypeId);
+            int fd = (int) check(MAP_CREATE, attr, "STRUCT_OPS \"" + name + "\" value " + valueSize + " vmlinux type " + vmlinuxValueTypeId);
+            return new KernelMap(fd, MapType.STRUCT_OPS, name, 4, valueSize, 1);
+        }
+    }
+
+    /** BPF_LINK_CREATE of {@code fd} (a program, or a struct_ops map) as {@code attachType}; returns the link fd. */
+    public static int linkCreate(int fd, int targetFd, int attachType, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = attr(a);
+            StructLayout l = BpfAttr.LINK_CREATE;
+            putInt(attr, l, "prog_fd", fd);
+            putInt(attr, l, "target_fd", targetFd);
+            putInt(attr, l, "attach_type", attachType);
+            putInt(attr, l, "flags", flags);
+            return (int) check(LINK_CREATE, attr, "fd " + fd + ", attach type " + attachType);
         }
     }
 
@@ -118,23 +169,45 @@ public final class Bpf {
         }
     }
 
-    /** What to load: the program's type, instructions (8-byte slots), license and name. */
+    /**
+     * What to load: the program's type, instructions (8-byte slots), license and name; optionally the
+     * program's BTF ({@code progBtfFd} with {@code funcInfo}: {@code struct bpf_func_info} records, u32
+     * insn_off and u32 type_id each, which the verifier requires of programs with callbacks) and what it
+     * attaches to ({@code attachBtfId} in the kernel's BTF, with {@code expectedAttachType}, for struct_ops).
+     */
     public record ProgramLoad(ProgramType type, byte[] insns, String license, String name, int expectedAttachType,
-                              int logLevel, int progFlags) {
+                              int logLevel, int progFlags, int progBtfFd, byte[] funcInfo, int attachBtfId) {
         public ProgramLoad {
             if (insns.length == 0 || insns.length % 8 != 0)
                 throw new IllegalArgumentException("instructions must be a non-empty multiple of 8 bytes, got " + insns.length);
+            if (funcInfo != null && funcInfo.length % FUNC_INFO_SIZE != 0)
+                throw new IllegalArgumentException("func info must be whole " + FUNC_INFO_SIZE + "-byte records, got " + funcInfo.length);
         }
 
         public ProgramLoad(ProgramType type, byte[] insns, String license, String name) {
-            this(type, insns, license, name, 0, 0, 0);
+            this(type, insns, license, name, 0, 0, 0, 0, null, 0);
         }
 
         /** The same load with {@code prog_flags} (e.g. {@link Bpf#BPF_F_SLEEPABLE}). */
         public ProgramLoad withFlags(int flags) {
-            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags | flags);
+            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags | flags, progBtfFd,
+                    funcInfo, attachBtfId);
+        }
+
+        /** The same load with the program's BTF and its func info records. */
+        public ProgramLoad withBtf(int btfFd, byte[] funcInfoRecords) {
+            return new ProgramLoad(type, insns, license, name, expectedAttachType, logLevel, progFlags, btfFd,
+                    funcInfoRecords, attachBtfId);
+        }
+
+        /** The same load attached to kernel BTF type {@code btfId} as {@code attachType} (struct_ops: the member index). */
+        public ProgramLoad withAttach(int btfId, int attachType) {
+            return new ProgramLoad(type, insns, license, name, attachType, logLevel, progFlags, progBtfFd, funcInfo, btfId);
         }
     }
+
+    /** Size of one {@code struct bpf_func_info}. */
+    public static final int FUNC_INFO_SIZE = 8;
 
     /**
      * Loads a program. On failure the load is repeated with the verifier log enabled, and the
@@ -144,14 +217,16 @@ public final class Bpf {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment insns = a.allocateFrom(ValueLayout.JAVA_BYTE, p.insns());
             MemorySegment license = a.allocateFrom(p.license() == null ? "GPL" : p.license());
+            MemorySegment funcInfo = p.funcInfo() == null || p.funcInfo().length == 0 ? MemorySegment.NULL
+                    : a.allocateFrom(ValueLayout.JAVA_BYTE, p.funcInfo());
             MemorySegment attr = attr(a);
             int logSize = p.logLevel() > 0 ? 1 << 20 : 0;
             MemorySegment log = logSize > 0 ? a.allocate(logSize) : MemorySegment.NULL;
-            long r = progLoad(attr, p, insns, license, log, logSize, p.logLevel());
+            long r = progLoad(attr, p, insns, license, funcInfo, log, logSize, p.logLevel());
             if (r < 0 && logSize == 0 && r != -Errno.EPERM) {
                 logSize = 1 << 22;
                 log = a.allocate(logSize);
-                r = progLoad(attr, p, insns, license, log, logSize, 1);
+                r = progLoad(attr, p, insns, license, funcInfo, log, logSize, 1);
             }
             if (r < 0) {
                 String text = logSize > 0 ? log.getString(0) : "";
@@ -164,7 +239,7 @@ public final class Bpf {
     }
 
     private static long progLoad(MemorySegment attr, ProgramLoad p, MemorySegment insns, MemorySegment license,
-                                 MemorySegment log, int logSize, int logLevel) {
+                                 MemorySegment funcInfo, MemorySegment log, int logSize, int logLevel) {
         attr.fill((byte) 0);
         StructLayout l = BpfAttr.PROG_LOAD;
         putInt(attr, l, "prog_type", p.type().kernelId);
@@ -174,6 +249,13 @@ public final class Bpf {
         putInt(attr, l, "expected_attach_type", p.expectedAttachType());
         putInt(attr, l, "prog_flags", p.progFlags());
         putName(attr, l, "prog_name", p.name());
+        putInt(attr, l, "attach_btf_id", p.attachBtfId());
+        if (p.funcInfo() != null && p.funcInfo().length > 0) {
+            putInt(attr, l, "prog_btf_fd", p.progBtfFd());
+            putInt(attr, l, "func_info_rec_size", FUNC_INFO_SIZE);
+            putLong(attr, l, "func_info", funcInfo.address());
+            putInt(attr, l, "func_info_cnt", p.funcInfo().length / FUNC_INFO_SIZE);
+        }
         if (logSize > 0) {
             putInt(attr, l, "log_level", logLevel);
             putInt(attr, l, "log_size", logSize);

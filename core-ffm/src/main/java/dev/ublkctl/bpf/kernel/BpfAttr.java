@@ -59,6 +59,11 @@ final class BpfAttr {
             JAVA_LONG.withName("btf"), JAVA_LONG.withName("btf_log_buf"), JAVA_INT.withName("btf_size"),
             JAVA_INT.withName("btf_log_size"), JAVA_INT.withName("btf_log_level"), JAVA_INT.withName("btf_log_true_size"));
 
+    /** The link_create member up to its flags (the per-type unions after it are left zero). */
+    static final StructLayout LINK_CREATE = MemoryLayout.structLayout(
+            JAVA_INT.withName("prog_fd"), JAVA_INT.withName("target_fd"), JAVA_INT.withName("attach_type"),
+            JAVA_INT.withName("flags"));
+
     static final StructLayout ENABLE_STATS = MemoryLayout.structLayout(JAVA_INT.withName("type"));
 
     /** struct bpf_prog_info, up to the members read here. */

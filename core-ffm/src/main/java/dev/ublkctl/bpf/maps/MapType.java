@@ -3,7 +3,7 @@ package dev.ublkctl.bpf.maps;
 /** BPF map types ublkctl knows, with the kernel's {@code enum bpf_map_type} values. */
 public enum MapType {
     HASH(1), ARRAY(2), PROG_ARRAY(3), PERF_EVENT_ARRAY(4), PERCPU_HASH(5), PERCPU_ARRAY(6),
-    LRU_HASH(9), LRU_PERCPU_HASH(10), RINGBUF(27);
+    LRU_HASH(9), LRU_PERCPU_HASH(10), STRUCT_OPS(26), RINGBUF(27);
 
     public final int kernelId;
 

@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * <p>Two faces: byte arrays for Java callers ({@link #lookup}, {@link #update}, {@link #delete},
  * {@link #nextKey}), segment+offset for the VM's helpers (no copies of values).
  */
-public abstract sealed class VmMap permits ArrayMap, HashTableMap {
+public abstract sealed class VmMap permits ArrayMap, HashTableMap, ProgArrayMap, RingBufMap {
     /** Update flags of {@code bpf_map_update_elem}. */
     public static final long BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
     /** Storage limit per map, to fail cleanly rather than exhaust the heap. */
@@ -37,7 +37,8 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         this.cpus = def.type().perCpu() ? cpus : 1;
         if (this.cpus <= 0) throw new IllegalArgumentException("cpu count must be positive");
         this.stride = (def.valueSize() + 7) & ~7;
-        long bytes = (long) stride * def.maxEntries() * this.cpus;
+        // a ring buffer keeps its data area itself (RingBufMap); a program array its programs
+        long bytes = def.type() == MapType.RINGBUF || def.type() == MapType.PROG_ARRAY ? 0 : (long) stride * def.maxEntries() * this.cpus;
         if (bytes > MAX_STORAGE_BYTES)
             throw new IllegalArgumentException("map " + def.name() + " needs " + bytes + " bytes of values, more than "
                     + MAX_STORAGE_BYTES);
@@ -57,6 +58,8 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
     /** Heap a map of this definition takes: values (per cpu), and for hash maps keys and index arrays. */
     public static long plannedBytes(MapDef def, int cpus) {
         long n = Integer.toUnsignedLong(def.maxEntries());
+        if (def.type() == MapType.RINGBUF) return n;
+        if (def.type() == MapType.PROG_ARRAY) return 8 * n;
         long copies = def.type().perCpu() ? Math.max(1, cpus) : 1;
         long bytes = ((def.valueSize() + 7L) & ~7L) * n * copies;
         if (def.type() != MapType.ARRAY && def.type() != MapType.PERCPU_ARRAY)
@@ -84,6 +87,8 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap {
         return switch (def.type()) {
             case ARRAY, PERCPU_ARRAY -> new ArrayMap(def, cpus);
             case HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH -> new HashTableMap(def, cpus);
+            case PROG_ARRAY -> new ProgArrayMap(def);
+            case RINGBUF -> new RingBufMap(def);
             default -> throw new IllegalArgumentException("map " + def.name() + ": type " + def.type()
                     + " is not supported by the VM");
         };

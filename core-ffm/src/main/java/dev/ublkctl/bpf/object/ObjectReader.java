@@ -69,6 +69,7 @@ final class ObjectReader {
             }
         }
         List<StructOpsSpec> structOps = readStructOps(programs);
+        readMapValues(programs);
         return new BpfObject(objName, license, programs, maps, structOps, btf, btfExt);
     }
 
@@ -100,8 +101,39 @@ final class ObjectReader {
         defs.sort(Comparator.comparingLong(Def::offset));
         for (Def d : defs) {
             btfMapByOffset.put(d.offset(), maps.size());
+            valuesAt = -1;
             maps.add(mapDefinition(d.name(), d.type()));
+            if (valuesAt >= 0) mapValues.put(maps.size() - 1, d.offset() + valuesAt);
         }
+    }
+
+    /** Offset in its definition of the {@code values} member of the map being read, -1 if none. */
+    private long valuesAt;
+    /** Map index to the .maps offset of its {@code values} array (program arrays initialised in C). */
+    private final Map<Integer, Long> mapValues = new java.util.HashMap<>();
+
+    /**
+     * {@code .values = { [i] = &prog }} of program arrays: the relocations in .maps that point into a map's
+     * {@code values} array name the program of slot i (libbpf fills these slots once the programs are loaded).
+     */
+    private void readMapValues(List<ProgramSpec> programs) {
+        if (mapValues.isEmpty()) return;
+        Section sec = elf.section(".maps").orElseThrow();
+        Map<Integer, Map<Integer, String>> slots = new java.util.HashMap<>();
+        for (Relocation r : elf.relocations(sec)) {
+            Integer owner = null;
+            for (var e : mapValues.entrySet()) {
+                long rel = r.offset() - e.getValue();
+                if (rel >= 0 && rel % 8 == 0 && rel / 8 < maps.get(e.getKey()).maxEntries()) owner = e.getKey();
+            }
+            if (owner == null) throw fail("relocation at offset " + r.offset() + " of .maps is not in a map's 'values'");
+            MapSpec m = maps.get(owner);
+            Symbol target = r.symbol();
+            if (!target.isFunction() || programs.stream().noneMatch(p -> p.name().equals(target.name())))
+                throw fail("map " + m.name() + ": 'values' names " + Linker.symName(target) + ", which is not a program");
+            slots.computeIfAbsent(owner, k -> new java.util.TreeMap<>()).put((int) ((r.offset() - mapValues.get(owner)) / 8), target.name());
+        }
+        slots.forEach((i, progs) -> maps.set(i, maps.get(i).withInitialPrograms(progs)));
     }
 
     private MapSpec mapDefinition(String name, int typeId) {
@@ -125,7 +157,7 @@ final class ObjectReader {
                     valueSize = checkSize(name, "value", valueSize, typeSize(name, valueType));
                 }
                 case "pinning", "numa_node", "map_extra" -> uintMember(name, m);
-                case "values" -> throw fail("map " + name + ": initial 'values' are not supported");
+                case "values" -> valuesAt = m.bitOffset() / 8;
                 default -> throw fail("map " + name + ": unknown map definition field '" + m.name() + "'");
             }
         }
@@ -137,9 +169,12 @@ final class ObjectReader {
             throw fail("map " + name + ": unsupported map type " + type);
         }
         if (maxEntries == null) throw fail("map " + name + ": no 'max_entries'");
+        if (valuesAt >= 0 && valueSize == null) valueSize = 4;   // as libbpf: slots of a program array hold an fd
         if (keySize == null) keySize = mt == MapType.RINGBUF ? 0 : -1;
         if (valueSize == null) valueSize = mt == MapType.RINGBUF ? 0 : -1;
         if (keySize < 0 || valueSize < 0) throw fail("map " + name + ": key and value size must be given (__type or __uint(key_size/value_size))");
+        if (valuesAt >= 0 && mt != MapType.PROG_ARRAY)
+            throw fail("map " + name + ": initial 'values' are supported for PROG_ARRAY maps only, not " + mt);
         return new MapSpec(name, mt, keySize, valueSize, maxEntries, flags, keyType, valueType, ".maps", null);
     }
 

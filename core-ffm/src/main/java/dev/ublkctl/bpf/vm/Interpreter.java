@@ -31,12 +31,31 @@ public final class Interpreter implements ExecutionEngine, VmContext.CallbackRun
         int mark = ctx.begin(p);
         ctx.remaining = ctx.budget();
         ctx.callbacks = this;
+        ctx.tailCalls = 0;
         try {
-            return exec(p, ctx, 0, 0, r1, r2, r3, r4, r5);
+            for (;;) {
+                try {
+                    long r0 = exec(p, ctx, 0, 0, r1, r2, r3, r4, r5);
+                    ctx.checkReleased(p);
+                    return r0;
+                } catch (TailCall t) {   // the target replaces the program: same context, budget and count
+                    p = ctx.tailTarget();
+                    r1 = ctx.tailContext();
+                    r2 = r3 = r4 = r5 = 0;
+                    ctx.retarget(p, mark);
+                }
+            }
         } finally {
             ctx.end(mark);
         }
+    }
 
+    /**
+     * Runs {@code p} from its first instruction inside a run another engine began ({@link VmContext#beginRun}),
+     * on the budget left: for a JIT whose tail call lands on a program it runs in the interpreter.
+     */
+    public long enter(VmProgram p, VmContext ctx, long r1, long r2, long r3, long r4, long r5) throws VmFault {
+        return exec(p, ctx, 0, 0, r1, r2, r3, r4, r5);
     }
 
     /** Runs a callback (bpf_loop) as a new frame above {@code depth}; r6-r10 of the caller are kept. */

@@ -1,11 +1,14 @@
 package dev.ublkctl.bpf.vm;
 
+import dev.ublkctl.bpf.maps.RingBufMap;
 import dev.ublkctl.bpf.maps.VmMap;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 
 /**
@@ -315,12 +318,106 @@ public final class VmContext {
         return count;
     }
 
-    /** Ends a run: drops regions created during it. */
+    /** Ends a run: drops regions created during it (and what a faulted run left held: lock, ring records). */
     void end(int mark) {
+        if (heldLock != 0 || reservations != null && !reservations.isEmpty()) releaseAll();
         if (count != mark) {
             for (int i = mark; i < count; i++) { seg[i] = null; owner[i] = null; }
             if (packetRid >= mark) packetRid = 0;
             count = mark;
+        }
+    }
+
+    // ------------------------------------------------------------------ tail calls, locks, ring records
+
+    /** Most tail calls one run makes (the kernel's MAX_TAIL_CALL_CNT). */
+    public static final int MAX_TAIL_CALLS = 33;
+    int tailCalls;
+    private VmProgram tailTarget;
+    private long tailContext;
+
+    /** Called by bpf_tail_call when the jump is taken: records the target, then unwinds with {@link TailCall}. */
+    TailCall tailCall(VmProgram target, long context) {
+        tailTarget = target;
+        tailContext = context;
+        return TailCall.INSTANCE;
+    }
+
+    /** The program a {@link TailCall} goes to, and its r1 (the caller's context). */
+    public VmProgram tailTarget() { return tailTarget; }
+    public long tailContext() { return tailContext; }
+
+    /**
+     * After a {@link TailCall}: drops what the replaced program created and installs {@code p}'s global data;
+     * the budget and the tail call count go on.
+     */
+    public void retarget(VmProgram p, int mark) {
+        end(mark);
+        begin(p);
+        tailTarget = null;
+    }
+
+    /** The bpf_spin_lock word this run holds (a VM address), or 0. */
+    long heldLock;
+    private MemorySegment heldLockSeg;
+    private long heldLockOff;
+
+    /** A ring buffer record reserved in this run: its region, where it goes, and a bounce buffer if it wraps. */
+    record Reservation(int rid, RingBufMap ring, long pos, MemorySegment bounce) {}
+    ArrayList<Reservation> reservations;
+
+    void holdLock(long addr, MemorySegment s, long off) { heldLock = addr; heldLockSeg = s; heldLockOff = off; }
+    void dropLock() { heldLock = 0; heldLockSeg = null; }
+
+    /** The reservation whose sample starts at {@code addr}, removed from the run's list; null if none. */
+    Reservation takeReservation(long addr) {
+        if (reservations == null || (int) addr != 0) return null;
+        int rid = (int) (addr >>> 32);
+        for (int i = 0; i < reservations.size(); i++) {
+            if (reservations.get(i).rid() == rid) return reservations.remove(i);
+        }
+        return null;
+    }
+
+    long addReservation(RingBufMap ring, long pos, long size) {
+        if (reservations == null) reservations = new ArrayList<>(4);
+        int rid = newRegion();
+        MemorySegment bounce = null;
+        if (ring.contiguous(pos, size)) {
+            setRegion(rid, ring.data(), ring.offset(pos) + RingBufMap.HDR_SIZE, (int) size, true,
+                    "ring buffer record of " + ring.name());
+        } else {   // the kernel maps the area twice so a record can wrap; here the sample waits in a bounce buffer
+            bounce = MemorySegment.ofArray(new long[(int) ((size + 7) / 8)]).asSlice(0, size);
+            ring.read(pos, bounce);   // a sample is not cleared: it starts with what the area held
+            setRegion(rid, bounce, 0, (int) size, true, "ring buffer record of " + ring.name());
+        }
+        reservations.add(new Reservation(rid, ring, pos, bounce));
+        return (long) rid << 32;
+    }
+
+    /** Commits a reservation: copies a bounce buffer in, clears busy (and sets discard). */
+    static void commit(Reservation r, boolean discard) {
+        if (r.bounce() != null && !discard) r.ring().write(r.pos(), r.bounce());
+        r.ring().commit(r.pos(), discard);
+    }
+
+    /** After a program's final exit: a lock or a ring record still held is a fault (the verifier refuses such programs). */
+    public void checkReleased(VmProgram p) throws VmFault {
+        if (heldLock == 0 && (reservations == null || reservations.isEmpty())) return;
+        String what = heldLock != 0 ? "holding a bpf_spin_lock" : reservations.size() + " ring buffer record(s) neither submitted nor discarded";
+        releaseAll();
+        throw VmFault.helper("program exited " + what + " (the kernel's verifier refuses such a program)").at(p.name(), -1, null);
+    }
+
+    private void releaseAll() {
+        if (heldLock != 0) {
+            heldLockSeg.set(U32, heldLockOff, 0);
+            VarHandle.fullFence();
+            dropLock();
+        }
+        if (reservations != null) {
+            for (Reservation r : reservations) r.ring().commit(r.pos(), true);
+            reservations.clear();
         }
     }
 
@@ -332,6 +429,7 @@ public final class VmContext {
         int mark = begin(p);
         remaining = budget;
         callbacks = runner;
+        tailCalls = 0;
         return mark;
     }
 

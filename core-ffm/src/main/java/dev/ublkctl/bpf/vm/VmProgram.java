@@ -18,7 +18,11 @@ import java.util.Objects;
  * map references in range. Immutable and shareable between threads; run it with an {@link ExecutionEngine}
  * and a per-thread {@link VmContext}.
  */
-public final class VmProgram {
+public final class VmProgram implements dev.ublkctl.bpf.maps.ProgArrayMap.Program {
+    private static final java.util.concurrent.atomic.AtomicInteger IDS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Process-unique id: what a program array holds for this program. */
+    private final int id = IDS.incrementAndGet();
+
     final String name;
     /** Raw slots plus one sentinel slot. */
     final long[] code;
@@ -173,7 +177,8 @@ public final class VmProgram {
         };
     }
 
-    public String name() { return name; }
+    @Override public String name() { return name; }
+    @Override public int id() { return id; }
     /** Whether {@code pc} is a function the program takes the address of (a valid callback). */
     public boolean isFunctionStart(int pc) { return pc >= 0 && pc < functionStarts.length && functionStarts[pc]; }
     /** Number of 8-byte slots. */
