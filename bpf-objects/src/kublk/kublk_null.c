@@ -6,7 +6,8 @@
  *   id 0: every I/O completes in BPF.
  *   id 1: an I/O longer than 512 bytes is split: 512 bytes, then the rest (CONTINUE).
  *   id 2: odd tags complete in BPF; even tags go to the server (REDIRECT) unless io_map says
- *         the server sent them back, in which case BPF completes them.
+ *         the server sent them back, in which case BPF completes them and clears the mark (the
+ *         RFC's ublk_null.c keeps it, so a tag bounced once completes in BPF from then on).
  */
 #include "vmlinux.h"
 #include <linux/const.h>
@@ -68,8 +69,11 @@ ublk_bpf_return_t BPF_PROG(kublk_null_queue_redirect, struct ublk_bpf_io *io, un
 		return done(io, bytes);
 	key = build_io_key(io);
 	bounced = bpf_map_lookup_elem(&io_map, &key);
-	if (bounced && *bounced)
+	if (bounced && *bounced) {
+		/* forget it, so the next I/O on this tag goes to the server again */
+		bpf_map_delete_elem(&io_map, &key);
 		return done(io, bytes);
+	}
 	/* mark it seen; the server sets it to 1 when it sends the I/O back */
 	if (bpf_map_update_elem(&io_map, &key, &zero, BPF_ANY))
 		bpf_printk("null: io_map full, key %llx", key);

@@ -48,6 +48,18 @@ struct {
 	__type(value, struct kublk_io);
 } io_map SEC(".maps");
 
+/*
+ * ublkctl's "mixed" switch (not kublk's): a bitmask of 1 << UBLK_IO_OP_* whose I/Os go to the
+ * userspace server whole, so that BPF and the server share the data, e.g. writes by the server
+ * and reads by BPF. 0 (the default) keeps everything in BPF.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, unsigned int);
+	__type(value, unsigned int);
+} mix SEC(".maps");
+
 /* drops one reference; the last one completes the I/O */
 static inline void kublk_stripe_put(const struct ublk_bpf_io *io, struct kublk_io *st, int res)
 {
@@ -146,6 +158,12 @@ ublk_bpf_return_t BPF_PROG(kublk_stripe_queue, struct ublk_bpf_io *io, unsigned 
 		bpf_printk("stripe: no entry for device %d in stripe_map", dev);
 		ublk_bpf_complete_io(io, -EBADF);
 		return ublk_bpf_return_val(UBLK_BPF_IO_QUEUED, 0);
+	}
+	if (off == 0) {
+		unsigned int zero = 0, *redirect = bpf_map_lookup_elem(&mix, &zero);
+
+		if (redirect && (*redirect & (1U << ((iod->op_flags & 0xff) & 31))))
+			return ublk_bpf_return_val(UBLK_BPF_IO_REDIRECT, 0);
 	}
 	op = kublk_aio_op(iod, &mode);
 	if (op < 0) {
