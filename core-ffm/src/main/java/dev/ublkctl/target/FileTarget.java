@@ -16,7 +16,9 @@ import java.util.List;
 /**
  * Loop and stripe: I/O on backing files through the queue's io_uring. Loop is one file with no
  * chunking. Stripe places chunk {@code c} of the device on file {@code c % n} at offset
- * {@code (c / n) * chunk}; a request crossing chunk boundaries becomes one SQE per piece.
+ * {@code (c / n) * chunk} ({@link StripeLayout#RAID0}), or where kublk's stripe program puts it
+ * while such a program is attached ({@link StripeLayout#KUBLK}); a request crossing chunk
+ * boundaries becomes one SQE per piece.
  * FLUSH is an fsync of every file, DISCARD a punched hole, WRITE_ZEROES a zeroed range
  * ({@code fallocate}, keeping the size). Short transfers are resubmitted for the rest; a read
  * that hits the end of a file reads zeroes beyond it.
