@@ -106,7 +106,11 @@ struct bpf_aio_complete_ops kublk_stripe_aio_ops = {
 	.bpf_aio_complete_cb = (void *)kublk_stripe_aio_done,
 };
 
-/* one aio for [buf_off, buf_off + bytes) of the request on fd at pos; takes a reference first */
+/*
+ * One aio for [buf_off, buf_off + bytes) of the request on fd at pos (bytes 0: an fsync); takes a
+ * reference first. Every aio is attached to the I/O, a zero-length one too: its completion finds
+ * the I/O through it and drops the reference.
+ */
 static inline int kublk_stripe_piece(const struct ublk_bpf_io *io, struct kublk_io *st, int op,
 				     unsigned int mode, int fd, unsigned long pos, unsigned int buf_off,
 				     unsigned int bytes)
@@ -116,23 +120,16 @@ static inline int kublk_stripe_piece(const struct ublk_bpf_io *io, struct kublk_
 
 	if (!aio)
 		return -ENOMEM;
-	if (bytes) {
-		res = ublk_bpf_attach_and_prep_aio(io, buf_off, bytes, aio);
-		if (res < 0) {
-			bpf_aio_release(aio);
-			return res;
-		}
+	res = ublk_bpf_attach_and_prep_aio(io, buf_off, bytes, aio);
+	if (res < 0) {
+		bpf_aio_release(aio);
+		return res;
 	}
 	__sync_fetch_and_add(&st->ref, 1);
 	res = bpf_aio_submit(aio, fd, pos, bytes, mode);
 	if (res < 0) {
 		bpf_printk("stripe: aio submit on fd %d failed %d", fd, res);
-		if (bytes)
-			kublk_stripe_aio_end(aio, res);
-		else {
-			kublk_stripe_put(io, st, res);
-			bpf_aio_release(aio);
-		}
+		kublk_stripe_aio_end(aio, res);
 	}
 	return 0;
 }

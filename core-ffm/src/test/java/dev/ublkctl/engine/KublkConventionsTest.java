@@ -78,6 +78,7 @@ class KublkConventionsTest {
                 int len = 8 * chunk * files;
                 MemorySegment data = EngineBasicTest.random(a, len, files);
                 assertEquals(len, b.write(chunk, data).join());      // unaligned to a unit: every file, split pieces
+                assertEquals(0, b.flush().join(), "a flush syncs every file through bpf aio");
                 // where kublk's program put it: file (c % n) at ((c / n) + (c % n)) * chunk, computed with its masks
                 byte[][] disk = new byte[files][];
                 for (int i = 0; i < files; i++) disk[i] = Files.readAllBytes(paths.get(i));
@@ -94,6 +95,7 @@ class KublkConventionsTest {
                 QueueStats s = d.stats().total();
                 assertTrue(s.redirected() >= 1, "the read went to the server");
                 assertEquals(0, s.errorCount());
+                assertEquals(s.aioSubmitted(), s.aioCompleted());
 
                 ft.layout(StripeLayout.RAID0);   // control: the other layout reads other bytes
                 MemorySegment wrong = a.allocate(len, 4096);
