@@ -1,2 +1,2 @@
-/* compat shim: lets programs written for vmlinux.h + libbpf build against ublk_bpf.h */
-#include <ublk_bpf.h>
+/* compat: what a program written for vmlinux.h + libbpf expects from vmlinux.h (types only) */
+#include <ublk_vmlinux.h>

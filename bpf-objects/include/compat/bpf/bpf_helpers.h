@@ -1,2 +1,2 @@
-/* compat shim: lets programs written for vmlinux.h + libbpf build against ublk_bpf.h */
-#include <ublk_bpf.h>
+/* compat: libbpf's bpf_helpers.h, the part ublk-bpf programs use */
+#include <ublk_bpf_helpers.h>

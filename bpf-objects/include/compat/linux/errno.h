@@ -1,2 +1,2 @@
-/* compat shim: lets programs written for vmlinux.h + libbpf build against ublk_bpf.h */
-#include <ublk_bpf.h>
+/* compat: linux/errno.h */
+#include <ublk_consts.h>

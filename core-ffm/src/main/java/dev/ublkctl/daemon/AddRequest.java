@@ -33,10 +33,13 @@ import java.util.List;
  * @param threads    serving threads, 0 for one per queue (kublk's --nthreads)
  * @param fault      fault_inject's spec ({@code delay=200us,every=7,errno=EIO}), or null
  * @param engine     what runs the program: jit or interp (null: the default, jit)
+ * @param maps       entries the program's maps get before it attaches ({@code --map})
+ * @param bounce     0, or N: of every N I/Os the program redirects (per queue), N-1 go back to it with
+ *                   -EAGAIN, as kublk's null server does with 4 ({@code --bounce}, {@link dev.ublkctl.engine.BounceHook})
  */
 public record AddRequest(int id, TargetType target, int queues, int depth, long size, int blockSize,
                          List<String> files, long chunk, String bpf, String ops, Backend backend, boolean noRecovery,
-                         int threads, String fault, EngineKind engine) {
+                         int threads, String fault, EngineKind engine, List<MapSetting> maps, int bounce) {
     public static final int AUTO_ID = -1;
     /** The engine's limits, for the command line's help and checks. */
     public static final int MAX_QUEUES = DeviceConfig.MAX_QUEUES, MAX_DEPTH = DeviceConfig.MAX_DEPTH,
@@ -47,8 +50,17 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
 
     public AddRequest {
         files = files == null ? List.of() : List.copyOf(files);
+        maps = maps == null ? List.of() : List.copyOf(maps);
         if (backend == null) backend = Backend.AUTO;
         if (engine == null) engine = EngineKind.DEFAULT;
+    }
+
+    /** A request without map entries or bounce. */
+    public AddRequest(int id, TargetType target, int queues, int depth, long size, int blockSize, List<String> files,
+                      long chunk, String bpf, String ops, Backend backend, boolean noRecovery, int threads, String fault,
+                      EngineKind engine) {
+        this(id, target, queues, depth, size, blockSize, files, chunk, bpf, ops, backend, noRecovery, threads, fault, engine,
+                List.of(), 0);
     }
 
     /** A request for any target but fault_inject (no fault spec), on the default engine. */
@@ -67,11 +79,13 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
                                @JsonProperty("bpf") String bpf, @JsonProperty("ops") String ops,
                                @JsonProperty("backend") Backend backend, @JsonProperty("noRecovery") Boolean noRecovery,
                                @JsonProperty("threads") Integer threads, @JsonProperty("fault") String fault,
-                               @JsonProperty("engine") EngineKind engine) {
+                               @JsonProperty("engine") EngineKind engine, @JsonProperty("maps") List<MapSetting> maps,
+                               @JsonProperty("bounce") Integer bounce) {
         return new AddRequest(id == null ? AUTO_ID : id, target, queues == null ? DEFAULT_QUEUES : queues,
                 depth == null ? DEFAULT_DEPTH : depth, size == null ? 0 : size,
                 blockSize == null ? DEFAULT_BLOCK_SIZE : blockSize, files, chunk == null ? 0 : chunk, bpf, ops, backend,
-                noRecovery != null && noRecovery, threads == null ? 0 : threads, fault, engine);
+                noRecovery != null && noRecovery, threads == null ? 0 : threads, fault, engine, maps,
+                bounce == null ? 0 : bounce);
     }
 
     /**
@@ -88,6 +102,9 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
             paths.add(p);
         }
         if (ops != null && bpf == null) throw new IllegalArgumentException("ops names a struct_ops of a program: give the program too");
+        if (!maps.isEmpty() && bpf == null) throw new IllegalArgumentException("--map sets a program's maps: give the program too (--bpf)");
+        if (bounce < 0) throw new IllegalArgumentException("--bounce must be a positive count, got " + bounce);
+        if (bounce > 0 && bpf == null) throw new IllegalArgumentException("--bounce sends redirected I/O back to a program: give the program too (--bpf)");
         return DeviceConfig.of(target.config(paths, size, chunk, fault)).withId(id).withQueues(queues).withDepth(depth)
                 .withLogicalBlockSize(blockSize).withSize(size).withRecovery(!noRecovery).withThreads(threads);
     }

@@ -245,17 +245,30 @@ public final class Daemon implements AutoCloseable {
                 .method("device.del", (p, c) -> delete(id(p)))
                 .method("device.delAll", (p, c) -> deleteAll())
                 .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
-                        p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p)))
+                        p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p), maps(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
                 .method("prog.show", (p, c) -> get(id(p)).program())
                 .method("prog.dump", (p, c) -> get(id(p)).dumpProgram())
+                .method("prog.trace", (p, c) -> get(id(p)).trace(p.hasNonNull("after") ? p.get("after").asLong() : -TraceView.MAX_LINES,
+                        p.hasNonNull("max") ? p.get("max").asInt() : TraceView.MAX_LINES))
                 .method("map.list", (p, c) -> get(id(p)).maps())
                 .method("map.dump", (p, c) -> get(id(p)).dumpMap(text(p, "name")))
                 .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
                 .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
                 .method("device.verify", (p, c) -> get(id(p)).verify(Json.mapper().treeToValue(p, VerifyRequest.class), c));
+    }
+
+    /** The optional {@code maps} param of device.attach: [{map, key, value}, ...]. */
+    static java.util.List<MapSetting> maps(JsonNode p) {
+        JsonNode n = p.get("maps");
+        if (n == null || n.isNull()) return java.util.List.of();
+        try {
+            return java.util.Arrays.asList(Json.mapper().treeToValue(n, MapSetting[].class));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw RpcException.invalid("bad param 'maps': " + e.getMessage());
+        }
     }
 
     static int id(JsonNode p) {
@@ -358,6 +371,9 @@ public final class Daemon implements AutoCloseable {
             devices.put(id, d);
             hadDevice = true;
         }
+        // the program's bpf_printk lines: kept in the device's ring for prog trace, and in the log, where
+        // the log's rate limit keeps a chatty program from filling it
+        d.traceTo(line -> log.accept("device " + id + " bpf_trace_printk: " + line));
         records.write(d.record());
         log.accept((recover ? "recovered device " : "added device ") + id + ": " + d.record());
         return d.record();
@@ -439,8 +455,13 @@ public final class Daemon implements AutoCloseable {
 
     /** {@code device.attach}: the program, run by {@code engine}. */
     public DeviceRecord attach(int id, ProgramRef program, EngineKind engine) throws Exception {
+        return attach(id, program, engine, java.util.List.of());
+    }
+
+    /** {@code device.attach} with map entries set before the program attaches. */
+    public DeviceRecord attach(int id, ProgramRef program, EngineKind engine, java.util.List<MapSetting> maps) throws Exception {
         HostedDevice d = get(id);
-        d.attach(program, engine);
+        d.attach(program, engine, maps);
         records.write(d.record());
         return d.record();
     }

@@ -119,11 +119,17 @@ public final class DaemonClient implements AutoCloseable {
 
     /** {@code device.attach} with the engine to run it on (null: the daemon's default, jit). */
     public DeviceRecord attach(int id, String program, String ops, EngineKind engine) {
+        return attach(id, program, ops, engine, java.util.List.of());
+    }
+
+    /** {@code device.attach} with map entries the program gets before it attaches. */
+    public DeviceRecord attach(int id, String program, String ops, EngineKind engine, java.util.List<MapSetting> maps) {
         Map<String, Object> p = new java.util.LinkedHashMap<>();
         p.put("id", id);
         p.put("program", program);
         if (ops != null) p.put("ops", ops);
         if (engine != null) p.put("engine", engine.label());
+        if (!maps.isEmpty()) p.put("maps", maps);
         return call("device.attach", p, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
@@ -138,6 +144,11 @@ public final class DaemonClient implements AutoCloseable {
     /** {@code device.statsAll}: every device's record and stats, one round trip (what a monitor polls). */
     public List<StatsView.OfDevice> statsAll() {
         return call("device.statsAll", Map.of(), new TypeReference<List<StatsView.OfDevice>>() { });
+    }
+
+    /** {@code prog.trace}: the program's bpf_printk lines numbered {@code after} on (negative: the newest -after). */
+    public TraceView trace(int id, long after) {
+        return call("prog.trace", Map.of("id", id, "after", after), TraceView.class);
     }
 
     /** {@code prog.show}: the program attached to a device, or null. */

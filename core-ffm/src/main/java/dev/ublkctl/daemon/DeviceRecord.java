@@ -35,12 +35,15 @@ import java.util.List;
  * @param engine      what runs the attached program: jit or interp (null without a program)
  * @param problem     what is wrong, or null: why a {@code broken} record cannot be read, or what
  *                    happened to a live device's storage (a backing file deleted or truncated)
+ * @param fds         the daemon's descriptors of the backing files, in {@code files} order (what a
+ *                    program's map needs for bpf aio: {@code --map fd_map @dev=@fd0}); empty otherwise
  */
 public record DeviceRecord(@JsonProperty(required = true) int id, String state, TargetType target, Backend backend,
                            int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
+                           String created, String bpf, boolean recoverable, int threads, String engine, String problem,
+                           List<Integer> fds) {
 
     /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
     public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
@@ -50,7 +53,16 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable, int threads) {
         this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
-                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null, null);
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null, null, null);
+    }
+
+    /** A record without backing descriptors (a stand-in, or a record file written before they were kept). */
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, null);
     }
 
     /** The stand-in for a record file that cannot be read (empty, truncated, not JSON). */
@@ -65,7 +77,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     public DeviceRecord withProblem(String p) {
         return java.util.Objects.equals(p, problem) ? this
                 : new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p, fds);
     }
 
     /** A record with one serving thread per queue. */
@@ -79,11 +91,12 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
 
     public DeviceRecord {
         files = files == null ? List.of() : List.copyOf(files);
+        fds = fds == null ? List.of() : List.copyOf(fds);
     }
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, fds);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
@@ -93,7 +106,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     /** With another program, run by {@code engine} (jit, interp; null without a program). */
     public DeviceRecord withProgram(String name, String path, String spec, String engine) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem, fds);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

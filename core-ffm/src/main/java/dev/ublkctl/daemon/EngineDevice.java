@@ -25,6 +25,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Consumer;
+import dev.ublkctl.bpf.vm.TraceLog;
 
 /** A live engine device as the daemon hosts it, with its program and maps. */
 final class EngineDevice implements HostedDevice {
@@ -35,10 +37,33 @@ final class EngineDevice implements HostedDevice {
     /** The attached program and what loads it again ({@code ref} names its ops by variable). */
     record Attached(UblkProgram program, ProgramRef ref) { }
 
+    /** Where the attached program's bpf_printk lines go besides its ring (the daemon log), or null. */
+    private volatile Consumer<String> traceSink;
+    private final Consumer<String> traceListener = line -> {
+        Consumer<String> t = traceSink;
+        if (t != null) t.accept(line);
+    };
+
     EngineDevice(Device dev, DeviceRecord rec, Attached loaded) {
         this.dev = dev;
         this.rec = rec;
         this.loaded = loaded;
+        if (loaded != null) follow(loaded.program());
+    }
+
+    /** Listens to {@code p}'s trace log (a program instance belongs to one device: add and attach load their own). */
+    private void follow(UblkProgram p) {
+        p.traceLog().removeListener(traceListener);
+        p.traceLog().addListener(traceListener);
+    }
+
+    @Override public void traceTo(Consumer<String> sink) { traceSink = sink; }
+
+    @Override public TraceView trace(long after, int max) {
+        Attached l = loaded;
+        if (l == null) return new TraceView(dev.id(), null, after < 0 ? 0 : after, List.of(), 0);
+        TraceLog.Slice s = l.program().traceLog().since(after, Math.min(Math.max(max, 0), TraceView.MAX_LINES));
+        return new TraceView(dev.id(), l.program().name(), s.next(), s.lines(), s.lost());
     }
 
     @Override public DeviceRecord record() { return rec; }
@@ -66,7 +91,7 @@ final class EngineDevice implements HostedDevice {
         var total = dev.stats().total();
         return new ProgramView(dev.id(), p.name(), p.objectName(), l.ref().source(), p.opsId(), p.aioOpsName().orElse(null),
                 p.callbacks(), p.maps().stream().map(VmMap::name).toList(), p.engineName(), total.progRuns(), total.progRunNanos(),
-                p.compileSummary());
+                p.compileSummary(), dev.target().fds());
     }
 
     @Override public List<ProgramView.Listing> dumpProgram() {
@@ -162,11 +187,21 @@ final class EngineDevice implements HostedDevice {
         return TextNode.valueOf("hex:" + HexFormat.ofDelimiter(" ").formatHex(data));
     }
 
-    /** Sets one entry; KEY and VALUE are integers (little-endian in the key/value size) or {@code hex:BYTES}. */
+    /** Sets one entry; KEY and VALUE as {@link MapValues} reads them (integers, hex:BYTES, BTF-typed JSON, @dev, @fdN). */
     @Override public MapView.Update updateMap(String name, String key, String value) {
         VmMap m = map(name);
-        byte[] k = bytes("key", key, m.def().keySize());
-        byte[] v1 = bytes("value", value, m.def().valueSize());
+        MapSpec s = spec(name);
+        var btf = program0().object().btf();
+        MapValues.Vars vars = new MapValues.Vars(dev.id(), dev.target().fds());
+        byte[] k = MapValues.bytes("key", key, m.def().keySize(), btf, s == null ? 0 : s.keyTypeId(), vars);
+        byte[] v1 = MapValues.bytes("value", value, m.def().valueSize(), btf, s == null ? 0 : s.valueTypeId(), vars);
+        put(m, name, k, v1);
+        BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
+        return new MapView.Update(name, format(fmt, s == null ? 0 : s.keyTypeId(), k), format(fmt, s == null ? 0 : s.valueTypeId(), v1));
+    }
+
+    /** Writes one entry (a per-cpu map gets the value on every cpu). */
+    private static void put(VmMap m, String name, byte[] k, byte[] v1) {
         byte[] v = v1;
         if (m.perCpu()) {
             int stride = (m.def().valueSize() + 7) / 8 * 8;
@@ -178,51 +213,35 @@ final class EngineDevice implements HostedDevice {
         } catch (MapException e) {
             throw RpcException.failed("map " + name + ": " + e.getMessage());
         }
-        MapSpec s = spec(name);
-        var btf = program0().object().btf();
-        BtfFormatter fmt = btf == null ? null : new BtfFormatter(btf);
-        return new MapView.Update(name, format(fmt, s == null ? 0 : s.keyTypeId(), k), format(fmt, s == null ? 0 : s.valueTypeId(), v1));
     }
 
-    static byte[] bytes(String what, String text, int size) {
-        String t = text.strip();
-        byte[] b;
-        if (t.startsWith("hex:")) {
-            try {
-                b = HexFormat.of().parseHex(t.substring(4).replace(" ", ""));
-            } catch (IllegalArgumentException e) {
-                throw RpcException.invalid("bad hex " + what + " '" + text + "'");
-            }
-            if (b.length != size) throw RpcException.invalid(what + " must be " + size + " bytes, got " + b.length);
-            return b;
+    /** The user's {@code --map} entries, into {@code p}'s maps for {@code dev}, before it attaches. */
+    static void applyMaps(Device dev, UblkProgram p, List<MapSetting> maps) {
+        if (maps.isEmpty()) return;
+        var btf = p.object().btf();
+        MapValues.Vars vars = new MapValues.Vars(dev.id(), dev.target().fds());
+        for (MapSetting ms : maps) {
+            VmMap m = p.map(ms.map()).orElseThrow(() -> RpcException.invalid("--map " + ms.map() + ": " + p.objectName()
+                    + " has no such map (maps: " + String.join(", ", p.maps().stream().map(VmMap::name).toList()) + ")"));
+            MapSpec s = p.object().map(ms.map()).orElse(null);
+            byte[] k = MapValues.bytes("key of " + ms.map(), ms.key(), m.def().keySize(), btf, s == null ? 0 : s.keyTypeId(), vars);
+            byte[] v = MapValues.bytes("value of " + ms.map(), ms.value(), m.def().valueSize(), btf, s == null ? 0 : s.valueTypeId(), vars);
+            put(m, ms.map(), k, v);
         }
-        BigInteger n;
-        try {
-            n = t.startsWith("0x") || t.startsWith("0X") ? new BigInteger(t.substring(2), 16) : new BigInteger(t);
-        } catch (NumberFormatException e) {
-            throw RpcException.invalid("bad " + what + " '" + text + "': an integer or hex:BYTES");
-        }
-        if (n.bitLength() > size * 8 || n.bitLength() == size * 8 && n.signum() < 0) {
-            throw RpcException.invalid(what + " " + text + " does not fit in " + size + " bytes");
-        }
-        b = new byte[size];
-        byte[] be = n.toByteArray();
-        for (int i = 0; i < size; i++) {
-            int src = be.length - 1 - i;
-            b[i] = src >= 0 ? be[src] : (byte) (n.signum() < 0 ? 0xff : 0);
-        }
-        return b;
     }
 
     @Override public void attach(ProgramRef program) { attach(program, EngineKind.DEFAULT); }
 
-    @Override public void attach(ProgramRef program, EngineKind engine) {
+    @Override public void attach(ProgramRef program, EngineKind engine) { attach(program, engine, List.of()); }
+
+    @Override public void attach(ProgramRef program, EngineKind engine, List<MapSetting> maps) {
         UblkProgram p = program.load(engine);
         try {
-            dev.attach(p);
+            dev.attach(p, x -> applyMaps(dev, x, maps));
         } catch (IllegalStateException e) {
             throw RpcException.failed("attach failed: " + e.getMessage());
         }
+        follow(p);
         Attached l = new Attached(p, program.pinned(p));
         loaded = l;
         rec = rec.withProgram(p.name(), l.ref().source(), l.ref().toString(), p.engineName());

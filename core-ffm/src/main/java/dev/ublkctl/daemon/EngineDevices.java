@@ -28,7 +28,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());
         }
-        return serve(dev, prog, base, false);
+        return serve(dev, prog, base, false, req);
     }
 
     /** How long recovery waits for the kernel to notice that the old daemon is gone. */
@@ -48,7 +48,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             throw RpcException.failed("cannot recover device " + id + ": " + e.getMessage());
         }
-        return serve(dev, prog, base, true);
+        return serve(dev, prog, base, true, req);
     }
 
     private static EngineDevice.Attached load(AddRequest req) {
@@ -59,9 +59,11 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
     }
 
     /** Attaches the program (attach_dev runs right before the device goes live, as in the RFC) and starts it. */
-    private static HostedDevice serve(Device dev, EngineDevice.Attached prog, DeviceRecord base, boolean recovering) {
+    private static HostedDevice serve(Device dev, EngineDevice.Attached prog, DeviceRecord base, boolean recovering,
+                                      AddRequest req) {
         try {
-            if (prog != null) dev.attach(prog.program());
+            if (prog != null) dev.attach(prog.program(), p -> EngineDevice.applyMaps(dev, p, req.maps()));
+            if (req.bounce() > 0) dev.setServerHook(new dev.ublkctl.engine.BounceHook(dev, req.bounce()));
             if (recovering) dev.startRecovered();
             else dev.start();
             DeviceRecord rec = new DeviceRecord(dev.id(), DeviceRecord.LIVE, dev.targetType(), dev.backend(),
@@ -70,7 +72,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
                     dev.backend() == Backend.KERNEL ? "/dev/ublkb" + dev.id() : null,
                     base.daemonPid(), base.daemonStart(), base.created(), prog == null ? null : prog.ref().toString(),
                     dev.recoverable(), dev.nrThreads() == dev.nrQueues() ? 0 : dev.nrThreads(),
-                    prog == null ? null : prog.program().engineName(), null);
+                    prog == null ? null : prog.program().engineName(), null, dev.target().fds());
             return new EngineDevice(dev, rec, prog);
         } catch (RuntimeException e) {
             dev.close();

@@ -56,6 +56,18 @@ public interface HostedDevice extends AutoCloseable {
     /** {@code device.attach} with the engine to run the program on. */
     default void attach(ProgramRef program, EngineKind engine) throws Exception { attach(program); }
 
+    /** {@code device.attach} with map entries set before the program attaches ({@code --map}). */
+    default void attach(ProgramRef program, EngineKind engine, List<MapSetting> maps) throws Exception {
+        if (!maps.isEmpty()) throw RpcException.unsupported("this device cannot set maps before attaching");
+        attach(program, engine);
+    }
+
+    /** {@code prog.trace}: the program's bpf_printk lines numbered {@code after} on (negative: the newest -after). */
+    default TraceView trace(long after, int max) { return new TraceView(record().id(), null, Math.max(after, 0), List.of(), 0); }
+
+    /** Sends the program's bpf_printk lines to {@code sink} as they come (the daemon log). */
+    default void traceTo(java.util.function.Consumer<String> sink) { }
+
     /** {@code device.detach}. */
     void detach() throws Exception;
 

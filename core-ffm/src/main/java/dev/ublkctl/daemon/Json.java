@@ -38,6 +38,15 @@ public final class Json {
 
     public static ObjectMapper mapper() { return Holder.MAPPER; }
 
+    /** {@code text} as JSON, or an invalid-params error naming {@code what}. */
+    static com.fasterxml.jackson.databind.JsonNode parse(String what, String text) {
+        try {
+            return mapper().readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw RpcException.invalid("bad " + what + " '" + text + "': not JSON (" + e.getOriginalMessage() + ")");
+        }
+    }
+
     /** Reads a name with the type's own {@code of}, keeping its message (the RPC answers with it). */
     private static final class ByName<T> extends JsonDeserializer<T> {
         private final Function<String, T> of;

@@ -216,10 +216,23 @@ public final class Device implements AutoCloseable {
      *
      * @throws IllegalStateException if {@code attach_dev} returns non-zero (the program stays detached)
      */
-    public synchronized void attach(UblkProgram program) {
+    public synchronized void attach(UblkProgram program) { attach(program, p -> { }); }
+
+    /**
+     * {@link #attach(UblkProgram)}, with {@code prepare} run once the engine has filled the program's
+     * maps for this device and before {@code attach_dev}: where a user's own map entries go
+     * ({@code --map}). If it throws, the program stays detached.
+     */
+    public synchronized void attach(UblkProgram program, java.util.function.Consumer<UblkProgram> prepare) {
         if (state == DeviceState.DELETED) throw new IllegalStateException("device " + id() + " is deleted");
         if (attachment != null) detach();
         program.bind(this);
+        try {
+            prepare.accept(program);
+        } catch (RuntimeException e) {
+            program.unbind(this);
+            throw e;
+        }
         BpfAttachment a = new BpfAttachment(program);
         if (state == DeviceState.LIVE) {
             try {

@@ -232,10 +232,16 @@ public final class UblkProgram {
     /**
      * Tells the program about the device's backing files, as the RFC's server does before START_DEV:
      * {@code loop_files[dev_id] = {fd, 0}} for loop, {@code stripe_cfg[dev_id] = {chunk_shift, nr, fds[4]}}
-     * for stripe, when the object has those maps.
+     * for stripe, when the object has those maps; kublk's {@code fd_map} / {@code stripe_map} as kublk
+     * fills them ({@link KublkMaps}).
      */
     void bind(Device d) {
         if (!(d.target instanceof FileTarget ft)) return;
+        try {
+            KublkMaps.bind(this, d);
+        } catch (MapException e) {
+            throw new IllegalStateException("cannot tell " + name() + " about device " + d.id() + ": " + e.getMessage(), e);
+        }
         List<Integer> fds = ft.fds();
         byte[] key = le(4).putInt(d.id()).array();
         try {
@@ -254,6 +260,7 @@ public final class UblkProgram {
     }
 
     void unbind(Device d) {
+        KublkMaps.unbind(this, d);
         byte[] key = le(4).putInt(d.id()).array();
         for (String m : List.of("loop_files", "stripe_cfg")) {
             VmMap map = mapsByName.get(m);

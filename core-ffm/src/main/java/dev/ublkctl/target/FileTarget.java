@@ -16,7 +16,9 @@ import java.util.List;
 /**
  * Loop and stripe: I/O on backing files through the queue's io_uring. Loop is one file with no
  * chunking. Stripe places chunk {@code c} of the device on file {@code c % n} at offset
- * {@code (c / n) * chunk}; a request crossing chunk boundaries becomes one SQE per piece.
+ * {@code (c / n) * chunk} ({@link StripeLayout#RAID0}), or where kublk's stripe program puts it
+ * while such a program is attached ({@link StripeLayout#KUBLK}); a request crossing chunk
+ * boundaries becomes one SQE per piece.
  * FLUSH is an fsync of every file, DISCARD a punched hole, WRITE_ZEROES a zeroed range
  * ({@code fallocate}, keeping the size). Short transfers are resubmitted for the rest; a read
  * that hits the end of a file reads zeroes beyond it.
@@ -28,6 +30,8 @@ public final class FileTarget implements Target {
     private final int[] fds;
     private final int chunk;
     private final long size;
+    /** How stripe chunks map to the files: follows the attached program's (kublk's objects use kublk's). */
+    private volatile StripeLayout layout = StripeLayout.RAID0;
     private boolean closed;
 
     private FileTarget(TargetType name, List<Path> paths, int[] fds, int chunk, long size) {
@@ -126,6 +130,20 @@ public final class FileTarget implements Target {
     /** Stripe chunk in bytes (loop: {@link Integer#MAX_VALUE}). */
     public int chunkSize() { return chunk; }
 
+    /** Where stripe chunks live on the files now. */
+    public StripeLayout layout() { return layout; }
+
+    /**
+     * Places stripe data as {@code l} says from the next request on (the attached program's layout).
+     * @throws IllegalArgumentException the layout is not defined for this many files
+     */
+    public void layout(StripeLayout l) {
+        if (!l.supports(fds.length))
+            throw new IllegalArgumentException(l.name().toLowerCase(java.util.Locale.ROOT) + " stripe layout is defined for 1, 2 or 4 files, not "
+                    + fds.length);
+        layout = l;
+    }
+
     @Override
     public List<Integer> fds() {
         List<Integer> l = new ArrayList<>();
@@ -219,13 +237,13 @@ public final class FileTarget implements Target {
                 long pos = devOffset;
                 int left = len;
                 long buf = bufAddr;
+                StripeLayout l = layout;
                 while (left > 0) {
-                    long c = pos / chunk;
                     int within = (int) (pos % chunk);
                     int n = Math.min(left, chunk - within);
                     int s = base + parts;
-                    pFile[s] = (int) (c % fds.length);
-                    pOff[s] = (c / fds.length) * chunk + within;
+                    pFile[s] = l.file(pos, fds.length, chunk);
+                    pOff[s] = l.fileOffset(pos, fds.length, chunk);
                     pLen[s] = n;
                     pDone[s] = 0;
                     pBuf[s] = buf;

@@ -37,7 +37,9 @@ import java.util.List;
                 "  ublkctl add -t loop -f disk.img --bpf loop",
                 "  ublkctl add -t stripe -f a.img -f b.img --chunk 64k --bpf stripe",
                 "  ublkctl add -t loop -f disk.img --bpf ./my_prog.o --backend emulated -n 3",
-                "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO"})
+                "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO",
+                "  ublkctl add -t null --bpf ublk_null.o --ops 2 --bounce",
+                "  ublkctl add -t loop -f disk.img --bpf my_loop.o --map fd_map @dev=@fd0"})
 public final class AddCmd extends Cmd {
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", converter = Names.TargetName.class,
@@ -80,6 +82,15 @@ public final class AddCmd extends Cmd {
 
     @picocli.CommandLine.Mixin
     EngineOption engineOption = new EngineOption();
+
+    @picocli.CommandLine.Mixin
+    dev.ublkctl.cli.common.MapOption mapOption = new dev.ublkctl.cli.common.MapOption();
+
+    @Option(names = "--bounce", paramLabel = "N", arity = "0..1", fallbackValue = "" + dev.ublkctl.engine.BounceHook.KUBLK_EVERY,
+            description = "With a program: of every N I/Os it redirects (per queue), N-1 go back to it with -EAGAIN "
+                    + "after io_map[key] = 1, as kublk's null server does (N defaults to 4, kublk's proportion); "
+                    + "the program then completes them.")
+    Integer bounce;
 
     @Option(names = "--ops", paramLabel = "NAME|ID",
             description = "Which struct ublk_bpf_ops of the object: variable name or .id (default: the first).")
@@ -148,7 +159,8 @@ public final class AddCmd extends Cmd {
             }
             AddRequest req = new AddRequest(id == null ? AddRequest.AUTO_ID : id, target, queues, depth,
                     size == null ? 0 : size, Math.toIntExact(blockSize), abs, chunk == null ? 0 : chunk, prog, ops,
-                    backend, noRecovery, nthreads, fault, engineOption.kind());
+                    backend, noRecovery, nthreads, fault, engineOption.kind(), mapOption.settings(),
+                    bounce == null ? 0 : bounce);
             req.deviceConfig();
             return req;
         } catch (IllegalArgumentException | ArithmeticException e) {

@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
                 "Possible where the backend can swap programs (emulated, kernel); a kernel-bpf device gets its "
                         + "program at add time only."},
         footerHeading = "%nExamples:%n",
-        footer = {"  ublkctl attach -n 0 null", "  ublkctl attach -n 1 ./my_loop.bpf.o"})
+        footer = {"  ublkctl attach -n 0 null", "  ublkctl attach -n 1 ./my_loop.bpf.o",
+                "  ublkctl attach -n 1 ./ublk_stripe.o --map stripe_map @dev='{\"chunk_shift\":16,\"nr_backfiles\":2,\"fds\":[@fd0,@fd1]}'"})
 public final class AttachCmd extends Cmd {
     @Mixin DeviceId dev;
 
@@ -35,10 +36,15 @@ public final class AttachCmd extends Cmd {
     @picocli.CommandLine.Mixin
     EngineOption engineOption = new EngineOption();
 
+    @picocli.CommandLine.Mixin
+    dev.ublkctl.cli.common.MapOption mapOption = new dev.ublkctl.cli.common.MapOption();
+
     @Override
     protected int run() {
         String p;
+        java.util.List<dev.ublkctl.daemon.MapSetting> maps;
         try {
+            maps = mapOption.settings();
             p = BpfObject.resolve(program);
             // refused here in the daemon's words, before it is asked (the daemon compiles it for its engine)
             ProgramRef.of(p, ops).load(EngineKind.INTERP);
@@ -46,7 +52,7 @@ public final class AttachCmd extends Cmd {
             throw CliException.usage(e.getMessage());
         }
         try (DaemonClient c = connect()) {
-            DeviceRecord r = c.attach(dev.id, p, ops, engineOption.kind());
+            DeviceRecord r = c.attach(dev.id, p, ops, engineOption.kind(), maps);
             if (json()) printJson(r);
             else Records.print(out(), style(), r);
         }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "prog",
         description = "Show, dump and run BPF programs.",
-        subcommands = {ProgCmd.Show.class, ProgDumpCmd.class, ProgRunCmd.class, ProgConformanceCmd.class},
+        subcommands = {ProgCmd.Show.class, ProgDumpCmd.class, ProgRunCmd.class, ProgConformanceCmd.class, ProgTraceCmd.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl prog show", "  ublkctl prog show -n 0"})
 public final class ProgCmd extends Cmd {
@@ -64,6 +64,9 @@ public final class ProgCmd extends Cmd {
             p.callbacks().forEach((k, v) -> cbs.add(k + "=" + v));
             out().println("  callbacks: " + TerminalText.safe(String.join(" ", cbs)));
             out().println("  maps:      " + TerminalText.safe(String.join(" ", p.maps())));
+            if (!p.fds().isEmpty())
+                out().println("  fds:       " + String.join(" ", p.fds().stream().map(String::valueOf).toList())
+                        + "  (backing files' descriptors: @fd0.. in --map)");
             long runs = p.runs();
             out().println("  runs:      " + runs + " in " + Durations.ns(p.runNanos())
                     + (runs > 0 ? " (" + Durations.ns(p.runNanos() / runs) + " each)" : "")

@@ -42,7 +42,7 @@ public final class ListView {
             return ExitCode.OK;
         }
         Table t = verbose
-                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "PID", "CREATED").right(0, 4, 5, 6, 7, 11)
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "FDS", "PID", "CREATED").right(0, 4, 5, 6, 7, 12)
                 : new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM").right(0, 4, 5, 6);
         for (DeviceRecord r : recs) {
             String prog = r.program() == null ? "-" : r.program();
@@ -51,7 +51,9 @@ public final class ListView {
             if (verbose) {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.blockSize(), r.queues(),
                         r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")", r.engine(),
-                        r.files().isEmpty() ? "-" : String.join(",", r.files()), r.daemonPid(), r.created());
+                        r.files().isEmpty() ? "-" : String.join(",", r.files()),
+                        r.fds().isEmpty() ? "-" : String.join(",", r.fds().stream().map(String::valueOf).toList()),
+                        r.daemonPid(), r.created());
             } else {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);
             }

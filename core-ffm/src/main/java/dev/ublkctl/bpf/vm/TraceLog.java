@@ -39,6 +39,24 @@ public final class TraceLog {
         return out;
     }
 
+    /**
+     * The lines numbered {@code from} on (line n is the n-th ever appended, from 0), oldest first, at
+     * most {@code max}; lines the ring no longer holds are skipped and counted in {@code lost}.
+     * {@code from < 0} means the newest {@code -from} lines.
+     */
+    public synchronized Slice since(long from, int max) {
+        long oldest = Math.max(0, written - ring.length);
+        long start = from < 0 ? Math.max(oldest, written + from) : Math.max(from, oldest);
+        long lost = from < 0 ? 0 : Math.max(0, Math.min(oldest, written) - from);
+        int n = (int) Math.max(0, Math.min(Math.max(0, max), written - start));
+        List<String> out = new ArrayList<>(n);
+        for (long i = start; i < start + n; i++) out.add(ring[(int) (i % ring.length)]);
+        return new Slice(start, out, start + n, lost);
+    }
+
+    /** Lines {@code first .. next-1} of the log; {@code lost} lines asked for had left the ring. */
+    public record Slice(long first, List<String> lines, long next, long lost) { }
+
     /** Total lines ever appended. */
     public synchronized long count() { return written; }
 

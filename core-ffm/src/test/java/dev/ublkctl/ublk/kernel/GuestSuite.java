@@ -74,7 +74,7 @@ public final class GuestSuite {
                 new Case("ram device with NEED_GET_DATA: verify", c -> ramDevice(c, UblkFeature.NEED_GET_DATA.mask())),
                 new Case("ram device with USER_COPY (pread/pwrite on the char device): verify", c -> ramDevice(c, UblkFeature.USER_COPY.mask())),
                 new Case("engine on the kernel driver: null, loop, stripe; O_DIRECT verify, stats agree", GuestSuite::engineTargets),
-                new Case("engine + BPF programs on the kernel driver: null, loop, stripe, each BPF only and mixed (BPF + server)", GuestSuite::engineBpf),
+                new Case("engine + BPF programs on the kernel driver: null, loop, stripe, each BPF only and mixed (BPF + server); kublk_loop, kublk_stripe", GuestSuite::engineBpf),
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
                 new Case("engine loop device, 2 queues served by 1 thread (--nthreads): verify, both queues' rings on one eventfd", GuestSuite::engineSharedThread),
                 new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
@@ -438,12 +438,18 @@ public final class GuestSuite {
                 new BpfCase("loop, BPF aio", new TargetConfig.Loop(loopFile), "loop", 16, false, true),
                 new BpfCase("loop, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Loop(loopFile), "loop", 16, true, true),
                 new BpfCase("stripe, BPF aio", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, false, true),
-                new BpfCase("stripe, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, true, true));
+                new BpfCase("stripe, mixed (writes to the server, the rest via BPF aio)", new TargetConfig.Stripe(List.of(s0, s1), 64 << 10), "stripe", 32, true, true),
+                // the RFC selftests' conventions: kublk's fd_map / stripe_map filled by the engine, kublk's stripe layout
+                new BpfCase("kublk_loop, BPF aio on fd_map's descriptor", new TargetConfig.Loop(loopFile), "kublk/kublk_loop", 16, false, true),
+                new BpfCase("kublk_stripe, mixed (writes to the server on kublk's layout, reads via BPF aio)",
+                        new TargetConfig.Stripe(List.of(s0, s1), 4096), "kublk/kublk_stripe", 32, true, true));
         try (Engine engine = Engine.on(KernelDriver.open())) {
             for (BpfCase c : cases) {
                 UblkProgram prog = UblkProgram.load(BpfObject.load(bpfObject(c.object())), OpsRef.id(c.opsId()));
                 if (c.mixed() && c.object().equals("null")) // null_cfg {split_bytes, redirect_ops, redirect_modulo, pad}: tags % 2 == 0 go to the server
                     prog.map("null_cfg").orElseThrow().update(le32(0), le32(0, 0, 2, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
+                else if (c.mixed() && c.object().startsWith("kublk/")) // kublk_stripe's mix: a u32 of op bits
+                    prog.map("mix").orElseThrow().update(le32(0), le32(1 << 1), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
                 else if (c.mixed()) // mix {redirect_ops, pad}: WRITE (op 1) to the server's Java target
                     prog.map("mix").orElseThrow().update(le32(0), le32(1 << 1, 0), dev.ublkctl.bpf.maps.VmMap.BPF_ANY);
                 Device d = engine.create(DeviceConfig.of(c.target()).withQueues(2).withDepth(32).withMaxIoBytes(256 << 10));

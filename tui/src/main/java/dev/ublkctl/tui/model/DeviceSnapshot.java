@@ -17,10 +17,16 @@ import java.util.List;
  * @param maps     the program's maps, only filled for the device the monitor focuses on
  * @param error    why the stats could not be read, or null
  * @param engine   what runs the program ("jit", "interp"), or null if not known
+ * @param trace    the program's last bpf_printk lines, only for the device the monitor focuses on
  */
 public record DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                              String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
-                             String engine) {
+                             String engine, List<String> trace) {
+    public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                          String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error, String engine) {
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, null);
+    }
+
     public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                           String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
         this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null);
@@ -29,9 +35,14 @@ public record DeviceSnapshot(int id, String target, String backend, String state
     public DeviceSnapshot {
         counters = counters == null ? List.of() : List.copyOf(counters);
         maps = maps == null ? List.of() : List.copyOf(maps);
+        trace = trace == null ? List.of() : List.copyOf(trace);
     }
 
     public DeviceSnapshot withMaps(List<MapSnapshot> m) {
-        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine);
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine, trace);
+    }
+
+    public DeviceSnapshot withTrace(List<String> t) {
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, t);
     }
 }

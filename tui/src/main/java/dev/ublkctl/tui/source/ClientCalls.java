@@ -32,6 +32,8 @@ public final class ClientCalls implements DaemonCalls {
 
     @Override public List<MapView.Entry> dumpMap(int id, String name) { return guard(() -> client.dumpMap(id, name)); }
 
+    @Override public List<String> trace(int id, int lines) { return guard(() -> client.trace(id, -lines).lines()); }
+
     @Override public String describe() { return client.runDir().socket().toString(); }
 
     @Override public void close() { client.close(); }

@@ -22,6 +22,9 @@ public interface DaemonCalls extends AutoCloseable {
     /** {@code map.dump}: the entries of one map. */
     List<MapView.Entry> dumpMap(int id, String name);
 
+    /** {@code prog.trace}: the newest {@code lines} bpf_printk lines of a device's program. */
+    default List<String> trace(int id, int lines) { return List.of(); }
+
     /** Where the daemon is, for the title bar. */
     String describe();
 

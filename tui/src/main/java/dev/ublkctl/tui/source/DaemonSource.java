@@ -41,7 +41,7 @@ public final class DaemonSource implements MonitorSource {
                 int id = ds.record().id();
                 // a device whose stats failed is shown with the reason
                 DeviceSnapshot d = Views.device(ds.record(), ds.stats(), ds.error());
-                if (focus.isPresent() && focus.getAsInt() == id) d = d.withMaps(maps(id));
+                if (focus.isPresent() && focus.getAsInt() == id) d = d.withMaps(maps(id)).withTrace(trace(id));
                 out.add(d);
             }
             everConnected = true;
@@ -73,6 +73,19 @@ public final class DaemonSource implements MonitorSource {
             }
         }
         return out;
+    }
+
+    /** How many bpf_printk lines the detail view shows. */
+    static final int TRACE_LINES = 5;
+
+    private List<String> trace(int id) {
+        try {
+            return calls.trace(id, TRACE_LINES);
+        } catch (DaemonCalls.Unreachable e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return List.of("(" + message(e) + ")");
+        }
     }
 
     private static String message(RuntimeException e) {

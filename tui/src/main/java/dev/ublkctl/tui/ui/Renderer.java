@@ -315,6 +315,10 @@ public final class Renderer {
                     + (m.error() == null ? "" : "  (" + m.error() + ")"));
             for (MapEntry e : m.entries()) out.add("    " + e.key() + " → " + e.value());
         }
+        if (!d.trace().isEmpty()) {
+            out.add("▸ bpf_printk, last " + d.trace().size() + " (ublkctl prog trace -n " + d.id() + " follows)");
+            for (String l : d.trace()) out.add("    " + l);
+        }
         return out;
     }
 

@@ -38,8 +38,22 @@ class DaemonSourceTest {
             mapDumps.incrementAndGet();
             return List.of(new MapView.Entry(IntNode.valueOf(0), Json.mapper().createObjectNode().put("ios", 5), null));
         }
+        @Override public List<String> trace(int id, int lines) {
+            check();
+            return List.of("kublk_loop_queue: loop: no fd for device " + id + " in fd_map").subList(0, Math.min(1, lines));
+        }
         @Override public String describe() { return "fake daemon"; }
         @Override public void close() { }
+    }
+
+    @Test
+    void theFocusedDeviceShowsItsProgramsLastPrintkLines() {
+        var src = new DaemonSource(() -> new FakeCalls(new AtomicBoolean(false)), "/run/ublkctl");
+        var s = src.poll(OptionalInt.empty());
+        assertTrue(s.device(0).orElseThrow().trace().isEmpty(), "trace only for the focused device");
+        s = src.poll(OptionalInt.of(0));
+        assertEquals(List.of("kublk_loop_queue: loop: no fd for device 0 in fd_map"), s.device(0).orElseThrow().trace());
+        src.close();
     }
 
     @Test
