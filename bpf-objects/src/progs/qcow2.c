@@ -188,6 +188,9 @@ ublk_bpf_return_t BPF_PROG(qcow2_queue_io, struct ublk_bpf_io *io, unsigned int 
 	if (res < 0)
 		/* attached: finishing it completes the I/O with the error */
 		qcow2_finish_aio(aio, res);
+	/* an I/O inside one cluster is done here; otherwise the driver calls again at off + bytes */
+	if (off == 0 && bytes == total)
+		return UBLK_BPF_RET_QUEUED();
 	return UBLK_BPF_RET_CONTINUE(bytes);
 }
 
