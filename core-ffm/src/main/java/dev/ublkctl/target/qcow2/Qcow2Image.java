@@ -125,6 +125,50 @@ public final class Qcow2Image implements BlockImage {
         }
     }
 
+    /**
+     * Makes an empty version 3 image of {@code size} bytes (a multiple of 512) with clusters of
+     * {@code 1 << clusterBits} bytes, laid out as qemu-img lays one out: header, refcount table,
+     * one refcount block, L1 table, each cluster-aligned; 16-bit refcounts. Refuses to overwrite.
+     */
+    public static void create(Path p, long size, int clusterBits) {
+        if (clusterBits < 9 || clusterBits > 21) throw new IllegalArgumentException("cluster bits must be 9..21, got " + clusterBits);
+        if (size <= 0 || size % 512 != 0) throw new IllegalArgumentException("qcow2 size must be a positive multiple of 512, got " + size);
+        long cs = 1L << clusterBits;
+        long l1Entries = Math.ceilDiv(Math.ceilDiv(size, cs), cs / 8);
+        long l1Clusters = Math.max(1, Math.ceilDiv(l1Entries * 8, cs));
+        long used = 3 + l1Clusters;   // header, refcount table, refcount block, L1
+        if (used > cs * 8 / 16) throw new IllegalArgumentException("qcow2 image of " + size + " bytes needs a larger cluster size");
+        if (l1Entries > MAX_L1) throw new IllegalArgumentException("qcow2 image of " + size + " bytes is too large for " + cs + "-byte clusters");
+        ByteBuffer b = ByteBuffer.allocate((int) (used * cs));
+        var L = Qcow2Header.LAYOUT;
+        java.util.function.BiConsumer<String, Long> put = (f, v) -> {
+            long off = Qcow2Header.offsetOf(f);
+            long width = L.select(java.lang.foreign.MemoryLayout.PathElement.groupElement(f)).byteSize();
+            if (width == 8) b.putLong((int) off, v);
+            else if (width == 4) b.putInt((int) off, (int) (long) v);
+            else b.put((int) off, (byte) (long) v);
+        };
+        put.accept("magic", (long) Qcow2Header.MAGIC);
+        put.accept("version", 3L);
+        put.accept("cluster_bits", (long) clusterBits);
+        put.accept("size", size);
+        put.accept("l1_size", l1Entries);
+        put.accept("l1_table_offset", 3 * cs);
+        put.accept("refcount_table_offset", cs);
+        put.accept("refcount_table_clusters", 1L);
+        put.accept("refcount_order", 4L);
+        put.accept("header_length", Qcow2Header.LAYOUT.byteSize());
+        // no header extensions: the end marker (type 0) follows the header
+        b.putLong((int) cs, 2 * cs);                                 // refcount table[0] -> the block
+        for (int c = 0; c < used; c++) b.putShort((int) (2 * cs + 2L * c), (short) 1);
+        try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            b.rewind();
+            while (b.hasRemaining()) ch.write(b);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot create " + p + ": " + e.getMessage(), e);
+        }
+    }
+
     private static long[] readTable(HostFile f, long off, int n) {
         long[] t = new long[n];
         ByteBuffer b = ByteBuffer.wrap(f.read(off, n * 8));

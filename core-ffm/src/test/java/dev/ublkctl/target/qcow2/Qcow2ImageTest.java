@@ -202,6 +202,29 @@ class Qcow2ImageTest {
         assertQemuAgrees(img, expect);
     }
 
+    /** An image this code makes is one QEMU accepts, reads and writes. */
+    @ParameterizedTest(name = "cluster bits {0}")
+    @CsvSource({"9", "16", "21"})
+    void createdImagesAreValidForQemu(int bits) throws IOException {
+        Path img = tmp.resolve("made" + bits + ".qcow2");
+        long size = 6L << 20;
+        Qcow2Image.create(img, size, bits);
+        assertEquals(0, QemuTools.run("qemu-img", "check", img.toString()).exit());
+        assertTrue(QemuTools.ok("qemu-img", "info", img.toString()).contains("virtual size: 6 MiB"));
+        byte[] expect = new byte[(int) size];
+        new Random(bits).nextBytes(expect);
+        try (Qcow2Image q = Qcow2Image.open(img, true)) {
+            write(q, 0, expect);
+        }
+        assertQemuAgrees(img, expect);
+        QemuTools.io(img, "write -P 0x3c 1m 100k");
+        Arrays.fill(expect, 1 << 20, (1 << 20) + 100 * 1024, (byte) 0x3c);
+        try (Qcow2Image q = Qcow2Image.open(img, false)) {
+            assertArrayEquals(expect, readAll(q, 1 << 20));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Qcow2Image.create(img, size, bits), "never overwrites");
+    }
+
     // ------------------------------------------------------------------ bad images
 
     static String sha(Path p) throws Exception {
