@@ -94,6 +94,7 @@ public final class Qcow2Image implements BlockImage {
         try {
             long fileSize = f.size();
             Qcow2Header h = Qcow2Header.read(f, fileSize, p.toString());
+            ImageLock.acquire(f, writable);
             if (h.l1Size() > MAX_L1) throw new Qcow2FormatException(p + ": L1 table of " + h.l1Size() + " entries is larger than supported (" + MAX_L1 + ")");
             if (writable && h.nbSnapshots() > 0)
                 throw new Qcow2FormatException(p + ": images with internal snapshots can only be read (it has " + h.nbSnapshots() + ")");

@@ -225,6 +225,37 @@ class Qcow2ImageTest {
         assertThrows(IllegalArgumentException.class, () -> Qcow2Image.create(img, size, bits), "never overwrites");
     }
 
+    /** QEMU's image locks work both ways: an image qemu-io has open is refused, and QEMU sees ours. */
+    @Test
+    void anImageInUseIsRefusedAndQemuSeesOurs() throws Exception {
+        Path img = QemuTools.create(tmp.resolve("busy.qcow2"), "cluster_size=65536", 1 << 20);
+        Process qio = new ProcessBuilder("qemu-io", "-f", "qcow2", img.toString()).redirectErrorStream(true).start();
+        try {
+            // qemu-io takes its locks when it opens the image, before its first prompt
+            byte[] prompt = new byte[8];
+            assertTrue(qio.getInputStream().read(prompt) > 0, "qemu-io started");
+            Qcow2FormatException e = assertThrows(Qcow2FormatException.class, () -> Qcow2Image.open(img, true).close());
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        } finally {
+            qio.getOutputStream().close();   // end of input: qemu-io quits
+            qio.waitFor();
+        }
+        Path base = QemuTools.create(tmp.resolve("base.qcow2"), "cluster_size=65536", 1 << 20);
+        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "base.qcow2", tmp.resolve("o1.qcow2").toString());
+        QemuTools.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "base.qcow2", tmp.resolve("o2.qcow2").toString());
+        try (Qcow2Image q = Qcow2Image.open(img, true)) {
+            QemuTools.Run r = QemuTools.run("qemu-io", "-f", "qcow2", "-c", "write 0 4k", img.toString());
+            assertNotEquals(0, r.exit(), r.output());
+            assertTrue(r.output().contains("lock"), r.output());
+            assertEquals(0, QemuTools.run("qemu-img", "info", "-U", img.toString()).exit(), "a forced shared read still works");
+            assertThrows(Qcow2FormatException.class, () -> Qcow2Image.open(img, true).close(), "one writer at a time");
+            // two overlays on one base share it read-only
+            try (Qcow2Image o1 = Qcow2Image.open(tmp.resolve("o1.qcow2"), true); Qcow2Image o2 = Qcow2Image.open(tmp.resolve("o2.qcow2"), true)) {
+                assertTrue(o1.backing().isPresent() && o2.backing().isPresent());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ bad images
 
     static String sha(Path p) throws Exception {
