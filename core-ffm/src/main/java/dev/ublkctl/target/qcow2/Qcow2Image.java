@@ -57,6 +57,7 @@ public final class Qcow2Image implements BlockImage {
     private final Arena arena = Arena.ofShared();
     private LongConsumer onRemap = g -> { };
     private boolean closed;
+    private boolean autoclearDone;
 
     private Qcow2Image(HostFile file, Qcow2Header h, long[] l1, long[] refTable, BlockImage backing, long fileSize) {
         this.file = file;
@@ -238,6 +239,8 @@ public final class Qcow2Image implements BlockImage {
     private long[] l2Table(long off) {
         long[] t = l2Cache.get(off);
         if (t == null) {
+            // past the end it would read as zeroes, i.e. unallocated: a misread, not an answer
+            if (off + cs > fileSize) throw new Qcow2FormatException(file.path + ": L2 table at " + off + " lies past the end of the file (" + fileSize + " bytes)");
             t = readTable(file, off, cs / 8);
             l2Cache.put(off, t);
         }
@@ -288,6 +291,11 @@ public final class Qcow2Image implements BlockImage {
 
     private void checkWritable() {
         if (!file.writable) throw new IllegalStateException(file.path + " is open read-only");
+        if (!autoclearDone) {
+            // the spec: a writer that does not maintain auto-clear features (bitmaps) clears their bits first
+            if (h.autoclearFeatures() != 0) writeLong(Qcow2Header.offsetOf("autoclear_features"), 0);
+            autoclearDone = true;
+        }
     }
 
     /** Writes {@code len} bytes from native memory at {@code addr} to guest offset {@code off}. */
@@ -441,6 +449,7 @@ public final class Qcow2Image implements BlockImage {
     private byte[] refBlock(long off) {
         byte[] b = refCache.get(off);
         if (b == null) {
+            if (off + cs > fileSize) throw new Qcow2FormatException(file.path + ": refcount block at " + off + " lies past the end of the file (" + fileSize + " bytes)");
             b = file.read(off, cs);
             refCache.put(off, b);
         }

@@ -186,6 +186,30 @@ class Qcow2ImageTest {
         assertQemuAgrees(img, expect);
     }
 
+    /** A persistent bitmap sets an auto-clear bit; a writer that does not keep bitmaps clears it first. */
+    @Test
+    void writingClearsAutoclearBits() throws IOException {
+        Path img = QemuTools.create(tmp.resolve("bm.qcow2"), "cluster_size=65536", 2 << 20);
+        QemuTools.ok("qemu-img", "bitmap", "--add", img.toString(), "b0");
+        try (Qcow2Image q = Qcow2Image.open(img, true)) {
+            assertNotEquals(0, q.header().autoclearFeatures(), "qemu-img set the bitmaps bit");
+            write(q, 4096, new byte[]{1, 2, 3});
+        }
+        assertEquals(0, Qcow2Header.read(HostFile.open(img, false), Files.size(img), "bm").autoclearFeatures());
+        byte[] expect = new byte[2 << 20];
+        expect[4096] = 1;
+        expect[4097] = 2;
+        expect[4098] = 3;
+        // QEMU notices, as the spec intends, and no longer counts the bitmap's clusters: leaks, no errors
+        QemuTools.Run check = QemuTools.run("qemu-img", "check", img.toString());
+        assertTrue(check.output().contains("lacking bitmap support"), check.output());
+        assertTrue(check.exit() == 0 || check.exit() == 3, check.output());
+        assertFalse(check.output().contains("ERROR"), check.output());
+        Path want = tmp.resolve("bm.raw");
+        Files.write(want, expect);
+        assertEquals(0, QemuTools.run("qemu-img", "compare", "-f", "qcow2", "-F", "raw", img.toString(), want.toString()).exit());
+    }
+
     /** 512-byte clusters fill the first refcount table after 8 MiB of file: the table moves. */
     @Test
     void refcountTableGrows() throws IOException {
