@@ -35,17 +35,18 @@ class DemoCommandTest {
     }
 
     @Test
-    void createsNullLoopStripeShowsThemAndRemovesEverything() throws Exception {
+    void createsNullLoopStripeQcow2ShowsThemAndRemovesEverything() throws Exception {
         var r = cli.run("demo", "--once", "--seconds", "1", "--backend", "emulated");
         assertEquals(0, r.code(), r.out() + r.err());
         String out = r.out();
         assertTrue(out.contains("ublkctl top"), out);
-        assertTrue(out.contains("3 devices"), out);
-        for (String t : new String[]{"null", "loop", "stripe"}) {
+        assertTrue(out.contains("4 devices"), out);
+        for (String t : new String[]{"null", "loop", "stripe", "qcow2"}) {
             assertTrue(out.lines().anyMatch(l -> l.matches("\\s*\\d+ " + t + "\\s+emulated\\s+live.*")), t + " row in:\n" + out);
         }
         assertTrue(r.err().contains("demo: device 0: null"), r.err());
-        assertTrue(r.err().contains("demo: removed devices [0, 1, 2]"), r.err());
+        assertTrue(r.err().contains("demo: device 3: qcow2 with BPF program qcow2_ops"), r.err());
+        assertTrue(r.err().contains("demo: removed devices [0, 1, 2, 3]"), r.err());
         var list = cli.run("list", "--json");
         assertEquals(0, list.code(), list.err());
         assertEquals(0, list.json().size(), "no device left: " + list.out());

@@ -76,7 +76,26 @@ final class EngineDevice implements HostedDevice {
         return rec != before;
     }
 
-    @Override public StatsView stats() { return StatsView.of(dev.stats()); }
+    @Override public StatsView stats() {
+        StatsView v = StatsView.of(dev.stats());
+        Attached l = loaded;
+        return l == null ? v : v.withMapping(mapping(l.program()));
+    }
+
+    /** The qcow2 program's mapping cache ({@code qcow2_map}, counters in {@code qcow2_stats}), or null for other programs. */
+    static StatsView.Mapping mapping(UblkProgram p) {
+        VmMap map = p.map("qcow2_map").orElse(null), counters = p.map("qcow2_stats").orElse(null);
+        if (map == null || counters == null || counters.def().valueSize() < 16 || counters.def().keySize() != 4) return null;
+        long hits = 0, misses = 0;
+        for (int q = 0; q < counters.def().maxEntries(); q++) {
+            byte[] v = counters.lookup(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(q).array());
+            if (v == null) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            hits += b.getLong(0);
+            misses += b.getLong(8);
+        }
+        return new StatsView.Mapping(map.name(), map.count(), map.def().maxEntries(), hits, misses);
+    }
 
     private UblkProgram program0() {
         Attached l = loaded;

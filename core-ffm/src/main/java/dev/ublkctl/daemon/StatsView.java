@@ -22,8 +22,23 @@ import java.util.Map;
  * @param takenNanos when the snapshot was taken (System.nanoTime of the daemon)
  * @param total      every queue summed (queue = -1)
  * @param queues     one entry per queue
+ * @param mapping    the BPF mapping cache of a mapped target (qcow2 with its program), else null
  */
-public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues) {
+public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues, Mapping mapping) {
+
+    public StatsView(int id, long takenNanos, Queue total, List<Queue> queues) { this(id, takenNanos, total, queues, null); }
+
+    /**
+     * A mapped target's cache in its program: {@code entries} of {@code maxEntries} mappings held,
+     * program lookups that hit (served by bpf aio) and missed (redirected to the server, which
+     * then maps the cluster), summed over queues.
+     */
+    public record Mapping(String map, long entries, long maxEntries, long hits, long misses) {
+        /** hits / (hits + misses), or 0 before any lookup. */
+        public double hitRatio() { return hits + misses == 0 ? 0 : (double) hits / (hits + misses); }
+    }
+
+    public StatsView withMapping(Mapping m) { return new StatsView(id, takenNanos, total, queues, m); }
 
     /** One queue's counters; {@code errors} maps errno to count. */
     public record Queue(int queue, long ios, long bytes, long reads, long readBytes, long writes, long writeBytes,

@@ -16,6 +16,8 @@ import dev.ublkctl.bpf.vm.VmFault;
 import dev.ublkctl.bpf.vm.VmLoader;
 import dev.ublkctl.bpf.vm.VmProgram;
 import dev.ublkctl.target.FileTarget;
+import dev.ublkctl.target.MappingSink;
+import dev.ublkctl.target.Qcow2Target;
 import dev.ublkctl.target.TargetType;
 
 import java.io.IOException;
@@ -236,6 +238,10 @@ public final class UblkProgram {
      * fills them ({@link KublkMaps}).
      */
     void bind(Device d) {
+        if (d.target instanceof Qcow2Target qt) {
+            bindQcow2(d, qt);
+            return;
+        }
         if (!(d.target instanceof FileTarget ft)) return;
         try {
             KublkMaps.bind(this, d);
@@ -259,10 +265,70 @@ public final class UblkProgram {
         }
     }
 
+    /**
+     * qcow2: {@code qcow2_cfg[dev_id] = {image fd, cluster_bits}}, and the target publishes into
+     * {@code qcow2_map} ({dev_id, 0, cluster} -> {host offset}) from now on. Entries the map held
+     * for this device (an earlier attachment) are dropped first: nobody kept them current.
+     */
+    private void bindQcow2(Device d, Qcow2Target qt) {
+        VmMap cfg = mapsByName.get("qcow2_cfg"), map = mapsByName.get("qcow2_map");
+        if (cfg == null || map == null || cfg.def().keySize() != 4 || cfg.def().valueSize() != 8
+                || map.def().keySize() != 16 || map.def().valueSize() != 8) return;
+        int dev = d.id();
+        try {
+            dropMappings(map, dev);
+            cfg.update(le(4).putInt(dev).array(), le(8).putInt(qt.fds().getFirst()).putInt(qt.image().clusterBits()).array(), VmMap.BPF_ANY);
+        } catch (MapException e) {
+            throw new IllegalStateException("cannot tell " + name() + " about device " + dev + ": " + e.getMessage(), e);
+        }
+        qt.mappingSink(new MappingSink() {
+            @Override
+            public void put(long cluster, long hostOffset) {
+                try {
+                    map.update(le(16).putInt(dev).putInt(0).putLong(cluster).array(), le(8).putLong(hostOffset).array(), VmMap.BPF_ANY);
+                } catch (MapException e) {
+                    // a full map that cannot evict: the cluster stays a miss, served by the target
+                }
+            }
+
+            @Override
+            public void remove(long cluster) {
+                try {
+                    map.delete(le(16).putInt(dev).putInt(0).putLong(cluster).array());
+                } catch (MapException e) {
+                    // not mapped
+                }
+            }
+        });
+    }
+
+    /** Deletes every {@code qcow2_map} entry of device {@code dev}. */
+    private static void dropMappings(VmMap map, int dev) throws MapException {
+        List<byte[]> mine = new ArrayList<>();
+        for (byte[] k = map.nextKey(null); k != null; k = map.nextKey(k))
+            if (ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN).getInt(0) == dev) mine.add(k);
+        for (byte[] k : mine) {
+            try {
+                map.delete(k);
+            } catch (MapException gone) {
+                // evicted meanwhile
+            }
+        }
+    }
+
     void unbind(Device d) {
         KublkMaps.unbind(this, d);
+        if (d.target instanceof Qcow2Target qt) {
+            qt.mappingSink(null);
+            VmMap map = mapsByName.get("qcow2_map");
+            try {
+                if (map != null && map.def().keySize() == 16) dropMappings(map, d.id());
+            } catch (MapException ignored) {
+                // nothing left to drop
+            }
+        }
         byte[] key = le(4).putInt(d.id()).array();
-        for (String m : List.of("loop_files", "stripe_cfg")) {
+        for (String m : List.of("loop_files", "stripe_cfg", "qcow2_cfg")) {
             VmMap map = mapsByName.get(m);
             if (map == null || map.def().keySize() != 4) continue;
             try {

@@ -6,7 +6,7 @@ import dev.ublkctl.uring.IoUring;
 import java.util.List;
 
 /** A device's backend on the Java side: sizes, backing files, and one {@link TargetQueue} per queue. */
-public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget, StackedTarget {
+public sealed interface Target extends AutoCloseable permits NullTarget, FileTarget, FaultInjectTarget, StackedTarget, Qcow2Target {
     TargetType type();
 
     /** Natural size in bytes. */
@@ -37,9 +37,11 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Loop l -> List.of(l.file());
             case TargetConfig.Stripe s -> s.files();
             case TargetConfig.FaultInject f -> List.of();
+            case TargetConfig.Qcow2 q -> List.of(q.file());
         };
         long stacked = files.stream().filter(f -> TargetConfig.ublkDevice(f) >= 0).count();
         if (stacked == 0) return open(cfg);
+        if (cfg instanceof TargetConfig.Qcow2) throw new IllegalArgumentException("qcow2 needs an image file, not another device: " + files);
         if (stacked != files.size())
             throw new IllegalArgumentException(cfg.type() + ": backing files and ublk:N devices cannot be mixed: " + files);
         List<Integer> ids = files.stream().map(TargetConfig::ublkDevice).toList();
@@ -56,6 +58,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Loop l -> FileTarget.open(TargetType.LOOP, List.of(l.file()), Integer.MAX_VALUE);
             case TargetConfig.Stripe s -> FileTarget.open(TargetType.STRIPE, s.files(), s.chunkSize());
             case TargetConfig.FaultInject f -> new FaultInjectTarget(f);
+            case TargetConfig.Qcow2 q -> Qcow2Target.open(q.file());
         };
     }
 

@@ -41,6 +41,15 @@ public sealed interface TargetConfig {
         @Override public TargetType type() { return TargetType.LOOP; }
     }
 
+    /** A qcow2 image file (version 2 or 3; its backing chain is opened read-only); the device has its virtual size. */
+    record Qcow2(Path file) implements TargetConfig {
+        public Qcow2 {
+            if (file == null) throw new IllegalArgumentException("qcow2 target needs an image file");
+        }
+
+        @Override public TargetType type() { return TargetType.QCOW2; }
+    }
+
     /** 1..4 backing files (or {@code ublk:N} devices, not mixed with files) striped in chunks (a power of two, 4 KiB..512 KiB). */
     record Stripe(List<Path> files, int chunkSize) implements TargetConfig {
         public static final int DEFAULT_CHUNK = 64 << 10, MIN_CHUNK = 4 << 10, MAX_CHUNK = 512 << 10, MAX_FILES = 4;

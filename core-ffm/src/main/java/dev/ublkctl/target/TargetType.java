@@ -13,7 +13,7 @@ import java.util.Locale;
  * the same requests with the same words.
  */
 public enum TargetType {
-    NULL("null"), LOOP("loop"), STRIPE("stripe"), FAULT_INJECT("fault_inject");
+    NULL("null"), LOOP("loop"), STRIPE("stripe"), FAULT_INJECT("fault_inject"), QCOW2("qcow2");
 
     private final String label;
 
@@ -30,7 +30,7 @@ public enum TargetType {
         throw new IllegalArgumentException("unknown target '" + name + "' (" + names() + ")");
     }
 
-    /** "null, loop, stripe, fault_inject". */
+    /** "null, loop, stripe, fault_inject, qcow2". */
     public static String names() {
         return String.join(", ", Arrays.stream(values()).map(TargetType::toString).toList());
     }
@@ -68,6 +68,12 @@ public enum TargetType {
             case FAULT_INJECT -> {
                 if (!files.isEmpty()) throw new IllegalArgumentException("target fault_inject takes no files");
                 yield TargetConfig.FaultInject.parse(size > 0 ? size : TargetConfig.FaultInject.DEFAULT_SIZE, fault);
+            }
+            case QCOW2 -> {
+                if (files.size() != 1) throw new IllegalArgumentException("target qcow2 needs exactly one image file");
+                if (TargetConfig.ublkDevice(files.getFirst()) >= 0)
+                    throw new IllegalArgumentException("target qcow2 needs an image file, not another device: " + files.getFirst());
+                yield new TargetConfig.Qcow2(files.getFirst());
             }
         };
     }

@@ -205,9 +205,9 @@ class DaemonRpcTest {
         record Bad(String params, String message) { }
         String missing = tmp.resolve("missing.img").toString();
         for (Bad b : List.of(
-                new Bad("{}", "a device needs a target (null, loop, stripe, fault_inject)"),
-                new Bad("{\"target\":null}", "a device needs a target (null, loop, stripe, fault_inject)"),
-                new Bad("{\"target\":\"raid5\"}", "unknown target 'raid5' (null, loop, stripe, fault_inject)"),
+                new Bad("{}", "a device needs a target (null, loop, stripe, fault_inject, qcow2)"),
+                new Bad("{\"target\":null}", "a device needs a target (null, loop, stripe, fault_inject, qcow2)"),
+                new Bad("{\"target\":\"raid5\"}", "unknown target 'raid5' (null, loop, stripe, fault_inject, qcow2)"),
                 new Bad("{\"target\":\"null\",\"backend\":\"cloud\"}", "unknown backend 'cloud' (auto, kernel-bpf, kernel, emulated)"),
                 new Bad("{\"target\":\"stripe\",\"files\":[\"/etc/hostname\",\"/etc/hostname\"],\"chunk\":-4096}",
                         "chunk must be >= 0 (0: the default), got -4096"),

@@ -39,13 +39,15 @@ import java.util.List;
                 "  ublkctl add -t loop -f disk.img --bpf ./my_prog.o --backend emulated -n 3",
                 "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO",
                 "  ublkctl add -t null --bpf ublk_null.o --ops 2 --bounce",
-                "  ublkctl add -t loop -f disk.img --bpf my_loop.o --map fd_map @dev=@fd0"})
+                "  ublkctl add -t loop -f disk.img --bpf my_loop.o --map fd_map @dev=@fd0",
+                "  ublkctl add -t qcow2 -f disk.qcow2 --bpf qcow2"})
 public final class AddCmd extends Cmd {
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", converter = Names.TargetName.class,
             completionCandidates = Names.Targets.class,
-            description = "Target: null, loop (one backing file), stripe (several files) or fault_inject "
-                    + "(null with delays and chosen failures, as kublk's; see --fault).")
+            description = "Target: null, loop (one backing file), stripe (several files), fault_inject "
+                    + "(null with delays and chosen failures, as kublk's; see --fault) or qcow2 (one qcow2 image, "
+                    + "version 2 or 3; its backing chain is read-only).")
     TargetType target;
 
     @Option(names = "--fault", paramLabel = "SPEC",
@@ -69,7 +71,7 @@ public final class AddCmd extends Cmd {
             description = "Logical block size: 512, 1024, 2048 or 4096 (4k). Default ${DEFAULT-VALUE}.")
     long blockSize;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop, qcow2: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
     List<Path> files = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,

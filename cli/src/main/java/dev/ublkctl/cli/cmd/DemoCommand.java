@@ -32,10 +32,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 @Command(name = "demo",
-        description = {"Show ublk-bpf working: three devices, a light load, the monitor.",
-                "Creates a null, a loop and a stripe device (backing files in a temporary directory), each with its "
+        description = {"Show ublk-bpf working: four devices, a light load, the monitor.",
+                "Creates a null, a loop, a stripe and a qcow2 device (backing files in a temporary directory), each with its "
                         + "bundled BPF program, on the best backend here; runs a light mixed load on them and opens "
-                        + "'ublkctl top'. Quitting (q or Ctrl-C) removes everything the demo created."},
+                        + "'ublkctl top'. The qcow2 device starts with an empty mapping: its redirects fall as the "
+                        + "program's map warms up. Quitting (q or Ctrl-C) removes everything the demo created."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl demo", "  ublkctl demo --backend emulated", "  ublkctl demo --once   # no terminal: load for a while, print one frame, clean up"})
 public final class DemoCommand extends Cmd {
@@ -98,6 +99,7 @@ public final class DemoCommand extends Cmd {
         tmp = Files.createTempDirectory("ublkctl-demo-");
         Path loopFile = sparse(tmp.resolve("loop.img"), 256L << 20);
         Path s0 = sparse(tmp.resolve("stripe0.img"), 128L << 20), s1 = sparse(tmp.resolve("stripe1.img"), 128L << 20);
+        Path qcow2 = filledQcow2(tmp.resolve("disk.qcow2"), 64L << 20);
         Backend b = backend;
         int auto = AddRequest.AUTO_ID;
         List<AddRequest> reqs = List.of(
@@ -106,7 +108,8 @@ public final class DemoCommand extends Cmd {
                 new AddRequest(auto, TargetType.NULL, 2, 64, 1L << 30, 512, List.of(), 0, "null", "null_redirect_ops", b, false, 0),
                 new AddRequest(auto, TargetType.LOOP, 2, 64, 0, 512, List.of(loopFile.toString()), 0, "loop", null, b, false, 0),
                 new AddRequest(auto, TargetType.STRIPE, 2, 64, 0, 512, List.of(s0.toString(), s1.toString()), 64 << 10,
-                        "stripe", null, b, false, 0));
+                        "stripe", null, b, false, 0),
+                new AddRequest(auto, TargetType.QCOW2, 2, 64, 0, 512, List.of(qcow2.toString()), 0, "qcow2", null, b, false, 0));
         List<DeviceRecord> out = new ArrayList<>();
         try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
             for (AddRequest r : reqs) {
@@ -136,6 +139,22 @@ public final class DemoCommand extends Cmd {
         } catch (RpcException e) {
             note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A qcow2 image made by the project's own code with every cluster allocated (written here,
+     * before the device exists), so that the program can take over all of its I/O once mapped.
+     */
+    static Path filledQcow2(Path p, long size) {
+        dev.ublkctl.target.qcow2.Qcow2Image.create(p, size, 16);
+        try (var img = dev.ublkctl.target.qcow2.Qcow2Image.open(p, true); var a = java.lang.foreign.Arena.ofConfined()) {
+            var buf = a.allocate(1 << 20, 4096);
+            for (long off = 0; off < size; off += buf.byteSize()) {
+                buf.fill((byte) (off >>> 20));
+                img.write(off, buf.address(), (int) buf.byteSize());
+            }
+        }
+        return p;
     }
 
     private static Path sparse(Path p, long size) throws IOException {

@@ -87,5 +87,10 @@ public final class StatsCmd extends Cmd {
             t.row(r.toArray());
         }
         t.print(out(), style());
+        StatsView.Mapping m = s.mapping();
+        if (m != null) {
+            out().println(String.format(java.util.Locale.ROOT, "mapping: %s holds %d of %d clusters; lookups: %d hits, %d misses (%.1f%% hit)",
+                    m.map(), m.entries(), m.maxEntries(), m.hits(), m.misses(), 100 * m.hitRatio()));
+        }
     }
 }

@@ -65,7 +65,7 @@ public record BpfObject(String name, String license, List<ProgramSpec> programs,
     }
 
     /** The programs ublkctl ships, by the names a user gives them. */
-    public static final List<String> BUNDLED = List.of("null", "loop", "stripe");
+    public static final List<String> BUNDLED = List.of("null", "loop", "stripe", "qcow2");
 
     /** True if {@code program} names a shipped program whose object is on the class path. */
     public static boolean isBundled(String program) {

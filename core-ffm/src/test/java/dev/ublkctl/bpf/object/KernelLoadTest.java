@@ -114,7 +114,7 @@ class KernelLoadTest {
             dev.ublkctl.sys.Libc.close(fd);
         }
         // ... objects calling kfuncs need their extern FUNCs and .ksyms sanitized
-        for (String name : List.of("null", "loop", "stripe")) {
+        for (String name : List.of("null", "loop", "stripe", "qcow2")) {
             BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes(name), name);
             var e = assertThrows(dev.ublkctl.bpf.kernel.BpfException.class, () -> Bpf.loadBtf(obj.btf().encode()));
             assertTrue(e.getMessage().contains("Invalid func linkage"), e::getMessage);

@@ -105,7 +105,7 @@ public final class BpfObjects {
 
     /** All bundled object names. */
     public static List<String> bundledNames() {
-        List<String> names = new ArrayList<>(List.of("null", "loop", "stripe"));
+        List<String> names = new ArrayList<>(List.of("null", "loop", "stripe", "qcow2"));
         names.addAll(List.of("test/sockfilter", "test/xdp", "test/syscall"));
         return names;
     }

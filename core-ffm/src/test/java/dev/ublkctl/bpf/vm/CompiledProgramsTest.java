@@ -32,7 +32,7 @@ class CompiledProgramsTest {
 
     @Test
     void ublkProgramsPrepareOnceTheirKfuncsAreRegistered() throws VmFault {
-        for (String name : List.of("null", "loop", "stripe")) {
+        for (String name : List.of("null", "loop", "stripe", "qcow2")) {
             BpfObject obj = BpfObject.parse(BpfObjects.bundledBytes(name), name);
             List<VmMap> maps = VmLoader.createMaps(obj, 4);
             assertFalse(obj.programs().isEmpty(), name);

@@ -78,6 +78,7 @@ public final class GuestSuite {
                 new Case("engine verify and bench through the in-process block device (/dev/ublkbN)", GuestSuite::engineVerifyBench),
                 new Case("engine loop device, 2 queues served by 1 thread (--nthreads): verify, both queues' rings on one eventfd", GuestSuite::engineSharedThread),
                 new Case("engine loop device with the loop BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::engineExt4),
+                new Case("engine qcow2 device with the qcow2 BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back; qemu-img check", GuestSuite::engineQcow2Ext4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("ublkctl on the kernel backend: add --bpf loop, bench, daemon killed, list, recover, killed again, del", GuestSuite::cliKernel),
                 new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
@@ -624,6 +625,41 @@ public final class GuestSuite {
             run("umount", fsMnt.toString());
             Files.deleteIfExists(fsMnt);
             Files.deleteIfExists(fsImage);
+        }
+    }
+
+    /**
+     * A qcow2 image made by the project's own code, served on the real driver with the qcow2
+     * program (mapped clusters by bpf aio, the rest by the Java target): ext4 round trip, then
+     * QEMU's checker on the image, where qemu-img is installed.
+     */
+    static void engineQcow2Ext4(UblkControl ctl) throws Exception {
+        Path dir = Files.createTempDirectory("ublk-qcow2");
+        Path img = dir.resolve("disk.qcow2");
+        dev.ublkctl.target.qcow2.Qcow2Image.create(img, 64L << 20, 16);
+        Path mnt = Files.createTempDirectory("ublk-mnt");
+        try (Engine engine = Engine.on(KernelDriver.open())) {
+            Device d = engine.create(DeviceConfig.of(new TargetConfig.Qcow2(img)).withQueues(1).withDepth(32));
+            try {
+                d.attach(UblkProgram.load(BpfObject.load(bpfObject("qcow2")), OpsRef.id(48)));
+                d.start();
+                ext4RoundTrip("/dev/ublkb" + d.id(), mnt);
+                QueueStats t = d.stats().total();
+                check(t.errorCount() == 0, "errors " + t.errors());
+                check(t.redirected() > 0, "misses went to the qcow2 target");
+                check(t.bpfHandled() > 0, "the qcow2 program served mapped clusters: " + t.bpfHandled());
+                System.out.println("  engine qcow2: " + t.ios() + " I/Os, " + t.bpfHandled() + " in BPF, " + t.redirected() + " redirected");
+            } finally {
+                d.delete();
+            }
+            boolean qemuImg = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin").split(":"))
+                    .anyMatch(x -> Files.isExecutable(Path.of(x, "qemu-img")));
+            if (qemuImg) run("qemu-img", "check", img.toString());
+            else System.out.println("  qemu-img is not installed in the guest: image check skipped");
+        } finally {
+            Files.deleteIfExists(mnt);
+            Files.deleteIfExists(img);
+            Files.deleteIfExists(dir);
         }
     }
 
