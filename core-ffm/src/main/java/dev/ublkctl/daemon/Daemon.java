@@ -41,6 +41,7 @@ public final class Daemon implements AutoCloseable {
     private FileChannel lockChannel;
     private FileLock lock;
     private RpcServer server;
+    private final MetricsEndpoint metrics;
     private volatile long emptySince = System.nanoTime();
     private volatile boolean hadDevice;
 
@@ -49,6 +50,7 @@ public final class Daemon implements AutoCloseable {
         this.factory = factory;
         this.records = new DeviceRecords(dir);
         this.log = log;
+        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::statsAll), log);
     }
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
@@ -121,6 +123,7 @@ public final class Daemon implements AutoCloseable {
         emptySince = System.nanoTime();   // the idle clock starts when the socket does
         server.start();
         log.accept("daemon " + pid + " listening on " + dir.socket());
+        metrics.resume();
         Thread.ofPlatform().name("daemon-idle").daemon(true).start(this::idleWatch);
         return true;
     }
@@ -192,6 +195,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
+                .method("metrics.scrape", (p, c) -> metrics.scrape(p.path("openMetrics").asBoolean(false)))
+                .method("metrics.listen", (p, c) -> metrics.listen(listenAddress(p)))
                 .method("prog.show", (p, c) -> get(id(p)).program())
                 .method("prog.dump", (p, c) -> get(id(p)).dumpProgram())
                 .method("map.list", (p, c) -> get(id(p)).maps())
@@ -212,6 +217,17 @@ public final class Daemon implements AutoCloseable {
         JsonNode n = p.get("engine");
         try {
             return EngineKind.parse(n == null || n.isNull() ? null : n.asText());
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+    }
+
+    /** The {@code address} param of {@code metrics.listen}: HOST:PORT, or null/absent to stop serving. */
+    static MetricsEndpoint.Address listenAddress(JsonNode p) {
+        JsonNode n = p.get("address");
+        if (n == null || n.isNull()) return null;
+        try {
+            return MetricsEndpoint.Address.parse(n.asText());
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());
         }
@@ -414,6 +430,7 @@ public final class Daemon implements AutoCloseable {
             records.delete(d.record().id());
         }
         devices.clear();
+        metrics.close();
         if (factory instanceof AutoCloseable c) {
             try { c.close(); } catch (Exception e) { log.accept("closing the engine: " + e); }
         }

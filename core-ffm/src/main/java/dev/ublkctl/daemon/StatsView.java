@@ -37,11 +37,17 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
      * Service time, request fetched → committed, in nanoseconds.
      * @param buckets the histogram's non-empty buckets, ascending: {@code count} I/Os took at most
      *                {@code le} ns (and more than the bucket below)
+     * @param sumNs   every service time added up (a Prometheus histogram's {@code _sum})
      */
     public record Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs,
-                          List<Bucket> buckets) {
+                          List<Bucket> buckets, long sumNs) {
         public Latency {
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
+        }
+
+        /** Without the sum (answers of daemons older than {@code sumNs}). */
+        public Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs, List<Bucket> buckets) {
+            this(count, minNs, meanNs, p50Ns, p99Ns, p999Ns, maxNs, buckets, count * meanNs);
         }
 
         static Latency of(LatencySnapshot l) {
@@ -50,7 +56,7 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
             for (int i = 0; i < counts.length; i++) {
                 if (counts[i] != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), counts[i]));
             }
-            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b);
+            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b, l.sumNanos());
         }
     }
 
