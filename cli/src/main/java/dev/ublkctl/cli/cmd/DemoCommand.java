@@ -13,6 +13,7 @@ import dev.ublkctl.daemon.RpcException;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.Top;
 import dev.ublkctl.ublk.Backend;
+import dev.ublkctl.tui.source.ClientActions;
 import dev.ublkctl.tui.source.ClientCalls;
 import dev.ublkctl.tui.source.MonitorSource;
 import picocli.CommandLine.Command;
@@ -34,8 +35,9 @@ import java.util.stream.Stream;
 @Command(name = "demo",
         description = {"Show ublk-bpf working: three devices, a light load, the monitor.",
                 "Creates a null, a loop and a stripe device (backing files in a temporary directory), each with its "
-                        + "bundled BPF program, on the best backend here; runs a light mixed load on them and opens "
-                        + "'ublkctl top'. Quitting (q or Ctrl-C) removes everything the demo created."},
+                        + "bundled BPF program, on the best backend here; runs a light load on every queue of each, with a "
+                        + "mix that moves every few seconds (pattern, block size, the null program's redirect share), and opens "
+                        + "'ublkctl top' (p pauses a device's load). Quitting (q or Ctrl-C) removes everything the demo created."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl demo", "  ublkctl demo --backend emulated", "  ublkctl demo --once   # no terminal: load for a while, print one frame, clean up"})
 public final class DemoCommand extends Cmd {
@@ -57,13 +59,34 @@ public final class DemoCommand extends Cmd {
     @Option(names = "--seconds", paramLabel = "SECS", defaultValue = "3", description = "With --once: how long to run the load first (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    /** Light load: short bursts at low depth, rotating patterns, with pauses between them. */
-    static final double BURST_SEC = 0.15, PAUSE_MS = 1000;
-    static final String[][] LOAD = {{"randread", "4096"}, {"randwrite", "4096"}, {"randrw", "16384"}, {"read", "65536"}};
+    /** Light load: short bursts on every queue, with pauses between them. */
+    static final double BURST_SEC = 0.2, PAUSE_MS = 400;
+    /** How long each step of the moving mix lasts. */
+    static final double STEP_SEC = 6;
+
+    /**
+     * One step of the demo's load: the pattern and block size the bench runs, and the null
+     * program's {@code redirect_modulo} (tags divisible by it go to the server; 0 = none).
+     * Block sizes past the stripe chunk (64 KiB) make its program split; the modulo moves the
+     * null device's redirect share (iodepth 8: tags 0-7, so 2 → 1/2, 4 → 1/4, 8 → 1/8).
+     */
+    record Mix(String rw, long bs, int redirectModulo) { }
+
+    static final Mix[] MIXES = {
+            new Mix("randread", 4096, 4), new Mix("randwrite", 16384, 2), new Mix("randrw", 131072, 8),
+            new Mix("read", 65536, 0), new Mix("randrw", 262144, 2), new Mix("randread", 8192, 4)};
+
+    /** The mix at {@code elapsedSec} into the demo for a device (devices start at different steps). */
+    static Mix mix(double elapsedSec, int deviceId) {
+        int step = (int) Math.floor(elapsedSec / STEP_SEC) + deviceId;
+        return MIXES[Math.floorMod(step, MIXES.length)];
+    }
 
     private final List<Integer> created = new CopyOnWriteArrayList<>();
     private final List<DaemonClient> loadClients = new CopyOnWriteArrayList<>();
     private final AtomicBoolean cleaned = new AtomicBoolean();
+    /** Devices whose load the monitor's p key paused. */
+    private final java.util.Set<Integer> paused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final List<String> loadStopped = new CopyOnWriteArrayList<>();
     private Path tmp;
 
@@ -84,7 +107,12 @@ public final class DemoCommand extends Cmd {
                     Thread.sleep((long) (seconds * 1000));
                     Top.once(src, interval, 132, out());
                 } else {
-                    Top.interactive(src, interval);
+                    Top.interactive(src, interval, new ClientActions(session().runDir()) {
+                        @Override public String toggleLoad(int id) {
+                            if (!created.contains(id)) throw new UnsupportedOperationException("the demo runs no load on ublkb" + id);
+                            return paused.remove(id) ? "ublkb" + id + ": load resumed" : paused.add(id) ? "ublkb" + id + ": load paused" : "";
+                        }
+                    });
                 }
             }
         } finally {
@@ -122,17 +150,17 @@ public final class DemoCommand extends Cmd {
                 }
                 created.add(d.id());
                 out.add(d);
-                if (d.target() == TargetType.NULL && d.program() != null) redirectSome(c, d.id());
+                if (d.target() == TargetType.NULL && d.program() != null) redirectEvery(c, d.id(), 4);
                 note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }
         return out;
     }
 
-    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo 4, pad 0}: tags divisible by 4 go to the server. */
-    private void redirectSome(DaemonClient c, int id) {
+    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo, pad 0}: tags divisible by the modulo go to the server. */
+    private void redirectEvery(DaemonClient c, int id, int modulo) {
         try {
-            c.updateMap(id, "null_cfg", "0", "hex:00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00");
+            c.updateMap(id, "null_cfg", "0", String.format(java.util.Locale.ROOT, "hex:00 00 00 00 00 00 00 00 %02x 00 00 00 00 00 00 00", modulo));
         } catch (RpcException e) {
             note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
         }
@@ -149,13 +177,22 @@ public final class DemoCommand extends Cmd {
     private void startLoad(DeviceRecord d) {
         DaemonClient c = session().connect();
         loadClients.add(c);
+        long t0 = System.nanoTime();
         Thread.ofVirtual().name("demo-load-" + d.id()).start(() -> {
-            int i = d.id();
+            int modulo = -1;
             while (!cleaned.get()) {
-                String[] w = LOAD[i++ % LOAD.length];
-                BenchRequest p = new BenchRequest(w[0], Long.parseLong(w[1]), 2, 1, BURST_SEC);
                 try {
-                    c.bench(d.id(), p, Duration.ofSeconds(30), null);
+                    if (paused.contains(d.id())) {
+                        Thread.sleep(100);
+                        continue;
+                    }
+                    Mix m = mix((System.nanoTime() - t0) / 1e9, d.id());
+                    if (d.target() == TargetType.NULL && d.program() != null && m.redirectModulo() != modulo) {
+                        modulo = m.redirectModulo();
+                        redirectEvery(c, d.id(), modulo);
+                    }
+                    // one job per queue, so every queue serves
+                    c.bench(d.id(), new BenchRequest(m.rw(), m.bs(), 8, Math.max(1, d.queues()), BURST_SEC), Duration.ofSeconds(30), null);
                     Thread.sleep((long) PAUSE_MS);
                 } catch (InterruptedException e) {
                     return;
