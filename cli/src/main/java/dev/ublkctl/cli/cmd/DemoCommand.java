@@ -60,21 +60,23 @@ public final class DemoCommand extends Cmd {
     double seconds;
 
     /** Light load: short bursts on every queue, with pauses between them. */
-    static final double BURST_SEC = 0.2, PAUSE_MS = 400;
+    static final double BURST_SEC = 0.15, PAUSE_MS = 850;
     /** How long each step of the moving mix lasts. */
     static final double STEP_SEC = 6;
 
     /**
      * One step of the demo's load: the pattern and block size the bench runs, and the null
-     * program's {@code redirect_modulo} (tags divisible by it go to the server; 0 = none).
-     * Block sizes past the stripe chunk (64 KiB) make its program split; the modulo moves the
-     * null device's redirect share (iodepth 8: tags 0-7, so 2 → 1/2, 4 → 1/4, 8 → 1/8).
+     * program's {@code null_cfg}: {@code redirectWrites} sends every write to the server,
+     * {@code redirectModulo} also the tags divisible by it (0 = none). Block sizes past the stripe
+     * chunk (64 KiB) make the stripe program split; the pattern and the config move the null
+     * device's redirect share (reads only: the modulo's share; randrw with writes redirected: about
+     * half; randwrite with writes redirected: all).
      */
-    record Mix(String rw, long bs, int redirectModulo) { }
+    record Mix(String rw, long bs, boolean redirectWrites, int redirectModulo) { }
 
     static final Mix[] MIXES = {
-            new Mix("randread", 4096, 4), new Mix("randwrite", 16384, 2), new Mix("randrw", 131072, 8),
-            new Mix("read", 65536, 0), new Mix("randrw", 262144, 2), new Mix("randread", 8192, 4)};
+            new Mix("randread", 4096, false, 4), new Mix("randrw", 16384, true, 0), new Mix("randwrite", 131072, true, 0),
+            new Mix("read", 65536, false, 0), new Mix("randrw", 262144, false, 2), new Mix("randread", 8192, false, 8)};
 
     /** The mix at {@code elapsedSec} into the demo for a device (devices start at different steps). */
     static Mix mix(double elapsedSec, int deviceId) {
@@ -150,17 +152,21 @@ public final class DemoCommand extends Cmd {
                 }
                 created.add(d.id());
                 out.add(d);
-                if (d.target() == TargetType.NULL && d.program() != null) redirectEvery(c, d.id(), 4);
+                if (d.target() == TargetType.NULL && d.program() != null) redirect(c, d.id(), false, 4);
                 note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }
         return out;
     }
 
-    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo, pad 0}: tags divisible by the modulo go to the server. */
-    private void redirectEvery(DaemonClient c, int id, int modulo) {
+    /**
+     * null_cfg = {split_bytes 0, redirect_ops, redirect_modulo, pad 0}: writes (op bit 1) and tags
+     * divisible by the modulo go to the server.
+     */
+    private void redirect(DaemonClient c, int id, boolean writes, int modulo) {
         try {
-            c.updateMap(id, "null_cfg", "0", String.format(java.util.Locale.ROOT, "hex:00 00 00 00 00 00 00 00 %02x 00 00 00 00 00 00 00", modulo));
+            c.updateMap(id, "null_cfg", "0", String.format(java.util.Locale.ROOT,
+                    "hex:00 00 00 00 %02x 00 00 00 %02x 00 00 00 00 00 00 00", writes ? 1 << 1 : 0, modulo));
         } catch (RpcException e) {
             note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
         }
@@ -179,7 +185,7 @@ public final class DemoCommand extends Cmd {
         loadClients.add(c);
         long t0 = System.nanoTime();
         Thread.ofVirtual().name("demo-load-" + d.id()).start(() -> {
-            int modulo = -1;
+            Mix cfg = null;
             while (!cleaned.get()) {
                 try {
                     if (paused.contains(d.id())) {
@@ -187,9 +193,10 @@ public final class DemoCommand extends Cmd {
                         continue;
                     }
                     Mix m = mix((System.nanoTime() - t0) / 1e9, d.id());
-                    if (d.target() == TargetType.NULL && d.program() != null && m.redirectModulo() != modulo) {
-                        modulo = m.redirectModulo();
-                        redirectEvery(c, d.id(), modulo);
+                    if (d.target() == TargetType.NULL && d.program() != null
+                            && (cfg == null || cfg.redirectWrites() != m.redirectWrites() || cfg.redirectModulo() != m.redirectModulo())) {
+                        cfg = m;
+                        redirect(c, d.id(), m.redirectWrites(), m.redirectModulo());
                     }
                     // one job per queue, so every queue serves
                     c.bench(d.id(), new BenchRequest(m.rw(), m.bs(), 8, Math.max(1, d.queues()), BURST_SEC), Duration.ofSeconds(30), null);
