@@ -20,8 +20,9 @@ import java.util.function.Supplier;
 /**
  * The daemon's counters as Prometheus metric families, built from {@code device.statsAll} at each
  * scrape (the engine's counters are already cumulative, so nothing is kept here between scrapes).
- * Label sets are bounded by the devices' shape: device, queue, op (5), path (3), errno (what
- * failed); the latency histogram is per device with {@link #LATENCY_BOUNDS} only.
+ * Label sets are bounded by the devices' shape: per queue the I/O by op (5) and by path (3) and
+ * the I/O in flight; per device the rest (bytes, errors by errno, aio, program runs and time, the
+ * latency histogram with {@link #LATENCY_BOUNDS}).
  */
 public final class FleetMetrics implements MultiCollector {
 
@@ -52,16 +53,16 @@ public final class FleetMetrics implements MultiCollector {
         var ios = CounterSnapshot.builder().name("ublk_io")
                 .help("Completed I/Os by op (read, write, flush, discard, write_zeroes)");
         var bytes = CounterSnapshot.builder().name("ublk_io_bytes").unit(Unit.BYTES)
-                .help("Bytes of completed I/Os by op");
+                .help("Bytes of completed I/Os by op (read, write, other = discard and write-zeroes), per device");
         var paths = CounterSnapshot.builder().name("ublk_io_path")
                 .help("I/O dispositions of the BPF program: bpf = completed in BPF (QUEUED), server = sent to the "
                         + "userspace target (REDIRECT), split = CONTINUE pieces");
-        var errors = CounterSnapshot.builder().name("ublk_io_errors").help("Failed I/Os by errno");
+        var errors = CounterSnapshot.builder().name("ublk_io_errors").help("Failed I/Os by errno, per device");
         var inflight = GaugeSnapshot.builder().name("ublk_io_in_flight").help("I/Os fetched and not yet committed");
-        var aio = CounterSnapshot.builder().name("ublk_bpf_aio").help("bpf aio submitted by the program");
-        var runs = CounterSnapshot.builder().name("ublk_bpf_program_runs").help("BPF program invocations");
+        var aio = CounterSnapshot.builder().name("ublk_bpf_aio").help("bpf aio submitted by the program, per device");
+        var runs = CounterSnapshot.builder().name("ublk_bpf_program_runs").help("BPF program invocations, per device");
         var runSecs = CounterSnapshot.builder().name("ublk_bpf_program_run_seconds").unit(Unit.SECONDS)
-                .help("Time spent running the BPF program");
+                .help("Time spent running the BPF program, per device");
         var latency = HistogramSnapshot.builder().name("ublk_io_latency_seconds").unit(Unit.SECONDS)
                 .help("I/O service time, request fetched to committed");
         var info = InfoSnapshot.builder().name("ublk_device")
@@ -81,33 +82,35 @@ public final class FleetMetrics implements MultiCollector {
                     "program", str(r.program()),
                     "engine", str(r.engine()))).build());
             StatsView s = d.stats();
-            scrapeErrors.dataPoint(gauge(s == null ? 1 : 0, Labels.of("device", dev)));
+            Labels devLabels = labels(r.id(), -1)[0];
+            scrapeErrors.dataPoint(gauge(s == null ? 1 : 0, devLabels));
             if (s == null) continue;
+            // per queue: what is served where (op, path, in flight); the rest per device, so a
+            // 32 x 32 fleet stays about nine series a queue
             for (StatsView.Queue q : s.queues()) {
-                Labels l = Labels.of("device", dev, "queue", Integer.toString(q.queue()));
-                long otherOps = q.ios() - q.reads() - q.writes() - q.flushes() - q.discards() - q.writeZeroes();
-                long otherBytes = q.bytes() - q.readBytes() - q.writeBytes();
-                ios.dataPoint(counter(q.reads(), l.add("op", "read")))
-                        .dataPoint(counter(q.writes(), l.add("op", "write")))
-                        .dataPoint(counter(q.flushes(), l.add("op", "flush")))
-                        .dataPoint(counter(q.discards(), l.add("op", "discard")))
-                        .dataPoint(counter(q.writeZeroes(), l.add("op", "write_zeroes")));
-                if (otherOps > 0) ios.dataPoint(counter(otherOps, l.add("op", "other")));
-                bytes.dataPoint(counter(q.readBytes(), l.add("op", "read")))
-                        .dataPoint(counter(q.writeBytes(), l.add("op", "write")))
-                        // discard and write-zeroes cover bytes without moving them
-                        .dataPoint(counter(otherBytes, l.add("op", "other")));
-                paths.dataPoint(counter(q.bpfHandled(), l.add("path", Path.BPF.label)))
-                        .dataPoint(counter(q.redirected(), l.add("path", Path.SERVER.label)))
-                        .dataPoint(counter(q.splitParts(), l.add("path", Path.SPLIT.label)));
-                for (Map.Entry<String, Long> e : q.errorsByErrno().entrySet())
-                    errors.dataPoint(counter(e.getValue(), l.add("errno", e.getKey())));
-                inflight.dataPoint(gauge(q.inFlight(), l));
-                aio.dataPoint(counter(q.aioSubmitted(), l));
-                runs.dataPoint(counter(q.progRuns(), l));
-                runSecs.dataPoint(counter(q.progRunNanos() / 1e9, l));
+                Labels[] l = labels(r.id(), q.queue());
+                ios.dataPoint(counter(q.reads(), l[OP_READ]))
+                        .dataPoint(counter(q.writes(), l[OP_WRITE]))
+                        .dataPoint(counter(q.flushes(), l[OP_FLUSH]))
+                        .dataPoint(counter(q.discards(), l[OP_DISCARD]))
+                        .dataPoint(counter(q.writeZeroes(), l[OP_WRITE_ZEROES]));
+                paths.dataPoint(counter(q.bpfHandled(), l[PATH_BPF]))
+                        .dataPoint(counter(q.redirected(), l[PATH_SERVER]))
+                        .dataPoint(counter(q.splitParts(), l[PATH_SPLIT]));
+                inflight.dataPoint(gauge(q.inFlight(), l[0]));
             }
-            latency.dataPoint(histogram(s.total().latency(), Labels.of("device", dev)));
+            StatsView.Queue t = s.total();
+            Labels[] l = labels(r.id(), -1);
+            bytes.dataPoint(counter(t.readBytes(), l[OP_READ]))
+                    .dataPoint(counter(t.writeBytes(), l[OP_WRITE]))
+                    // discard and write-zeroes cover bytes without moving them
+                    .dataPoint(counter(t.bytes() - t.readBytes() - t.writeBytes(), l[OP_OTHER]));
+            for (Map.Entry<String, Long> e : t.errorsByErrno().entrySet())
+                errors.dataPoint(counter(e.getValue(), devLabels.add("errno", e.getKey())));
+            aio.dataPoint(counter(t.aioSubmitted(), devLabels));
+            runs.dataPoint(counter(t.progRuns(), devLabels));
+            runSecs.dataPoint(counter(t.progRunNanos() / 1e9, devLabels));
+            latency.dataPoint(histogram(t.latency(), devLabels));
         }
         return MetricSnapshots.of(info.build(), ios.build(), bytes.build(), paths.build(), errors.build(),
                 inflight.build(), aio.build(), runs.build(), runSecs.build(), latency.build(), scrapeErrors.build());
@@ -132,6 +135,29 @@ public final class FleetMetrics implements MultiCollector {
         double secs = upperNs / 1e9;
         for (int i = 0; i < LATENCY_BOUNDS.length; i++) if (secs <= LATENCY_BOUNDS[i]) return i;
         return LATENCY_BOUNDS.length - 1;
+    }
+
+    /** Indexes into {@link #labels(int, int)}: the bare set, then with op or path. */
+    static final int BARE = 0, OP_READ = 1, OP_WRITE = 2, OP_FLUSH = 3, OP_DISCARD = 4, OP_WRITE_ZEROES = 5, OP_OTHER = 6,
+            PATH_BPF = 7, PATH_SERVER = 8, PATH_SPLIT = 9;
+    private static final String[][] EXTRA = {{}, {"op", "read"}, {"op", "write"}, {"op", "flush"}, {"op", "discard"},
+            {"op", "write_zeroes"}, {"op", "other"}, {"path", Path.BPF.label}, {"path", Path.SERVER.label}, {"path", Path.SPLIT.label}};
+    /** Label sets by device and queue (-1: the device's), made once: building them is most of a scrape's cost otherwise. */
+    private static final java.util.concurrent.ConcurrentHashMap<Long, Labels[]> LABELS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** More than this many cached sets (devices come and go with new ids): start again. */
+    private static final int LABELS_MAX = 1 << 16;
+
+    static Labels[] labels(int device, int queue) {
+        long key = ((long) device << 32) | (queue & 0xffff_ffffL);
+        Labels[] l = LABELS.get(key);
+        if (l != null) return l;
+        if (LABELS.size() > LABELS_MAX) LABELS.clear();
+        Labels base = queue < 0 ? Labels.of("device", Integer.toString(device))
+                : Labels.of("device", Integer.toString(device), "queue", Integer.toString(queue));
+        l = new Labels[EXTRA.length];
+        for (int i = 0; i < EXTRA.length; i++) l[i] = i == 0 ? base : base.add(EXTRA[i][0], EXTRA[i][1]);
+        LABELS.put(key, l);
+        return l;
     }
 
     private static CounterDataPointSnapshot counter(double v, Labels l) {

@@ -50,7 +50,10 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
             this(count, minNs, meanNs, p50Ns, p99Ns, p999Ns, maxNs, buckets, count * meanNs);
         }
 
+        private static final Latency NONE = new Latency(0, 0, 0, 0, 0, 0, 0, List.of(), 0);
+
         static Latency of(LatencySnapshot l) {
+            if (l.count() == 0) return NONE;
             List<Bucket> b = new ArrayList<>();
             long[] counts = l.buckets();
             for (int i = 0; i < counts.length; i++) {

@@ -15,7 +15,10 @@ public record LatencySnapshot(long count, long sumNanos, long minNanos, long max
         buckets = buckets.clone();
     }
 
-    public static LatencySnapshot empty() { return new LatencySnapshot(0, 0, 0, 0, new long[BUCKETS]); }
+    private static final LatencySnapshot EMPTY = new LatencySnapshot(0, 0, 0, 0, new long[BUCKETS]);
+
+    /** No samples (one shared instance: a snapshot is immutable, {@link #buckets()} hands out copies). */
+    public static LatencySnapshot empty() { return EMPTY; }
 
     /** Bucket index of a value (negative values count as 0). */
     public static int bucketOf(long v) {
