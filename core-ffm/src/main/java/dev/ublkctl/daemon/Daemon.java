@@ -194,7 +194,7 @@ public final class Daemon implements AutoCloseable {
                         p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
-                .method("device.statsAll", (p, c) -> statsAll())
+                .method("device.statsAll", (p, c) -> p.has("queuesOf") ? statsAll(p.get("queuesOf").asInt(-1)) : statsAll())
                 .method("metrics.scrape", (p, c) -> metrics.scrape(p.path("openMetrics").asBoolean(false)))
                 .method("metrics.listen", (p, c) -> metrics.listen(listenAddress(p)))
                 .method("prog.show", (p, c) -> get(id(p)).program())
@@ -262,6 +262,20 @@ public final class Daemon implements AutoCloseable {
                 out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             }
         }
+        return out;
+    }
+
+    /**
+     * {@code device.statsAll} with {@code queuesOf}: every device's total, but the per-queue entries
+     * only of device {@code queuesOf} (-1: of none), which is what a monitor draws; 32 devices of 32
+     * queues otherwise make a megabyte of JSON per refresh.
+     */
+    public List<StatsView.OfDevice> statsAll(int queuesOf) {
+        List<StatsView.OfDevice> all = statsAll();
+        List<StatsView.OfDevice> out = new ArrayList<>(all.size());
+        for (StatsView.OfDevice d : all)
+            out.add(d.stats() == null || d.record().id() == queuesOf ? d
+                    : new StatsView.OfDevice(d.record(), d.stats().withoutQueues(), d.error()));
         return out;
     }
 

@@ -152,6 +152,11 @@ public final class DaemonClient implements AutoCloseable {
         return call("metrics.listen", p, MetricsEndpoint.Listen.class);
     }
 
+    /** {@code device.statsAll} with per-queue entries only for device {@code queuesOf} (-1: none), totals for all. */
+    public List<StatsView.OfDevice> statsAll(int queuesOf) {
+        return call("device.statsAll", Map.of("queuesOf", queuesOf), new TypeReference<List<StatsView.OfDevice>>() { });
+    }
+
     /** {@code prog.show}: the program attached to a device, or null. */
     public ProgramView program(int id) { return call("prog.show", Map.of("id", id), ProgramView.class); }
 

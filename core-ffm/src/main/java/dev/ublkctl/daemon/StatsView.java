@@ -68,6 +68,9 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
     /** One entry of {@code device.statsAll}: a device's record and stats, or why its stats could not be read. */
     public record OfDevice(DeviceRecord record, StatsView stats, String error) { }
 
+    /** The same snapshot with only the total (no per-queue entries). */
+    public StatsView withoutQueues() { return new StatsView(id, takenNanos, total, List.of()); }
+
     public static StatsView of(DeviceStats s) {
         List<Queue> qs = new ArrayList<>();
         for (QueueStats q : s.queues()) qs.add(queue(q));

@@ -183,6 +183,13 @@ public final class RateCalculator {
         }
         QueueRates total = allKnown ? Delta.sum(deltas).rates(-1, secs, errs, infl, runs)
                 : QueueRates.unknown(-1, errs, infl, runs);
+        if (cur.total() != null) {
+            // the daemon's own sum: the device's rates even when the queues were not sent
+            QueueCounters t = cur.total();
+            QueueCounters bt = before == null ? null : before.total();
+            total = bt != null && secs > 0 ? Delta.between(bt, t).rates(-1, secs, t.errors(), t.inFlight(), t.progRuns())
+                    : QueueRates.unknown(-1, t.errors(), t.inFlight(), t.progRuns());
+        }
         return new DeviceRow(cur, p, total, qr);
     }
 }

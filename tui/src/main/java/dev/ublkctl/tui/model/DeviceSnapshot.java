@@ -17,13 +17,20 @@ import java.util.List;
  * @param maps     the program's maps, only filled for the device the monitor focuses on
  * @param error    why the stats could not be read, or null
  * @param engine   what runs the program ("jit", "interp"), or null if not known
+ * @param total    the device's counters summed by the daemon (queue -1), or null: then the sum of
+ *                 {@code counters}; the source may send only this for devices not in detail
  */
 public record DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                              String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
-                             String engine) {
+                             String engine, QueueCounters total) {
+    public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                          String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error, String engine) {
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, null);
+    }
+
     public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                           String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
-        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null);
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null, null);
     }
 
     public DeviceSnapshot {
@@ -32,6 +39,6 @@ public record DeviceSnapshot(int id, String target, String backend, String state
     }
 
     public DeviceSnapshot withMaps(List<MapSnapshot> m) {
-        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine);
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine, total);
     }
 }

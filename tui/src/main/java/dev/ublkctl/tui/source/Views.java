@@ -28,7 +28,8 @@ public final class Views {
         List<QueueCounters> qs = new ArrayList<>();
         if (stats != null) for (StatsView.Queue q : stats.queues()) qs.add(queue(q));
         return new DeviceSnapshot(rec.id(), name(rec.target()), name(rec.backend()), rec.state(), rec.queues(), rec.depth(),
-                rec.size(), rec.program(), qs, List.of(), statsError, rec.engine());
+                rec.size(), rec.program(), qs, List.of(), statsError, rec.engine(),
+                stats == null || stats.total() == null ? null : queue(stats.total()));
     }
 
     static QueueCounters queue(StatsView.Queue q) {

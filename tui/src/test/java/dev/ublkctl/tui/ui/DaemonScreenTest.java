@@ -76,7 +76,7 @@ class DaemonScreenTest {
             DeviceRow r0 = ui.frame().row(0).orElseThrow(), r1 = ui.frame().row(1).orElseThrow();
             assertTrue(r0.total().redirectShare() > 0 && r0.total().redirectShare() < 1, "both paths on device 0: " + r0.total());
             assertTrue(r1.total().splitPerSec() > 0, "device 1 splits: " + r1.total());
-            for (var q : r0.queues()) assertTrue(q.iops() > 0, "the bench loads every queue: " + q);
+            assertTrue(r0.queues().isEmpty(), "the table's poll asks for totals only");
 
             vt.setTerminalSize(new TerminalSize(200, 50));
             assertTrue(ui.checkResize());
@@ -85,7 +85,11 @@ class DaemonScreenTest {
             assertTrue(t.contains("ublkb1 P99 (interval)"), "wide: P99 beside IOPS and the share: " + t);
 
             key(ui, KeyType.Enter);
-            refresh.run();   // the fetcher reads the maps of the device in focus
+            refresh.run();   // the fetcher reads the maps and queues of the device in focus
+            bench(dir, 0);
+            refresh.run();
+            for (var q : ui.frame().row(0).orElseThrow().queues()) assertTrue(q.iops() > 0, "the bench loads every queue: " + q);
+            assertTrue(ui.frame().row(1).orElseThrow().queues().isEmpty(), "queues only of the device in detail");
             t = text(vt);
             assertTrue(t.contains(" q0 ") && t.contains(" q1 "), t);
             assertTrue(t.contains("MAPS") && t.contains("▸ qstats"), t);
