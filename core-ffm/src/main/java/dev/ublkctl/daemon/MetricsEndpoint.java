@@ -79,13 +79,22 @@ public final class MetricsEndpoint implements AutoCloseable {
      * dir; a previous listener is closed first.
      */
     public synchronized Listen listen(Address addr) throws IOException {
+        Address before = address;
         stopServer();
         Path f = dir.metricsListenFile();
         if (addr == null) {
             Files.deleteIfExists(f);
             return new Listen(null, null);
         }
-        start(addr);
+        try {
+            start(addr);
+        } catch (IOException e) {
+            // the new address cannot be bound: keep serving where it was (the run dir still says so)
+            if (before != null) {
+                try { start(before); } catch (IOException again) { log.accept("warning: metrics: " + again.getMessage()); }
+            }
+            throw e;
+        }
         Files.writeString(f, address + "\n");
         return new Listen(address.toString(), "http://" + address + "/metrics");
     }
