@@ -55,9 +55,9 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
         static Latency of(LatencySnapshot l) {
             if (l.count() == 0) return NONE;
             List<Bucket> b = new ArrayList<>();
-            long[] counts = l.buckets();
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), counts[i]));
+            for (int i = 0; i < LatencySnapshot.BUCKETS; i++) {
+                long n = l.bucket(i);
+                if (n != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), n));
             }
             return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b, l.sumNanos());
         }
