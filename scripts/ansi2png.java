@@ -58,6 +58,16 @@ public class ansi2png {
                     g.fillRect(x, y + ch - h, cw, h);
                     continue;
                 }
+                if (cell.ch() >= '\u2800' && cell.ch() <= '\u28ff') { // braille: the font has none; dots on a 2x4 grid
+                    int bits = cell.ch() - 0x2800;
+                    int[][] dot = {{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}};
+                    int d = Math.max(2, cw / 3);
+                    for (int dc = 0; dc < 2; dc++)
+                        for (int dr = 0; dr < 4; dr++)
+                            if ((bits & dot[dc][dr]) != 0)
+                                g.fillOval(x + dc * cw / 2 + (cw / 2 - d) / 2, y + dr * ch / 4 + (ch / 4 - d) / 2, d, d);
+                    continue;
+                }
                 g.setFont(cell.bold() ? bold : font);
                 g.drawString(String.valueOf(cell.ch()), x, y + fm.getAscent());
             }

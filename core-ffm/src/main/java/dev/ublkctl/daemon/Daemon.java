@@ -41,6 +41,7 @@ public final class Daemon implements AutoCloseable {
     private FileChannel lockChannel;
     private FileLock lock;
     private RpcServer server;
+    private final MetricsEndpoint metrics;
     private volatile long emptySince = System.nanoTime();
     private volatile boolean hadDevice;
 
@@ -49,6 +50,7 @@ public final class Daemon implements AutoCloseable {
         this.factory = factory;
         this.records = new DeviceRecords(dir);
         this.log = log;
+        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::statsAll), log);
     }
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
@@ -122,6 +124,7 @@ public final class Daemon implements AutoCloseable {
         server.start();
         socketKey = socketKey();
         log.accept("daemon " + pid + " listening on " + dir.socket());
+        metrics.resume();
         Thread.ofPlatform().name("daemon-idle").daemon(true).start(this::idleWatch);
         return true;
     }
@@ -248,7 +251,9 @@ public final class Daemon implements AutoCloseable {
                         p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p), maps(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
-                .method("device.statsAll", (p, c) -> statsAll())
+                .method("device.statsAll", (p, c) -> p.has("queuesOf") ? statsAll(p.get("queuesOf").asInt(-1)) : statsAll())
+                .method("metrics.scrape", (p, c) -> metrics.scrape(p.path("openMetrics").asBoolean(false)))
+                .method("metrics.listen", (p, c) -> metrics.listen(listenAddress(p)))
                 .method("prog.show", (p, c) -> get(id(p)).program())
                 .method("prog.dump", (p, c) -> get(id(p)).dumpProgram())
                 .method("prog.trace", (p, c) -> get(id(p)).trace(p.hasNonNull("after") ? p.get("after").asLong() : -TraceView.MAX_LINES,
@@ -287,6 +292,17 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** The {@code address} param of {@code metrics.listen}: HOST:PORT, or null/absent to stop serving. */
+    static MetricsEndpoint.Address listenAddress(JsonNode p) {
+        JsonNode n = p.get("address");
+        if (n == null || n.isNull()) return null;
+        try {
+            return MetricsEndpoint.Address.parse(n.asText());
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+    }
+
     static String text(JsonNode p, String name) {
         JsonNode n = p.get(name);
         if (n == null || n.isNull()) throw RpcException.invalid("missing param '" + name + "'");
@@ -316,6 +332,20 @@ public final class Daemon implements AutoCloseable {
                 out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             }
         }
+        return out;
+    }
+
+    /**
+     * {@code device.statsAll} with {@code queuesOf}: every device's total, but the per-queue entries
+     * only of device {@code queuesOf} (-1: of none), which is what a monitor draws; 32 devices of 32
+     * queues otherwise make a megabyte of JSON per refresh.
+     */
+    public List<StatsView.OfDevice> statsAll(int queuesOf) {
+        List<StatsView.OfDevice> all = statsAll();
+        List<StatsView.OfDevice> out = new ArrayList<>(all.size());
+        for (StatsView.OfDevice d : all)
+            out.add(d.stats() == null || d.record().id() == queuesOf ? d
+                    : new StatsView.OfDevice(d.record(), d.stats().withoutQueues(), d.error()));
         return out;
     }
 
@@ -497,6 +527,7 @@ public final class Daemon implements AutoCloseable {
             records.delete(d.record().id());
         }
         devices.clear();
+        metrics.close();
         if (factory instanceof AutoCloseable c) {
             try { c.close(); } catch (Exception e) { log.accept("closing the engine: " + e); }
         }

@@ -151,6 +151,23 @@ public final class DaemonClient implements AutoCloseable {
         return call("prog.trace", Map.of("id", id, "after", after), TraceView.class);
     }
 
+    /** {@code metrics.scrape}: every device's counters as Prometheus text (OpenMetrics with {@code openMetrics}). */
+    public MetricsEndpoint.Scrape scrapeMetrics(boolean openMetrics) {
+        return call("metrics.scrape", Map.of("openMetrics", openMetrics), MetricsEndpoint.Scrape.class);
+    }
+
+    /** {@code metrics.listen}: serve /metrics at {@code address} (HOST:PORT), or stop with null. */
+    public MetricsEndpoint.Listen listenMetrics(String address) {
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put("address", address);
+        return call("metrics.listen", p, MetricsEndpoint.Listen.class);
+    }
+
+    /** {@code device.statsAll} with per-queue entries only for device {@code queuesOf} (-1: none), totals for all. */
+    public List<StatsView.OfDevice> statsAll(int queuesOf) {
+        return call("device.statsAll", Map.of("queuesOf", queuesOf), new TypeReference<List<StatsView.OfDevice>>() { });
+    }
+
     /** {@code prog.show}: the program attached to a device, or null. */
     public ProgramView program(int id) { return call("prog.show", Map.of("id", id), ProgramView.class); }
 

@@ -40,6 +40,8 @@ public record RunDir(Path root, boolean isolated) {
     public Path lockFile() { return root.resolve("daemon.lock"); }
     public Path devicesDir() { return root.resolve("devices"); }
     public Path record(int id) { return devicesDir().resolve(id + ".json"); }
+    /** {@code HOST:PORT} where the daemon serves /metrics ({@code ublkctl metrics --listen}). */
+    public Path metricsListenFile() { return root.resolve("metrics.listen"); }
 
     /**
      * The daemon's log: in the run dir when {@code UBLKCTL_RUN_DIR} isolates it, else in the

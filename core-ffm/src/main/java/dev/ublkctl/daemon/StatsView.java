@@ -52,20 +52,29 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
      * Service time, request fetched → committed, in nanoseconds.
      * @param buckets the histogram's non-empty buckets, ascending: {@code count} I/Os took at most
      *                {@code le} ns (and more than the bucket below)
+     * @param sumNs   every service time added up (a Prometheus histogram's {@code _sum})
      */
     public record Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs,
-                          List<Bucket> buckets) {
+                          List<Bucket> buckets, long sumNs) {
         public Latency {
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
         }
 
+        /** Without the sum (answers of daemons older than {@code sumNs}). */
+        public Latency(long count, long minNs, long meanNs, long p50Ns, long p99Ns, long p999Ns, long maxNs, List<Bucket> buckets) {
+            this(count, minNs, meanNs, p50Ns, p99Ns, p999Ns, maxNs, buckets, count * meanNs);
+        }
+
+        private static final Latency NONE = new Latency(0, 0, 0, 0, 0, 0, 0, List.of(), 0);
+
         static Latency of(LatencySnapshot l) {
+            if (l.count() == 0) return NONE;
             List<Bucket> b = new ArrayList<>();
-            long[] counts = l.buckets();
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), counts[i]));
+            for (int i = 0; i < LatencySnapshot.BUCKETS; i++) {
+                long n = l.bucket(i);
+                if (n != 0) b.add(new Bucket(LatencySnapshot.bucketUpperBound(i), n));
             }
-            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b);
+            return new Latency(l.count(), l.minNanos(), Math.round(l.meanNanos()), l.p50(), l.p99(), l.p999(), l.maxNanos(), b, l.sumNanos());
         }
     }
 
@@ -73,6 +82,9 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
 
     /** One entry of {@code device.statsAll}: a device's record and stats, or why its stats could not be read. */
     public record OfDevice(DeviceRecord record, StatsView stats, String error) { }
+
+    /** The same snapshot with only the total (no per-queue entries). */
+    public StatsView withoutQueues() { return new StatsView(id, takenNanos, total, List.of()); }
 
     public static StatsView of(DeviceStats s) {
         List<Queue> qs = new ArrayList<>();

@@ -52,4 +52,23 @@ class LatencySnapshotTest {
         assertEquals(b.size(), delta.count());
         assertArrayEquals(rab.snapshot().buckets(), ra.snapshot().plus(delta).buckets());
     }
+
+    /** Summing many histograms in one pass gives what adding them two by two gives; bucket(i) reads without a copy. */
+    @Property(tries = 50)
+    void sumEqualsPairwisePlus(@ForAll @Size(max = 6) List<@Size(max = 20) List<@LongRange(min = 0, max = 10_000_000_000L) Long>> parts) {
+        List<LatencySnapshot> snaps = new java.util.ArrayList<>();
+        LatencySnapshot pairwise = LatencySnapshot.empty();
+        for (List<Long> vs : parts) {
+            var r = new LatencyRecorder();
+            for (long v : vs) r.record(v);
+            snaps.add(r.snapshot());
+            pairwise = pairwise.plus(snaps.getLast());
+        }
+        LatencySnapshot sum = LatencySnapshot.sum(snaps);
+        assertEquals(pairwise, sum);
+        assertEquals(pairwise.minNanos(), sum.minNanos());
+        assertEquals(pairwise.maxNanos(), sum.maxNanos());
+        long[] b = sum.buckets();
+        for (int i = 0; i < b.length; i++) assertEquals(b[i], sum.bucket(i));
+    }
 }

@@ -5,6 +5,7 @@ import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.RateCalculator;
+import dev.ublkctl.tui.source.MonitorActions;
 import dev.ublkctl.tui.source.MonitorSource;
 import dev.ublkctl.tui.ui.Monitor;
 import dev.ublkctl.tui.ui.Renderer;
@@ -27,6 +28,11 @@ public final class Top {
      * @throws IllegalStateException when there is no terminal to draw on
      */
     public static void interactive(MonitorSource source, Duration interval) throws IOException {
+        interactive(source, interval, MonitorActions.NONE);
+    }
+
+    /** The same, with the action keys doing {@code actions}. */
+    public static void interactive(MonitorSource source, Duration interval, MonitorActions actions) throws IOException {
         if (System.console() == null || !System.console().isTerminal()) {
             throw new IllegalStateException("top needs a terminal (stdin and stdout a tty); use --once for scripts");
         }
@@ -38,7 +44,7 @@ public final class Top {
         try {
             term.setCursorVisible(false);
             term.clearScreen();
-            new Monitor(source, interval).run(term);
+            new Monitor(source, interval).actions(actions).run(term);
         } finally {
             term.setCursorVisible(true);
             term.resetColorAndSGR();

@@ -13,6 +13,7 @@ import dev.ublkctl.daemon.RpcException;
 import dev.ublkctl.target.TargetType;
 import dev.ublkctl.tui.Top;
 import dev.ublkctl.ublk.Backend;
+import dev.ublkctl.tui.source.ClientActions;
 import dev.ublkctl.tui.source.ClientCalls;
 import dev.ublkctl.tui.source.MonitorSource;
 import picocli.CommandLine.Command;
@@ -34,9 +35,10 @@ import java.util.stream.Stream;
 @Command(name = "demo",
         description = {"Show ublk-bpf working: four devices, a light load, the monitor.",
                 "Creates a null, a loop, a stripe and a qcow2 device (backing files in a temporary directory), each with its "
-                        + "bundled BPF program, on the best backend here; runs a light mixed load on them and opens "
-                        + "'ublkctl top'. The qcow2 device starts with an empty mapping: its redirects fall as the "
-                        + "program's map warms up. Quitting (q or Ctrl-C) removes everything the demo created."},
+                        + "bundled BPF program, on the best backend here; runs a light load on every queue of each, with a "
+                        + "mix that moves every few seconds (pattern, block size, the null program's redirect share), and opens "
+                        + "'ublkctl top' (p pauses a device's load). The qcow2 device starts with an empty mapping: its "
+                        + "redirects fall as the program's map warms up. Quitting (q or Ctrl-C) removes everything the demo created."},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl demo", "  ublkctl demo --backend emulated", "  ublkctl demo --once   # no terminal: load for a while, print one frame, clean up"})
 public final class DemoCommand extends Cmd {
@@ -58,13 +60,36 @@ public final class DemoCommand extends Cmd {
     @Option(names = "--seconds", paramLabel = "SECS", defaultValue = "3", description = "With --once: how long to run the load first (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    /** Light load: short bursts at low depth, rotating patterns, with pauses between them. */
-    static final double BURST_SEC = 0.15, PAUSE_MS = 1000;
-    static final String[][] LOAD = {{"randread", "4096"}, {"randwrite", "4096"}, {"randrw", "16384"}, {"read", "65536"}};
+    /** Light load: short bursts on every queue, with pauses between them. */
+    static final double BURST_SEC = 0.15, PAUSE_MS = 850;
+    /** How long each step of the moving mix lasts. */
+    static final double STEP_SEC = 6;
+
+    /**
+     * One step of the demo's load: the pattern and block size the bench runs, and the null
+     * program's {@code null_cfg}: {@code redirectWrites} sends every write to the server,
+     * {@code redirectModulo} also the tags divisible by it (0 = none). Block sizes past the stripe
+     * chunk (64 KiB) make the stripe program split; the pattern and the config move the null
+     * device's redirect share (reads only: the modulo's share; randrw with writes redirected: about
+     * half; randwrite with writes redirected: all).
+     */
+    record Mix(String rw, long bs, boolean redirectWrites, int redirectModulo) { }
+
+    static final Mix[] MIXES = {
+            new Mix("randread", 4096, false, 4), new Mix("randrw", 16384, true, 0), new Mix("randwrite", 131072, true, 0),
+            new Mix("read", 65536, false, 0), new Mix("randrw", 262144, false, 2), new Mix("randread", 8192, false, 8)};
+
+    /** The mix at {@code elapsedSec} into the demo for a device (devices start at different steps). */
+    static Mix mix(double elapsedSec, int deviceId) {
+        int step = (int) Math.floor(elapsedSec / STEP_SEC) + deviceId;
+        return MIXES[Math.floorMod(step, MIXES.length)];
+    }
 
     private final List<Integer> created = new CopyOnWriteArrayList<>();
     private final List<DaemonClient> loadClients = new CopyOnWriteArrayList<>();
     private final AtomicBoolean cleaned = new AtomicBoolean();
+    /** Devices whose load the monitor's p key paused. */
+    private final java.util.Set<Integer> paused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final List<String> loadStopped = new CopyOnWriteArrayList<>();
     private Path tmp;
 
@@ -85,7 +110,12 @@ public final class DemoCommand extends Cmd {
                     Thread.sleep((long) (seconds * 1000));
                     Top.once(src, interval, 132, out());
                 } else {
-                    Top.interactive(src, interval);
+                    Top.interactive(src, interval, new ClientActions(session().runDir()) {
+                        @Override public String toggleLoad(int id) {
+                            if (!created.contains(id)) throw new UnsupportedOperationException("the demo runs no load on ublkb" + id);
+                            return paused.remove(id) ? "ublkb" + id + ": load resumed" : paused.add(id) ? "ublkb" + id + ": load paused" : "";
+                        }
+                    });
                 }
             }
         } finally {
@@ -125,17 +155,21 @@ public final class DemoCommand extends Cmd {
                 }
                 created.add(d.id());
                 out.add(d);
-                if (d.target() == TargetType.NULL && d.program() != null) redirectSome(c, d.id());
+                if (d.target() == TargetType.NULL && d.program() != null) redirect(c, d.id(), false, 4);
                 note("demo: device " + d.id() + ": " + d.target() + (d.program() == null ? " without a BPF program" : " with BPF program " + d.program()) + " on backend " + d.backend());
             }
         }
         return out;
     }
 
-    /** null_cfg = {split_bytes 0, redirect_ops 0, redirect_modulo 4, pad 0}: tags divisible by 4 go to the server. */
-    private void redirectSome(DaemonClient c, int id) {
+    /**
+     * null_cfg = {split_bytes 0, redirect_ops, redirect_modulo, pad 0}: writes (op bit 1) and tags
+     * divisible by the modulo go to the server.
+     */
+    private void redirect(DaemonClient c, int id, boolean writes, int modulo) {
         try {
-            c.updateMap(id, "null_cfg", "0", "hex:00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00");
+            c.updateMap(id, "null_cfg", "0", String.format(java.util.Locale.ROOT,
+                    "hex:00 00 00 00 %02x 00 00 00 %02x 00 00 00 00 00 00 00", writes ? 1 << 1 : 0, modulo));
         } catch (RpcException e) {
             note("demo: could not configure redirects on device " + id + ": " + e.getMessage());
         }
@@ -168,13 +202,23 @@ public final class DemoCommand extends Cmd {
     private void startLoad(DeviceRecord d) {
         DaemonClient c = session().connect();
         loadClients.add(c);
+        long t0 = System.nanoTime();
         Thread.ofVirtual().name("demo-load-" + d.id()).start(() -> {
-            int i = d.id();
+            Mix cfg = null;
             while (!cleaned.get()) {
-                String[] w = LOAD[i++ % LOAD.length];
-                BenchRequest p = new BenchRequest(w[0], Long.parseLong(w[1]), 2, 1, BURST_SEC);
                 try {
-                    c.bench(d.id(), p, Duration.ofSeconds(30), null);
+                    if (paused.contains(d.id())) {
+                        Thread.sleep(100);
+                        continue;
+                    }
+                    Mix m = mix((System.nanoTime() - t0) / 1e9, d.id());
+                    if (d.target() == TargetType.NULL && d.program() != null
+                            && (cfg == null || cfg.redirectWrites() != m.redirectWrites() || cfg.redirectModulo() != m.redirectModulo())) {
+                        cfg = m;
+                        redirect(c, d.id(), m.redirectWrites(), m.redirectModulo());
+                    }
+                    // one job per queue, so every queue serves
+                    c.bench(d.id(), new BenchRequest(m.rw(), m.bs(), 8, Math.max(1, d.queues()), BURST_SEC), Duration.ofSeconds(30), null);
                     Thread.sleep((long) PAUSE_MS);
                 } catch (InterruptedException e) {
                     return;

@@ -7,6 +7,7 @@ import dev.ublkctl.tui.Top;
 import dev.ublkctl.tui.metrics.DeviceRow;
 import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.QueueRates;
+import dev.ublkctl.tui.source.ClientActions;
 import dev.ublkctl.tui.source.ClientCalls;
 import dev.ublkctl.tui.source.MonitorSource;
 import picocli.CommandLine.Command;
@@ -55,7 +56,7 @@ public final class TopCommand extends Cmd {
                 return ExitCode.OK;
             }
             try {
-                Top.interactive(src, interval);
+                Top.interactive(src, interval, new ClientActions(session().runDir()));
             } catch (IllegalStateException e) {
                 throw CliException.usage(e.getMessage());
             }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, RecoverCmd.class, AttachCmd.class, DetachCmd.class,
                 ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
-                TopCommand.class, DemoCommand.class, CompleteCmd.class},
+                MetricsCmd.class, TopCommand.class, DemoCommand.class, CompleteCmd.class},
         footerHeading = "%nExamples:%n",
         footer = {"  ublkctl features",
                 "  ublkctl add -t loop -f disk.img --bpf loop",

@@ -9,9 +9,14 @@ public record DeviceStats(int devId, long takenNanos, List<QueueStats> queues, Q
     }
 
     public static DeviceStats of(int devId, List<QueueStats> queues) {
+        // the counters queue by queue; the latency histograms summed in one pass (one array, not one per queue)
         QueueStats t = QueueStats.empty(-1);
-        for (QueueStats q : queues) t = t.plus(q, -1);
-        return new DeviceStats(devId, System.nanoTime(), queues, t);
+        List<LatencySnapshot> lats = new java.util.ArrayList<>(queues.size());
+        for (QueueStats q : queues) {
+            t = t.plus(q.withLatency(LatencySnapshot.empty()), -1);
+            lats.add(q.latency());
+        }
+        return new DeviceStats(devId, System.nanoTime(), queues, t.withLatency(LatencySnapshot.sum(lats)));
     }
 
     /** Counters since {@code earlier}. */

@@ -27,6 +27,7 @@ public final class LatencyRecorder {
 
     public LatencySnapshot snapshot() {
         long count = (long) L.getAcquire(head, COUNT);
+        if (count == 0) return LatencySnapshot.empty();   // an idle queue: no 960-bucket copy
         long[] b = new long[buckets.length];
         long total = 0;
         for (int i = 0; i < b.length; i++) total += b[i] = (long) L.getOpaque(buckets, i);

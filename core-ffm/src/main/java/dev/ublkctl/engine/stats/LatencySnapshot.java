@@ -1,6 +1,7 @@
 package dev.ublkctl.engine.stats;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * An immutable log-linear latency histogram (nanoseconds): values below 16 have their own
@@ -15,7 +16,10 @@ public record LatencySnapshot(long count, long sumNanos, long minNanos, long max
         buckets = buckets.clone();
     }
 
-    public static LatencySnapshot empty() { return new LatencySnapshot(0, 0, 0, 0, new long[BUCKETS]); }
+    private static final LatencySnapshot EMPTY = new LatencySnapshot(0, 0, 0, 0, new long[BUCKETS]);
+
+    /** No samples (one shared instance: a snapshot is immutable, {@link #buckets()} hands out copies). */
+    public static LatencySnapshot empty() { return EMPTY; }
 
     /** Bucket index of a value (negative values count as 0). */
     public static int bucketOf(long v) {
@@ -63,6 +67,25 @@ public record LatencySnapshot(long count, long sumNanos, long minNanos, long max
         long[] b = buckets.clone();
         for (int i = 0; i < b.length; i++) b[i] -= earlier.buckets[i];
         return new LatencySnapshot(count - earlier.count, sumNanos - earlier.sumNanos, minNanos, maxNanos, b);
+    }
+
+    /** Bucket {@code i}'s count, without copying the histogram as {@link #buckets()} does. */
+    public long bucket(int i) { return buckets[i]; }
+
+    /** The sum of many histograms, into one new array (not one per addition, as {@link #plus} would). */
+    public static LatencySnapshot sum(List<LatencySnapshot> parts) {
+        long count = 0, sum = 0, min = Long.MAX_VALUE, max = 0;
+        long[] b = null;
+        for (LatencySnapshot p : parts) {
+            if (p.count == 0) continue;
+            if (b == null) b = new long[BUCKETS];
+            for (int i = 0; i < BUCKETS; i++) b[i] += p.buckets[i];
+            count += p.count;
+            sum += p.sumNanos;
+            min = Math.min(min, p.minNanos);
+            max = Math.max(max, p.maxNanos);
+        }
+        return b == null ? empty() : new LatencySnapshot(count, sum, min, max, b);
     }
 
     /** The sum of two histograms. */

@@ -37,6 +37,12 @@ public record QueueStats(int queue, Map<IoOp, OpCount> ops, long bpfHandled, lon
 
     public OpCount op(IoOp op) { return ops.get(op); }
 
+    /** The same counters with another latency histogram. */
+    public QueueStats withLatency(LatencySnapshot l) {
+        return new QueueStats(queue, ops, bpfHandled, redirected, splitParts, aioSubmitted, aioCompleted, errors, inFlight,
+                l, progRuns, progRunNanos);
+    }
+
     /** All completed I/Os. */
     public long ios() { return ops.values().stream().mapToLong(OpCount::ios).sum(); }
 

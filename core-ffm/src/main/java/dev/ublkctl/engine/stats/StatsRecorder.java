@@ -17,7 +17,7 @@ import java.util.TreeMap;
 public final class StatsRecorder {
     private static final VarHandle L = MethodHandles.arrayElementVarHandle(long[].class);
     static final int OPS = 0, BYTES = 6, BPF = 12, REDIRECT = 13, SPLIT = 14, AIO_SUB = 15, AIO_DONE = 16,
-            INFLIGHT = 17, RUNS = 18, RUN_NS = 19, N = 20;
+            INFLIGHT = 17, RUNS = 18, RUN_NS = 19, ERRS = 20, N = 21;
     private static final int MAX_ERRNO = 4096;
 
     private final int queue;
@@ -37,6 +37,7 @@ public final class StatsRecorder {
         if (result < 0) {
             int e = Math.min(-result, MAX_ERRNO);
             L.setOpaque(errors, e, errors[e] + 1);
+            add(ERRS, 1);   // lets a snapshot skip the errno table while nothing failed
         } else if (opCode >= 0 && opCode < 6) {
             add(OPS + opCode, 1);
             add(BYTES + opCode, bytes);
@@ -67,7 +68,9 @@ public final class StatsRecorder {
         Map<IoOp, OpCount> ops = new EnumMap<>(IoOp.class);
         for (IoOp op : IoOp.values()) ops.put(op, new OpCount(v[OPS + op.code], v[BYTES + op.code]));
         Map<Integer, Long> errs = new TreeMap<>();
-        for (int e = 1; e <= MAX_ERRNO; e++) {
+        // the 4096-slot errno table only once something failed (opaque reads, as for every counter
+        // here: a failure recorded during this snapshot may show in the next one)
+        if (v[ERRS] != 0) for (int e = 1; e <= MAX_ERRNO; e++) {
             long n = (long) L.getOpaque(errors, e);
             if (n != 0) errs.put(e, n);
         }

@@ -9,6 +9,30 @@ package dev.ublkctl.tui.metrics;
 public final class Chart {
     private Chart() {}
 
+    /**
+     * Like {@link #columns(Series, double, double, int)}, but a column without a sample of its own
+     * holds the last sample before it if that is at most {@code holdSec} old: with more columns
+     * than samples (a wide chart, a slow refresh) the line stays continuous, while a real gap (no
+     * sample for longer than {@code holdSec}) stays blank.
+     */
+    public static double[] columns(Series s, double nowSec, double windowSec, int width, double holdSec) {
+        double[] out = columns(s, nowSec, windowSec, width);
+        if (width <= 0) return out;
+        double slot = windowSec / width, from = nowSec - windowSec;
+        double[] t = s.times(), v = s.values();
+        int k = 0;   // next sample not yet at or before the column's end
+        double lastT = Double.NaN, lastV = Double.NaN;
+        for (int c = 0; c < width; c++) {
+            double end = from + (c + 1) * slot;
+            while (k < t.length && t[k] <= end) {
+                if (!Double.isNaN(v[k])) { lastT = t[k]; lastV = v[k]; }
+                k++;
+            }
+            if (Double.isNaN(out[c]) && !Double.isNaN(lastT) && end - lastT <= holdSec && end - slot < nowSec) out[c] = lastV;
+        }
+        return out;
+    }
+
     /** Partial blocks from empty to full, one eighth each. */
     static final char[] LEVELS = {' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'};
 

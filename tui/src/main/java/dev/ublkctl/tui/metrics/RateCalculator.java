@@ -32,6 +32,12 @@ public final class RateCalculator {
     private final Map<Integer, Double> firstSeen = new HashMap<>();
     private final Map<Integer, Double> goneSince = new HashMap<>();
     private final Map<Integer, History> histories = new HashMap<>();
+    /** Per-queue histories of the one device whose queues are on screen. */
+    private int queueFocus = -1;
+    private final Map<Integer, History> queueHistories = new HashMap<>();
+    /** The maps last read, of the device whose maps are read, to mark what changed. */
+    private int mapsOf = -1;
+    private List<dev.ublkctl.tui.model.MapSnapshot> lastMaps = List.of();
     private Long originNanos;
     private boolean everConnected;
 
@@ -76,7 +82,7 @@ public final class RateCalculator {
                         now - firstSeen.get(d.id()) < NEW_MARK_SEC ? Presence.NEW : Presence.LIVE);
                 rows.put(d.id(), row);
                 History h = histories.computeIfAbsent(d.id(), k -> new History(windowSec, historyCapacity));
-                if (!Double.isNaN(row.total().iops())) h.add(now, row.total().iops(), row.total().bpfShare());
+                if (!Double.isNaN(row.total().iops())) h.add(now, row.total());
                 prev.put(d.id(), d);
                 prevTaken.put(d.id(), snap.takenNanos());
                 lastRows.put(d.id(), row);
@@ -102,16 +108,47 @@ public final class RateCalculator {
             for (var e : lastRows.entrySet()) rows.put(e.getKey(), stopped(e.getValue(), Presence.DAEMON_LOST));
         }
 
-        Map<Integer, Series> iops = new HashMap<>(), red = new HashMap<>();
+        // few devices: every one gets charts on screen; many: only the one in focus
+        boolean all = seriesFor == null || rows.size() <= CHART_ALL_MAX;
+        Map<Integer, Map<Metric, Series>> series = new HashMap<>();
         for (int id : rows.keySet()) {
-            if (seriesFor != null && (seriesFor.isEmpty() || seriesFor.getAsInt() != id)) continue;
+            if (!all && (seriesFor.isEmpty() || seriesFor.getAsInt() != id)) continue;
             History h = histories.get(id);
             if (h == null) continue;
-            iops.put(id, h.iops());
-            red.put(id, h.redirectShare());
+            Map<Metric, Series> m = new java.util.EnumMap<>(Metric.class);
+            for (Metric k : Metric.values()) m.put(k, h.of(k));
+            series.put(id, m);
         }
-        return new MonitorFrame(snap, new ArrayList<>(rows.values()), iops, red, now, windowSec);
+        Map<Integer, List<Series>> queues = new HashMap<>();
+        int qf = seriesFor == null || seriesFor.isEmpty() ? -1 : seriesFor.getAsInt();
+        if (qf != queueFocus) {
+            queueHistories.clear();
+            queueFocus = qf;
+        }
+        DeviceRow focusRow = rows.get(qf);
+        if (focusRow != null && snap.state() == SourceState.CONNECTED) {
+            List<Series> qs = new ArrayList<>();
+            for (QueueRates q : focusRow.queues()) {
+                History h = queueHistories.computeIfAbsent(q.queue(), k -> new History(windowSec, Math.min(historyCapacity, QUEUE_HISTORY_CAP)));
+                if (!Double.isNaN(q.iops())) h.add(now, q);
+                qs.add(h.iops());
+            }
+            queues.put(qf, qs);
+        }
+        Map<String, java.util.Set<String>> changes = Map.of();
+        for (DeviceSnapshot d : snap.devices()) {
+            if (d.maps().isEmpty()) continue;
+            if (d.id() == mapsOf) changes = MapLines.changes(lastMaps, d.maps());
+            mapsOf = d.id();
+            lastMaps = d.maps();
+        }
+        return new MonitorFrame(snap, new ArrayList<>(rows.values()), series, queues, changes, now, windowSec);
     }
+
+    /** Up to this many devices, every device's series are copied into the frame (each gets a chart). */
+    public static final int CHART_ALL_MAX = 6;
+    /** Samples kept per queue of the focused device. */
+    static final int QUEUE_HISTORY_CAP = 1200;
 
     /** A row whose device is not serving any more: counts kept, rates gone. */
     private static DeviceRow stopped(DeviceRow r, Presence p) {
@@ -146,6 +183,13 @@ public final class RateCalculator {
         }
         QueueRates total = allKnown ? Delta.sum(deltas).rates(-1, secs, errs, infl, runs)
                 : QueueRates.unknown(-1, errs, infl, runs);
+        if (cur.total() != null) {
+            // the daemon's own sum: the device's rates even when the queues were not sent
+            QueueCounters t = cur.total();
+            QueueCounters bt = before == null ? null : before.total();
+            total = bt != null && secs > 0 ? Delta.between(bt, t).rates(-1, secs, t.errors(), t.inFlight(), t.progRuns())
+                    : QueueRates.unknown(-1, t.errors(), t.inFlight(), t.progRuns());
+        }
         return new DeviceRow(cur, p, total, qr);
     }
 }

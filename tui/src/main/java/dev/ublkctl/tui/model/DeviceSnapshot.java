@@ -17,19 +17,33 @@ import java.util.List;
  * @param maps     the program's maps, only filled for the device the monitor focuses on
  * @param error    why the stats could not be read, or null
  * @param engine   what runs the program ("jit", "interp"), or null if not known
+ * @param total    the device's counters summed by the daemon (queue -1), or null: then the sum of
+ *                 {@code counters}; the source may send only this for devices not in detail
  * @param trace    the program's last bpf_printk lines, only for the device the monitor focuses on
  */
 public record DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                              String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
-                             String engine, List<String> trace) {
+                             String engine, QueueCounters total, List<String> trace) {
+    public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                          String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
+                          String engine, QueueCounters total) {
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, total, null);
+    }
+
+    public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
+                          String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error,
+                          String engine, List<String> trace) {
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, null, trace);
+    }
+
     public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                           String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error, String engine) {
-        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, null);
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, (QueueCounters) null, null);
     }
 
     public DeviceSnapshot(int id, String target, String backend, String state, int queues, int depth, long size,
                           String program, List<QueueCounters> counters, List<MapSnapshot> maps, String error) {
-        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null);
+        this(id, target, backend, state, queues, depth, size, program, counters, maps, error, null, (QueueCounters) null, null);
     }
 
     public DeviceSnapshot {
@@ -39,10 +53,10 @@ public record DeviceSnapshot(int id, String target, String backend, String state
     }
 
     public DeviceSnapshot withMaps(List<MapSnapshot> m) {
-        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine, trace);
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, m, error, engine, total, trace);
     }
 
     public DeviceSnapshot withTrace(List<String> t) {
-        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, t);
+        return new DeviceSnapshot(id, target, backend, state, queues, depth, size, program, counters, maps, error, engine, total, t);
     }
 }

@@ -28,6 +28,8 @@ public final class ClientCalls implements DaemonCalls {
 
     @Override public List<StatsView.OfDevice> devicesWithStats() { return guard(client::statsAll); }
 
+    @Override public List<StatsView.OfDevice> devicesWithStats(int queuesOf) { return guard(() -> client.statsAll(queuesOf)); }
+
     @Override public List<MapView> maps(int id) { return guard(() -> client.maps(id)); }
 
     @Override public List<MapView.Entry> dumpMap(int id, String name) { return guard(() -> client.dumpMap(id, name)); }

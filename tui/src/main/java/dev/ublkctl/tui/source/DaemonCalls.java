@@ -16,6 +16,9 @@ public interface DaemonCalls extends AutoCloseable {
     /** {@code device.statsAll}: every device with its stats, one round trip per refresh. */
     List<StatsView.OfDevice> devicesWithStats();
 
+    /** The same with per-queue entries only for device {@code queuesOf} (-1: none); totals for every device. */
+    default List<StatsView.OfDevice> devicesWithStats(int queuesOf) { return devicesWithStats(); }
+
     /** {@code map.list}: the maps of a device's program (empty without a program). */
     List<MapView> maps(int id);
 

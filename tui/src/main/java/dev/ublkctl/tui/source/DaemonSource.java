@@ -37,7 +37,8 @@ public final class DaemonSource implements MonitorSource {
         try {
             if (calls == null) calls = connector.get();
             List<DeviceSnapshot> out = new ArrayList<>();
-            for (StatsView.OfDevice ds : calls.devicesWithStats()) {
+            // queues only of the device on screen in detail: the table and its charts use totals
+            for (StatsView.OfDevice ds : calls.devicesWithStats(focus.orElse(-1))) {
                 int id = ds.record().id();
                 // a device whose stats failed is shown with the reason
                 DeviceSnapshot d = Views.device(ds.record(), ds.stats(), ds.error());

@@ -28,7 +28,8 @@ public final class Views {
         List<QueueCounters> qs = new ArrayList<>();
         if (stats != null) for (StatsView.Queue q : stats.queues()) qs.add(queue(q));
         return new DeviceSnapshot(rec.id(), name(rec.target()), name(rec.backend()), rec.state(), rec.queues(), rec.depth(),
-                rec.size(), rec.program(), qs, List.of(), statsError, rec.engine());
+                rec.size(), rec.program(), qs, List.of(), statsError, rec.engine(),
+                stats == null || stats.total() == null ? null : queue(stats.total()));
     }
 
     static QueueCounters queue(StatsView.Queue q) {
@@ -50,11 +51,45 @@ public final class Views {
     public static MapSnapshot map(MapView info, List<MapView.Entry> dump) {
         List<MapEntry> entries = new ArrayList<>();
         for (MapView.Entry e : dump) {
-            // a per-cpu map's entry shows the first queue's value (the map panel has one value column)
-            JsonNode v = e.value() != null ? e.value() : e.values() == null || e.values().isEmpty() ? null : e.values().getFirst().value();
-            entries.add(new MapEntry(fields(e.key()), fields(v)));
+            if (e.value() != null || e.values() == null || e.values().isEmpty()) {
+                entries.add(new MapEntry(fields(e.key()), fields(e.value())));
+                continue;
+            }
+            // a per-cpu map: the value shown is every cpu's summed, field by field; each cpu's kept for expanding
+            List<String> cpus = new ArrayList<>();
+            JsonNode sum = null;
+            for (var c : e.values()) {
+                cpus.add(fields(c.value()));
+                sum = sum == null ? c.value() : sum(sum, c.value());
+            }
+            entries.add(new MapEntry(fields(e.key()), fields(sum), cpus));
         }
         return new MapSnapshot(info.name(), info.type(), info.maxEntries(), entries, null);
+    }
+
+    /**
+     * Two decoded values added: numbers summed, objects field by field, arrays element by element;
+     * anything else (text, hex) keeps the first, as a sum of it means nothing.
+     */
+    static JsonNode sum(JsonNode a, JsonNode b) {
+        if (a == null || b == null) return a == null ? b : a;
+        if (a.isIntegralNumber() && b.isIntegralNumber())
+            return com.fasterxml.jackson.databind.node.BigIntegerNode.valueOf(a.bigIntegerValue().add(b.bigIntegerValue()));
+        if (a.isNumber() && b.isNumber()) return com.fasterxml.jackson.databind.node.DoubleNode.valueOf(a.doubleValue() + b.doubleValue());
+        if (a.isObject() && b.isObject()) {
+            var out = dev.ublkctl.daemon.Json.mapper().createObjectNode();
+            for (var it = a.properties().iterator(); it.hasNext(); ) {
+                var f = it.next();
+                out.set(f.getKey(), sum(f.getValue(), b.get(f.getKey())));
+            }
+            return out;
+        }
+        if (a.isArray() && b.isArray() && a.size() == b.size()) {
+            var out = dev.ublkctl.daemon.Json.mapper().createArrayNode();
+            for (int i = 0; i < a.size(); i++) out.add(sum(a.get(i), b.get(i)));
+            return out;
+        }
+        return a;
     }
 
     /** A decoded BTF value as short text: structs as {@code {a=1, b=2}}, arrays as {@code [1, 2]}. */

@@ -6,6 +6,7 @@ import dev.ublkctl.tui.metrics.MonitorFrame;
 import dev.ublkctl.tui.metrics.RateCalculator;
 import dev.ublkctl.tui.model.MonitorSnapshot;
 import dev.ublkctl.tui.model.SourceState;
+import dev.ublkctl.tui.source.MonitorActions;
 import dev.ublkctl.tui.source.MonitorSource;
 
 import java.io.IOException;
@@ -28,6 +29,13 @@ public final class Monitor {
 
     private final MonitorSource source;
     private final Duration interval;
+    private MonitorActions actions = MonitorActions.NONE;
+
+    /** What the action keys (attach/detach, pause load, listing) do. */
+    public Monitor actions(MonitorActions a) {
+        this.actions = a;
+        return this;
+    }
 
     public Monitor(MonitorSource source, Duration interval) {
         if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("refresh interval must be positive");
@@ -45,7 +53,7 @@ public final class Monitor {
      * the caller restores it.
      */
     public void run(Terminal terminal) throws IOException {
-        MonitorUi ui = new MonitorUi(terminal, new Renderer(source.describe(), interval.toNanos() / 1e9));
+        MonitorUi ui = new MonitorUi(terminal, new Renderer(source.describe(), interval.toNanos() / 1e9), actions);
         AtomicReference<MonitorFrame> latest = new AtomicReference<>();
         Object wake = new Object();
         // Key presses that change what to fetch (Enter on a device) wake the fetcher early.
@@ -90,6 +98,10 @@ public final class Monitor {
                     continue;
                 }
                 if (ui.checkResize()) continue;
+                if (ui.applyResults()) {
+                    ui.redraw();
+                    continue;
+                }
                 MonitorFrame f = latest.get();
                 if (f != shown) {
                     shown = f;

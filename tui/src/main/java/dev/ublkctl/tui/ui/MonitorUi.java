@@ -6,6 +6,7 @@ import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.terminal.Terminal;
 import dev.ublkctl.tui.metrics.DeviceRow;
 import dev.ublkctl.tui.metrics.MonitorFrame;
+import dev.ublkctl.tui.source.MonitorActions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,9 +27,16 @@ public final class MonitorUi {
     private final ViewState view = new ViewState();
     private MonitorFrame frame;
     private volatile int focus = -1;
+    private final MonitorActions actions;
+    /** Results of actions run off the GUI thread, applied on it. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.function.Consumer<ViewState>> results =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    public MonitorUi(Terminal terminal, Renderer renderer) throws IOException {
+    public MonitorUi(Terminal terminal, Renderer renderer) throws IOException { this(terminal, renderer, MonitorActions.NONE); }
+
+    public MonitorUi(Terminal terminal, Renderer renderer, MonitorActions actions) throws IOException {
         this.terminal = terminal;
+        this.actions = actions;
         this.size = terminal.getTerminalSize();
         terminal.addResizeListener((t, newSize) -> pendingSize = newSize);
         this.renderer = renderer;
@@ -84,6 +92,90 @@ public final class MonitorUi {
         return true;
     }
 
+    /** Applies the results of finished actions; true if there were any (GUI thread). */
+    public boolean applyResults() {
+        boolean any = false;
+        for (var r = results.poll(); r != null; r = results.poll()) {
+            r.accept(view);
+            any = true;
+        }
+        return any;
+    }
+
+    /** Runs an action on a virtual thread; its result (or error) reaches the view through {@link #applyResults()}. */
+    private void act(String what, java.util.function.Supplier<java.util.function.Consumer<ViewState>> action) {
+        status(view, what + "...");
+        Thread.ofVirtual().name("top-action").start(() -> {
+            java.util.function.Consumer<ViewState> r;
+            try {
+                r = action.get();
+            } catch (RuntimeException e) {
+                String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                r = v -> status(v, what + ": " + m);
+            }
+            results.add(r);
+        });
+    }
+
+    static void status(ViewState v, String s) {
+        v.status = s;
+        v.statusNanos = System.nanoTime();
+    }
+
+    /** The device the action keys act on: the detail view's, else the selected row's. */
+    private int actionTarget() { return view.mode == ViewState.Mode.DETAIL ? view.detailId : view.selectedId; }
+
+    /** a, p, l, z, c: true if {@code c} was one of them. */
+    private boolean actionKey(char c) {
+        int id = actionTarget();
+        switch (c) {
+            case 'a' -> {
+                if (id >= 0) act("attach/detach on ublkb" + id, () -> { String m = actions.toggleProgram(id); return v -> status(v, m); });
+            }
+            case 'p' -> {
+                if (id >= 0) act("load on ublkb" + id, () -> { String m = actions.toggleLoad(id); return v -> status(v, m); });
+            }
+            case 'l' -> {
+                if (id >= 0) act("listing of ublkb" + id, () -> {
+                    List<String> lines = actions.listing(id);
+                    return v -> {
+                        v.listingTitle = lines.isEmpty() ? "listing" : lines.getFirst();
+                        v.listing = lines.isEmpty() ? List.of() : lines.subList(1, lines.size());
+                        v.listingScroll = 0;
+                        v.status = null;
+                    };
+                });
+            }
+            case 'z' -> {
+                view.showZero = !view.showZero;
+                status(view, view.showZero ? "maps: zero entries shown" : "maps: zero entries folded");
+            }
+            case 'c' -> {
+                view.perCpu = !view.perCpu;
+                status(view, view.perCpu ? "maps: one line per cpu" : "maps: per-cpu values summed");
+            }
+            default -> { return false; }
+        }
+        return true;
+    }
+
+    private void listingKey(KeyStroke k, Character c) {
+        switch (k.getKeyType()) {
+            case Escape, Backspace, ArrowLeft -> view.listing = null;
+            case ArrowDown -> view.listingScroll++;
+            case ArrowUp -> view.listingScroll = Math.max(0, view.listingScroll - 1);
+            case PageDown -> view.listingScroll += 20;
+            case PageUp -> view.listingScroll = Math.max(0, view.listingScroll - 20);
+            case Home -> view.listingScroll = 0;
+            case Character -> {
+                if (c == 'j') view.listingScroll++;
+                else if (c == 'k') view.listingScroll = Math.max(0, view.listingScroll - 1);
+                else if (c == 'l') view.listing = null;
+            }
+            default -> { }
+        }
+    }
+
     /** Draws the current frame (only what changed since the last draw). */
     public void redraw() {
         try {
@@ -114,6 +206,11 @@ public final class MonitorUi {
             view.help = true;
             return true;
         }
+        if (view.listing != null) {
+            listingKey(k, c);
+            return true;
+        }
+        if (c != null && actionKey(c)) return true;
         if (view.mode == ViewState.Mode.DETAIL) detailKey(k, c);
         else tableKey(k, c);
         if (view.mode == ViewState.Mode.TABLE) fixSelection();

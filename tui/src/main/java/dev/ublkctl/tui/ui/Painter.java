@@ -33,6 +33,8 @@ final class Painter {
         static final Style GOOD = new Style(TextColor.ANSI.GREEN, TextColor.ANSI.DEFAULT, false, false);
         static final Style CHART = new Style(TextColor.ANSI.CYAN, TextColor.ANSI.DEFAULT, false, false);
         static final Style CHART2 = new Style(TextColor.ANSI.MAGENTA, TextColor.ANSI.DEFAULT, false, false);
+        static final Style CHART_BPF = new Style(TextColor.ANSI.GREEN, TextColor.ANSI.DEFAULT, false, false);
+        static final Style CHANGED = new Style(TextColor.ANSI.YELLOW_BRIGHT, TextColor.ANSI.DEFAULT, true, false);
         static final Style KEY = new Style(TextColor.ANSI.BLACK, TextColor.ANSI.CYAN, true, false);
         static final Style KEYTEXT = new Style(TextColor.ANSI.WHITE, TextColor.ANSI.BLUE, false, false);
     }

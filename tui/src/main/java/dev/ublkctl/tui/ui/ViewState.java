@@ -18,7 +18,20 @@ public final class ViewState {
     /** The detail view's device; it stays open after the device is gone (then shown as gone). */
     int detailId = -1;
 
+    /** Maps pane: list entries that are all zeros; list per-cpu values one cpu a line. */
+    boolean showZero, perCpu;
+    /** The program listing shown over the screen, or null; its title and scroll. */
+    java.util.List<String> listing;
+    String listingTitle = "";
+    int listingScroll;
+    /** The last action's result for the footer, and when it came. */
+    String status;
+    long statusNanos;
+
     public Mode mode() { return mode; }
+    public boolean showZero() { return showZero; }
+    public boolean perCpu() { return perCpu; }
+    public java.util.List<String> listing() { return listing; }
     public RowOrder order() { return order; }
     public int selectedId() { return selectedId; }
     public boolean helpShown() { return help; }

@@ -39,4 +39,18 @@ class ChartTest {
         var s = new Series(new double[]{1, 2, 3, 4}, new double[]{1, 2, 3, 4});
         assertEquals("▂▄▆█", Chart.sparkline(s, 4, 4, 4, 0));
     }
+
+    @Test
+    void holdKeepsTheLineContinuousBetweenSparseSamplesButNotOverRealGaps() {
+        // samples every 1 s, 20 columns over 10 s (0.5 s each): every other column has no sample of its own
+        var s = new Series(new double[]{1, 2, 3, 4, 8, 9, 10}, new double[]{1, 2, 3, 4, 8, 9, 10});
+        double[] c = Chart.columns(s, 10, 10, 20, 2.5);
+        assertEquals(1, c[2], 1e-9, "t in (1, 1.5]: holds the sample at 1");
+        assertEquals(4, c[8], 1e-9, "(4, 4.5]: holds 4");
+        assertEquals(4, c[12], 1e-9, "(6, 6.5]: 4 is 2.5 s old, still held");
+        assertTrue(Double.isNaN(c[13]), "(6.5, 7]: 3 s without a sample is a gap");
+        assertTrue(Double.isNaN(c[0]), "nothing before the first sample");
+        assertEquals(1, c[1], 1e-9);
+        assertEquals(10, c[19], 1e-9);
+    }
 }

@@ -55,17 +55,30 @@ class RateCalculatorTest {
         assertTrue(Double.isNaN(f.row(3).orElseThrow().total().avgRunNanos()), "no program, no runs");
     }
 
+    /** Many devices: series only for the one on screen; few: for every one (each gets a chart). */
     @Test
-    void seriesAreCopiedOnlyForTheDeviceOnScreen() {
-        calc.update(snap(0, device(1, "null", null, 1, 0, 0), device(2, "null", null, 1, 0, 0)));
-        var f = calc.update(snap(SEC, device(1, "null", null, 1, 10, 0), device(2, "null", null, 1, 20, 0)),
-                java.util.OptionalInt.of(2));
+    void seriesAreCopiedOnlyForTheDeviceOnScreenWhenThereAreMany() {
+        int n = RateCalculator.CHART_ALL_MAX + 1;
+        java.util.function.LongFunction<dev.ublkctl.tui.model.DeviceSnapshot[]> all = ios -> {
+            dev.ublkctl.tui.model.DeviceSnapshot[] ds = new dev.ublkctl.tui.model.DeviceSnapshot[n];
+            for (int i = 0; i < n; i++) ds[i] = device(i + 1, "null", null, 1, ios * (i + 1), 0);
+            return ds;
+        };
+        calc.update(snap(0, all.apply(0)));
+        var f = calc.update(snap(SEC, all.apply(10)), java.util.OptionalInt.of(2));
         assertEquals(Series.EMPTY, f.iopsOf(1));
         assertEquals(20, f.iopsOf(2).last(), 1e-9);
-        f = calc.update(snap(2 * SEC, device(1, "null", null, 1, 20, 0), device(2, "null", null, 1, 40, 0)),
-                java.util.OptionalInt.of(1));
+        f = calc.update(snap(2 * SEC, all.apply(20)), java.util.OptionalInt.of(1));
         assertEquals(2, f.iopsOf(1).size(), "history was kept while device 1 was not on screen");
-        assertTrue(calc.update(snap(3 * SEC), java.util.OptionalInt.empty()).iops().isEmpty());
+        assertTrue(calc.update(snap(3 * SEC), java.util.OptionalInt.empty()).series().isEmpty());
+
+        var few = new RateCalculator(300, 100);
+        few.update(snap(0, device(1, "null", null, 1, 0, 0), device(2, "null", null, 1, 0, 0)));
+        f = few.update(snap(SEC, device(1, "null", null, 1, 10, 0), device(2, "null", null, 1, 20, 0)), java.util.OptionalInt.of(2));
+        assertEquals(10, f.iopsOf(1).last(), 1e-9);
+        assertEquals(20, f.iopsOf(2).last(), 1e-9);
+        assertEquals(1, f.queueIopsOf(2).size(), "per-queue series for the focused device only");
+        assertTrue(f.queueIopsOf(1).isEmpty());
     }
 
     @Test

@@ -77,7 +77,8 @@ class ViewsTest {
         var m = Views.map(info, dump);
         assertEquals("qstats", m.name());
         assertEquals(1, m.maxEntries());
-        assertEquals(List.of(new MapEntry("0", "{ios=12, hist=[1, 2]}"), new MapEntry("{queue=1}", "{ios=3}")), m.entries());
+        assertEquals(List.of(new MapEntry("0", "{ios=12, hist=[1, 2]}"), new MapEntry("{queue=1}", "{ios=7}", List.of("{ios=3}", "{ios=4}"))), m.entries(),
+                "a per-cpu map's value is every cpu's summed; each cpu's is kept");
         assertFalse(M.writeValueAsString(dump.getFirst()).contains("values"), "a plain map's entry has no per-cpu values");
     }
 }

@@ -76,7 +76,8 @@ class MonitorUiTest {
         List<Integer> ids = new ArrayList<>();
         for (String l : lines().subList(3, lines().size() - 1)) {
             String t = l.strip();
-            if (!t.isEmpty() && Character.isDigit(t.charAt(0))) ids.add(Integer.parseInt(t.split("\\s+")[0]));
+            String first = t.split("\\s+")[0];
+            if (first.matches("\\d+")) ids.add(Integer.parseInt(first));
         }
         return ids;
     }
@@ -106,12 +107,16 @@ class MonitorUiTest {
     void selectedDeviceChartsAreDrawnUnderTheTable() {
         twoDevices();
         String t = text();
-        assertTrue(t.contains("ublkb1 IOPS, last 60 s: now 2.00k, max 2.00k"), t);
-        assertTrue(t.contains("ublkb1 redirected to the server (0-100%), last 60 s: now 0%"), t);
+        // two devices: a band of braille charts each, with a y scale and time marks
+        assertTrue(t.contains("ublkb1 IOPS 2.00k  (max 2.00k)"), t);
+        assertTrue(t.contains("ublkb1 in BPF 100% / redirected 0%"), t);
+        assertTrue(t.contains("ublkb2 IOPS 3.00k  (max 3.00k)"), t);
+        assertTrue(t.contains("ublkb2 in BPF 50% / redirected 50%"), t);
+        assertTrue(t.contains("2.00k┤") && t.contains("100%┤") && t.contains("0┤"), "y-axis scales: " + t);
+        assertTrue(t.contains("now"), "time marks");
+        assertTrue(t.chars().anyMatch(ch -> ch > 0x2800 && ch <= 0x28ff), "braille dots");
         assertEquals(1, ui.chartFocus().orElseThrow());
         key('j');
-        assertTrue(text().contains("ublkb2 IOPS, last 60 s: now 3.00k"), text());
-        assertTrue(text().contains("ublkb2 redirected to the server (0-100%), last 60 s: now 50%"));
         assertEquals(2, ui.chartFocus().orElseThrow());
         assertTrue(ui.focus().isEmpty(), "no map reads for the table");
     }
@@ -165,9 +170,9 @@ class MonitorUiTest {
         assertTrue(t.matches("(?s).*q0\\s+1\\.00k\\s+4\\.1\\s+3\\s+100%\\s+0%\\s+100\\s+0\\s+19\\.9us\\s+1\\.00k\\s+500ns.*"), t);
         assertTrue(t.contains(" q1 "));
         assertTrue(t.matches("(?s).*all\\s+2\\.00k.*"));
-        assertTrue(t.contains("IOPS, last 60 s: now 2.00k, max 2.00k"), t);
-        assertTrue(t.contains("█"), "the IOPS chart has a full column for the one sample at max");
-        assertTrue(t.contains("redirected to the server (0-100%), last 60 s: now 0%"));
+        assertTrue(t.contains("IOPS 2.00k  (max 2.00k)"), t);
+        assertTrue(t.contains("⢸"), "the IOPS chart has a full dot column for the one sample at max");
+        assertTrue(t.contains("in BPF 100% / redirected 0%"), t);
         assertTrue(t.contains("program null: 2.00k runs, 2.00k runs/s, avg 500ns/run"), t);
         assertTrue(t.contains("MAPS"));
         key(KeyType.Escape);
@@ -187,7 +192,8 @@ class MonitorUiTest {
         key(KeyType.Enter);
         String t = text();
         assertTrue(t.contains("▸ queue_stats  array  40/64 entries"), t);
-        assertTrue(t.contains("{queue=0} → {ios=0, bytes=0}"));
+        assertFalse(t.contains("{queue=0} → {ios=0, bytes=0}"), "an all-zero entry is folded");
+        assertTrue(t.contains("{queue=1} → {ios=10, bytes=4096}"), t);
         assertFalse(t.contains("{queue=39}"), "needs scrolling");
         assertTrue(t.matches("(?s).*lines 1-\\d+ of 43.*"), t);
         key(KeyType.PageDown);
@@ -202,7 +208,10 @@ class MonitorUiTest {
         assertFalse(t.contains("{queue=0} →"));
         key('k');
         key(KeyType.Home);
-        assertTrue(text().contains("{queue=0} →"));
+        assertFalse(text().contains("{queue=0} →"), "folded");
+        assertTrue(text().contains("… 1 zero entry folded (z shows them)"), text());
+        key('z');
+        assertTrue(text().contains("{queue=0} → {ios=0, bytes=0}"), "z shows the zero entries");
         // Live refresh: the next frame's values replace the old ones.
         var d2 = withMaps(device(5, "stripe", "stripe", 1, 200, 70),
                 new MapSnapshot("queue_stats", "array", 64, List.of(new MapEntry("{queue=0}", "{ios=12345, bytes=1}")), null));

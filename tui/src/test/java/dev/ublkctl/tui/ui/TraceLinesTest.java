@@ -12,8 +12,8 @@ class TraceLinesTest {
     void theMapPaneEndsWithTheProgramsLastPrintkLines() {
         DeviceSnapshot d = new DeviceSnapshot(3, "loop", "emulated", "live", 1, 8, 1 << 20, "kublk_loop_ops",
                 List.of(), List.of(), null, "jit", List.of("a: one", "a: two"));
-        List<String> lines = Renderer.mapLines(d);
+        List<String> lines = Renderer.traceLines(d);
         assertEquals(List.of("▸ bpf_printk, last 2 (ublkctl prog trace -n 3 follows)", "    a: one", "    a: two"), lines);
-        assertEquals(List.of(), Renderer.mapLines(d.withTrace(List.of())), "nothing without lines");
+        assertEquals(List.of(), Renderer.traceLines(d.withTrace(List.of())), "nothing without lines");
     }
 }
