@@ -190,6 +190,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
                         p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
+                .method("device.export", (p, c) -> export(exportRequest(p)))
+                .method("device.unexport", (p, c) -> unexport(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> statsAll())
                 .method("prog.show", (p, c) -> get(id(p)).program())
@@ -199,6 +201,20 @@ public final class Daemon implements AutoCloseable {
                 .method("map.update", (p, c) -> get(id(p)).updateMap(text(p, "name"), text(p, "key"), text(p, "value")))
                 .method("device.bench", (p, c) -> get(id(p)).bench(Json.mapper().treeToValue(p, BenchRequest.class), c))
                 .method("device.verify", (p, c) -> get(id(p)).verify(Json.mapper().treeToValue(p, VerifyRequest.class), c));
+    }
+
+    static ExportRequest exportRequest(JsonNode p) {
+        try {
+            return new ExportRequest(id(p), optText(p, "socket"), optText(p, "listen"), optText(p, "name"),
+                    p.path("readOnly").asBoolean(false));
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+    }
+
+    private static String optText(JsonNode p, String name) {
+        JsonNode n = p.get(name);
+        return n == null || n.isNull() ? null : n.asText();
     }
 
     static int id(JsonNode p) {
@@ -381,6 +397,24 @@ public final class Daemon implements AutoCloseable {
         d.attach(program, engine);
         records.write(d.record());
         return d.record();
+    }
+
+    /** {@code device.export}: the device served over NBD; its record shows where. */
+    public ExportView export(ExportRequest req) throws Exception {
+        HostedDevice d = get(req.id());
+        ExportView v = d.export(req, dir.root().resolve("nbd-" + req.id() + ".sock"), log);
+        records.write(d.record());
+        log.accept("device " + req.id() + " exported at " + v.uri() + (v.readOnly() ? " (read-only)" : ""));
+        return v;
+    }
+
+    /** {@code device.unexport}: the export stops; its clients are disconnected. */
+    public ExportView unexport(int id) {
+        HostedDevice d = get(id);
+        ExportView v = d.unexport();
+        records.write(d.record());
+        log.accept("device " + id + " no longer exported");
+        return v;
     }
 
     public DeviceRecord detach(int id) throws Exception {

@@ -35,15 +35,26 @@ import java.util.List;
  * @param engine      what runs the attached program: jit or interp (null without a program)
  * @param problem     what is wrong, or null: why a {@code broken} record cannot be read, or what
  *                    happened to a live device's storage (a backing file deleted or truncated)
+ * @param export      the device's NBD export ({@code ublkctl export}), or null
  */
 public record DeviceRecord(@JsonProperty(required = true) int id, String state, TargetType target, Backend backend,
                            int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
-                           String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
+                           String created, String bpf, boolean recoverable, int threads, String engine, String problem,
+                           ExportView export) {
 
     /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
     public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
+
+    /** A record without an export. */
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, null);
+    }
 
     public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
                         long size, int blockSize, List<String> files, long chunk, String program,
@@ -65,7 +76,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     public DeviceRecord withProblem(String p) {
         return java.util.Objects.equals(p, problem) ? this
                 : new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p, export);
     }
 
     /** A record with one serving thread per queue. */
@@ -83,7 +94,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, export);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
@@ -93,7 +104,13 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     /** With another program, run by {@code engine} (jit, interp; null without a program). */
     public DeviceRecord withProgram(String name, String path, String spec, String engine) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem, export);
+    }
+
+    /** With another export (null: none). */
+    public DeviceRecord withExport(ExportView e) {
+        return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, e);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

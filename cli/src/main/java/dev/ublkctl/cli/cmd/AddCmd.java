@@ -104,6 +104,19 @@ public final class AddCmd extends Cmd {
                     + "(by default the kernel holds its I/O until recover or del, where it has UBLK_F_USER_RECOVERY).")
     boolean noRecovery;
 
+    @Option(names = "--export", description = "Also serve the device over NBD, as 'ublkctl export' does, and print its URI "
+            + "(default: a Unix socket in the run dir; see --export-listen, --export-socket, --export-name).")
+    boolean export;
+
+    @Option(names = "--export-listen", paramLabel = "[ADDR:]PORT", description = "With --export: listen on TCP (ADDR defaults to 127.0.0.1).")
+    String exportListen;
+
+    @Option(names = "--export-socket", paramLabel = "PATH", description = "With --export: the Unix socket to listen on.")
+    Path exportSocket;
+
+    @Option(names = "--export-name", paramLabel = "NAME", description = "With --export: the export name (default ublkbID).")
+    String exportName;
+
     @Option(names = "--foreground", description = "Run the daemon in this terminal until Ctrl-C (for debugging).")
     boolean foreground;
 
@@ -118,13 +131,20 @@ public final class AddCmd extends Cmd {
                 throw CliException.unsupported(e.getMessage());
             }
         }
+        boolean exporting = export || exportListen != null || exportSocket != null || exportName != null;
+        if (exporting) ExportCmd.request(0, exportSocket, exportListen, exportName, false);   // refuse a bad option before adding
         if (foreground) return runForeground(req);
         // a daemon that is exiting (its last device was just deleted) takes no new device: ask the next one
         long deadline = System.nanoTime() + DaemonLauncher.SPAWN_TIMEOUT.toNanos();
         for (;;) {
             try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
                 DeviceRecord r = c.add(req);
+                if (exporting) r = exportNew(c, r);
                 print(r);
+                if (exporting && !json()) {
+                    out().println(r.export().uri());
+                    out().flush();
+                }
                 return ExitCode.OK;
             } catch (dev.ublkctl.daemon.RpcException e) {
                 if (e.code() != dev.ublkctl.daemon.RpcException.SHUTTING_DOWN || System.nanoTime() > deadline) throw e;
@@ -156,6 +176,23 @@ public final class AddCmd extends Cmd {
         }
     }
 
+    /** Exports the device just added; if that fails, the device goes too (add --export is one step). */
+    private DeviceRecord exportNew(DaemonClient c, DeviceRecord r) {
+        try {
+            var v = c.export(ExportCmd.request(r.id(), exportSocket, exportListen, exportName, false));
+            if (exportListen != null && dev.ublkctl.daemon.ExportRequest.portOnly(exportListen))
+                note("listening on " + v.address() + " (loopback only; --export-listen ADDR:PORT for another address)");
+            return r.withExport(v);
+        } catch (RuntimeException e) {
+            try {
+                c.delete(r.id());
+            } catch (RuntimeException ignored) {
+                // the export error is the one to report
+            }
+            throw e;
+        }
+    }
+
     private void print(DeviceRecord r) {
         if (json()) printJson(r);
         else Records.print(out(), style(), r);
@@ -173,7 +210,10 @@ public final class AddCmd extends Cmd {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             DeviceRecord r = d.add(req);
+            if (export || exportListen != null || exportSocket != null || exportName != null)
+                r = r.withExport(d.export(ExportCmd.request(r.id(), exportSocket, exportListen, exportName, false)));
             print(r);
+            if (r.export() != null && !json()) out().println(r.export().uri());
             note("serving device " + r.id() + " in the foreground; Ctrl-C stops it");
             d.awaitStop();
         } finally {

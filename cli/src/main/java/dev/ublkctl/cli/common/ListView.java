@@ -41,8 +41,12 @@ public final class ListView {
             out.flush();
             return ExitCode.OK;
         }
+        // the EXPORT column only when some device is exported: the usual table stays as narrow as it was
+        boolean exports = recs.stream().anyMatch(r -> r.export() != null);
         Table t = verbose
-                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "PID", "CREATED").right(0, 4, 5, 6, 7, 11)
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "PID", "CREATED", "EXPORT").right(0, 4, 5, 6, 7, 11)
+                : exports
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM", "EXPORT").right(0, 4, 5, 6)
                 : new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM").right(0, 4, 5, 6);
         for (DeviceRecord r : recs) {
             String prog = r.program() == null ? "-" : r.program();
@@ -51,7 +55,9 @@ public final class ListView {
             if (verbose) {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.blockSize(), r.queues(),
                         r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")", r.engine(),
-                        r.files().isEmpty() ? "-" : String.join(",", r.files()), r.daemonPid(), r.created());
+                        r.files().isEmpty() ? "-" : String.join(",", r.files()), r.daemonPid(), r.created(), exportText(r));
+            } else if (exports) {
+                t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog, exportText(r));
             } else {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);
             }
@@ -68,6 +74,11 @@ public final class ListView {
             err.flush();
         }
         return ExitCode.OK;
+    }
+
+    private static String exportText(DeviceRecord r) {
+        if (r.export() == null) return "-";
+        return r.export().uri() + (r.export().readOnly() ? " (ro)" : "");
     }
 
     /**
