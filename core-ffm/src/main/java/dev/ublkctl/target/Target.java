@@ -37,6 +37,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Loop l -> List.of(l.file());
             case TargetConfig.Stripe s -> s.files();
             case TargetConfig.FaultInject f -> List.of();
+            case TargetConfig.Nbd n -> List.of();
         };
         long stacked = files.stream().filter(f -> TargetConfig.ublkDevice(f) >= 0).count();
         if (stacked == 0) return open(cfg);
@@ -56,6 +57,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Loop l -> FileTarget.open(TargetType.LOOP, List.of(l.file()), Integer.MAX_VALUE);
             case TargetConfig.Stripe s -> FileTarget.open(TargetType.STRIPE, s.files(), s.chunkSize());
             case TargetConfig.FaultInject f -> new FaultInjectTarget(f);
+            case TargetConfig.Nbd n -> StackedTarget.overNbd(n);
         };
     }
 

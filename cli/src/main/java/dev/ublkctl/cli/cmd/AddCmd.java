@@ -37,13 +37,16 @@ import java.util.List;
                 "  ublkctl add -t loop -f disk.img --bpf loop",
                 "  ublkctl add -t stripe -f a.img -f b.img --chunk 64k --bpf stripe",
                 "  ublkctl add -t loop -f disk.img --bpf ./my_prog.o --backend emulated -n 3",
-                "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO"})
+                "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO",
+                "  ublkctl add -t loop -f disk.img --bpf loop --export",
+                "  ublkctl add -t nbd --url nbd://server:10809/disk",
+                "  ublkctl add -t stripe --url 'nbd+unix:///a?socket=/run/a.sock' --url 'nbd+unix:///b?socket=/run/b.sock'"})
 public final class AddCmd extends Cmd {
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", converter = Names.TargetName.class,
             completionCandidates = Names.Targets.class,
-            description = "Target: null, loop (one backing file), stripe (several files) or fault_inject "
-                    + "(null with delays and chosen failures, as kublk's; see --fault).")
+            description = "Target: null, loop (one backing file), stripe (several files or NBD URLs), fault_inject "
+                    + "(null with delays and chosen failures, as kublk's; see --fault) or nbd (a remote NBD export, see --url).")
     TargetType target;
 
     @Option(names = "--fault", paramLabel = "SPEC",
@@ -69,6 +72,11 @@ public final class AddCmd extends Cmd {
 
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
     List<Path> files = new ArrayList<>();
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "NBD export backing the device: nbd://HOST[:PORT]/NAME or nbd+unix:///NAME?socket=PATH "
+                    + "(nbd: one; stripe: several, e.g. other daemons' exports).")
+    List<String> urls = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,
             description = "Stripe chunk size (a power of two, 4k..512k; default 64k).")
@@ -159,6 +167,12 @@ public final class AddCmd extends Cmd {
         for (Path f : files) {
             // ublk:N is another device of the daemon (stacking), not a file
             abs.add(dev.ublkctl.target.TargetConfig.ublkDevice(f) >= 0 ? f.toString() : f.toAbsolutePath().normalize().toString());
+        }
+        if (!urls.isEmpty() && !files.isEmpty()) throw CliException.usage("--url and --file cannot be mixed");
+        for (String u : urls) {
+            if (!u.startsWith("nbd://") && !u.startsWith("nbd+unix://"))
+                throw CliException.usage("--url wants nbd://HOST[:PORT]/NAME or nbd+unix:///NAME?socket=PATH, got '" + u + "'");
+            abs.add(u);
         }
         String prog = null;
         try {
