@@ -54,13 +54,15 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
     private final Thread watchdog;
     private volatile boolean closed;
     private volatile String problem;
+    private final int retries;
 
     /** What negotiation learned. */
     record Handshake(long size, int flags, int minBlock, int preferredBlock, int maxBlock) {
         boolean has(int f) { return (flags & f) != 0; }
     }
 
-    private NbdClient(NbdUri uri, Handshake first, int n) {
+    private NbdClient(NbdUri uri, Handshake first, int n, int retries) {
+        this.retries = retries;
         this.uri = uri;
         this.first = first;
         this.conns = new Conn[n];
@@ -72,11 +74,15 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
      * allows multi-conn).
      * @throws NbdException the server is unreachable or refuses the export, with the reason
      */
-    public static NbdClient open(NbdUri uri, int connections) {
+    public static NbdClient open(NbdUri uri, int connections) { return open(uri, connections, RETRIES); }
+
+    /** {@link #open(NbdUri, int)} with {@code retries} reconnection attempts (0: a broken connection fails its I/O at once). */
+    public static NbdClient open(NbdUri uri, int connections, int retries) {
+        if (retries < 0) throw new IllegalArgumentException("retries must be >= 0");
         Session s0 = Session.connect(uri, -1);
         Handshake h = s0.hs;
         int n = h.has(Nbd.TF_CAN_MULTI_CONN) ? Math.max(1, connections) : 1;
-        NbdClient c = new NbdClient(uri, h, n);
+        NbdClient c = new NbdClient(uri, h, n, retries);
         try {
             for (int i = 0; i < n; i++) {
                 Session s = i == 0 ? s0 : Session.connect(uri, h.size());
@@ -335,7 +341,7 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
             join(sender);
             join(receiver);
             String last = why;
-            for (int attempt = 1; attempt <= RETRIES && !closed; attempt++) {
+            for (int attempt = 1; attempt <= retries && !closed; attempt++) {
                 try {
                     Thread.sleep(Math.min(2000, 100L << attempt));
                 } catch (InterruptedException e) {
@@ -369,7 +375,7 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
                 lost = new ArrayList<>(pending.values());
                 pending.clear();
             }
-            problem = (why.startsWith(uri.toString()) ? why : uri + ": " + why) + (closed ? "" : " (gave up after " + RETRIES + " attempts; I/O fails with EIO)");
+            problem = (why.startsWith(uri.toString()) ? why : uri + ": " + why) + (closed ? "" : " (gave up after " + retries + " attempt(s); I/O fails with EIO)");
             if (!closed) LOG.warning(problem + "; failing " + lost.size() + " request(s)");
             for (Req r : lost) {
                 slots.release();
