@@ -214,6 +214,8 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
         final IoCallback cb;
         final long cookie;
         volatile long sentAt;
+        /** Times sent again after a reconnect: a server that breaks on this request every time cannot keep it forever. */
+        int resent;
         Req(long handle, int cmd, long offset, int length, MemorySegment buf, IoCallback cb, long cookie) {
             this.handle = handle;
             this.cmd = cmd;
@@ -298,6 +300,7 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
                     if (err == 0 && r.cmd == Nbd.CMD_READ) s.readInto(r.buf.asSlice(0, r.length).asByteBuffer());
                     if (pending.remove(handle) == null) continue;
                     slots.release();
+                    if (problem != null && state == State.UP) problem = null;   // serving again
                     r.cb.done(r.cookie, err == 0 ? r.success() : -wireErrno(err));
                 }
             } catch (NbdException e) {
@@ -349,13 +352,32 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
                 }
                 try {
                     Session s = Session.connect(uri, first.size());
+                    List<Req> failed = new ArrayList<>();
                     synchronized (this) {
                         if (closed) { s.close(); return; }
                         start(s);
                         List<Req> again = new ArrayList<>(pending.values());
                         again.sort(Comparator.comparingLong(r -> r.handle));
-                        for (Req r : again) { r.sentAt = 0; out.add(r); }
+                        for (Req r : again) {
+                            if (++r.resent > retries) {   // broke the connection every time it was sent
+                                pending.remove(r.handle);
+                                failed.add(r);
+                                continue;
+                            }
+                            r.sentAt = 0;
+                            out.add(r);
+                        }
                     }
+                    if (!failed.isEmpty()) {
+                        problem = uri + ": connection " + index + ": " + why + " each time " + failed.size()
+                                + " request(s) were sent (" + retries + " retries); they fail with EIO";
+                        LOG.warning(problem);
+                    }
+                    for (Req r : failed) {
+                        slots.release();
+                        r.cb.done(r.cookie, -Errno.EIO);
+                    }
+                    if (!failed.isEmpty()) return;
                     problem = null;
                     LOG.info(uri + ": connection " + index + " back after " + attempt + " attempt(s)");
                     return;
