@@ -39,7 +39,12 @@ public sealed interface TargetConfig {
             if (type != TargetType.NBD && type != TargetType.STRIPE) throw new IllegalArgumentException("NBD exports back nbd or stripe, not " + type);
             if (urls.isEmpty() || urls.size() > Stripe.MAX_FILES)
                 throw new IllegalArgumentException(type + " target needs 1.." + Stripe.MAX_FILES + " NBD URLs, got " + urls.size());
-            for (String u : urls) dev.ublkctl.nbd.NbdUri.parse(u);   // a bad URL says what is wrong with it
+            for (String u : urls) {
+                var p = dev.ublkctl.nbd.NbdUri.parse(u);   // a bad URL says what is wrong with it
+                // the daemon runs elsewhere: a relative socket would be resolved against its directory
+                if (p.socket() != null && !p.socket().isAbsolute())
+                    throw new IllegalArgumentException("the socket of " + u + " must be an absolute path");
+            }
             if (urls.stream().distinct().count() != urls.size()) throw new IllegalArgumentException("an export is named twice: " + urls);
             if (connections < 1 || connections > 16) throw new IllegalArgumentException("connections must be 1..16, got " + connections);
         }
