@@ -156,16 +156,17 @@ public final class NbdClient implements BlockDevice, AutoCloseable {
         return 0;
     }
 
-    /** A live or reconnecting connection, preferring the queue's own; null when all gave up. */
+    /** A live or reconnecting connection, preferring the queue's own; null when all gave up (for now). */
     private Conn pick(int queue) {
         int n = conns.length;
         int start = queue >= 0 ? queue % n : Math.floorMod(next.getAndIncrement(), n);
-        for (int i = 0; i < n; i++) {
+        Conn found = null;
+        for (int i = 0; i < n && found == null; i++) {
             Conn c = conns[(start + i) % n];
-            if (c.state != State.DEAD) return c;
+            if (c.state != State.DEAD) found = c;
+            else c.retryIfDue();   // a connection that gave up tries again now and then, while the others serve
         }
-        for (Conn c : conns) c.retryIfDue();
-        return null;
+        return found;
     }
 
     @Override
