@@ -12,7 +12,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 
 @Command(name = "export",
@@ -51,7 +50,7 @@ public final class ExportCmd extends Cmd {
     protected int run() {
         ExportRequest req = request(dev.id, where.socket, where.listen, name, readOnly);
         try (DaemonClient c = connect()) {
-            print(this, c.export(req), where.listen);
+            print(c.export(req), where.listen);
         }
         return ExitCode.OK;
     }
@@ -66,14 +65,13 @@ public final class ExportCmd extends Cmd {
     }
 
     /** The URI on stdout (JSON: the export), and on stderr where TCP listens when the user named only a port. */
-    static void print(Cmd cmd, ExportView v, String listen) {
+    private void print(ExportView v, String listen) {
         if (listen != null && ExportRequest.portOnly(listen))
-            cmd.noteOnStderr("listening on " + v.address() + " (loopback only; --listen ADDR:PORT for another address)");
-        if (cmd.jsonOutput()) cmd.json(v);
+            note("listening on " + v.address() + " (loopback only; --listen ADDR:PORT for another address)");
+        if (json()) printJson(v);
         else {
-            PrintWriter out = cmd.stdout();
-            out.println(v.uri());
-            out.flush();
+            out().println(v.uri());
+            out().flush();
         }
     }
 }

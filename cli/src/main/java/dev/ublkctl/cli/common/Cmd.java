@@ -50,16 +50,4 @@ public abstract class Cmd implements Callable<Integer> {
         err().println(s);
         err().flush();
     }
-
-    /** For helpers shared by several commands: {@link #note}. */
-    public void noteOnStderr(String s) { note(s); }
-
-    /** For helpers shared by several commands: {@link #json()}. */
-    public boolean jsonOutput() { return json(); }
-
-    /** For helpers shared by several commands: {@link #printJson}. */
-    public void json(Object value) { printJson(value); }
-
-    /** For helpers shared by several commands: {@link #out()}. */
-    public PrintWriter stdout() { return out(); }
 }
