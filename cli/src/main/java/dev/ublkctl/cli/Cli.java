@@ -28,6 +28,7 @@ public final class Cli {
     public static final Map<String, List<String>> GROUPS = new LinkedHashMap<>();
     static {
         GROUPS.put("Devices", List.of("add", "del", "list", "stats", "bench", "verify"));
+        GROUPS.put("NBD", List.of("export", "unexport"));
         GROUPS.put("BPF programs and maps", List.of("attach", "detach", "prog", "map"));
         GROUPS.put("Interactive", List.of("shell", "top", "demo"));
         GROUPS.put("This machine", List.of("features"));

@@ -24,7 +24,7 @@ import java.util.List;
  * @param depth      queue depth (1..{@value #MAX_DEPTH})
  * @param size       capacity in bytes; 0 means the backing files' size (loop/stripe) or 250 GiB (null, as kublk)
  * @param blockSize  logical block size: 512, 1024, 2048 or 4096
- * @param files      backing files
+ * @param files      backing files, or NBD URLs ({@code nbd://...}, {@code nbd+unix://...}) for the nbd and stripe targets
  * @param chunk      stripe chunk size in bytes (0: default)
  * @param bpf        bundled program name or object file path, or null for none
  * @param ops        which {@code struct ublk_bpf_ops} of {@code bpf}: variable name or {@code .id}; null for the first
@@ -95,6 +95,14 @@ public record AddRequest(int id, TargetType target, int queues, int depth, long 
      */
     public DeviceConfig deviceConfig() {
         if (target == null) throw new IllegalArgumentException("a device needs a target (" + TargetType.names() + ")");
+        if (files.stream().anyMatch(dev.ublkctl.target.TargetConfig::isNbdUrl)) {
+            if (!files.stream().allMatch(dev.ublkctl.target.TargetConfig::isNbdUrl))
+                throw new IllegalArgumentException("backing files and NBD URLs cannot be mixed: " + files);
+            if (fault != null) throw new IllegalArgumentException("a fault spec is for the fault_inject target");
+            if (ops != null && bpf == null) throw new IllegalArgumentException("ops names a struct_ops of a program: give the program too");
+            return DeviceConfig.of(target.nbdConfig(files, chunk)).withId(id).withQueues(queues).withDepth(depth)
+                    .withLogicalBlockSize(blockSize).withSize(size).withRecovery(!noRecovery).withThreads(threads);
+        }
         List<Path> paths = new ArrayList<>();
         for (String f : files) {
             Path p = Path.of(f);

@@ -250,6 +250,8 @@ public final class Daemon implements AutoCloseable {
                 .method("device.attach", (p, c) -> attach(id(p), ProgramRef.of(text(p, "program"),
                         p.hasNonNull("ops") ? p.get("ops").asText() : null), engine(p), maps(p)))
                 .method("device.detach", (p, c) -> detach(id(p)))
+                .method("device.export", (p, c) -> export(exportRequest(p)))
+                .method("device.unexport", (p, c) -> unexport(id(p)))
                 .method("device.stats", (p, c) -> get(id(p)).stats())
                 .method("device.statsAll", (p, c) -> p.has("queuesOf") ? statsAll(p.get("queuesOf").asInt(-1)) : statsAll())
                 .method("metrics.scrape", (p, c) -> metrics.scrape(p.path("openMetrics").asBoolean(false)))
@@ -274,6 +276,20 @@ public final class Daemon implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw RpcException.invalid("bad param 'maps': " + e.getMessage());
         }
+    }
+
+    static ExportRequest exportRequest(JsonNode p) {
+        try {
+            return new ExportRequest(id(p), optText(p, "socket"), optText(p, "listen"), optText(p, "name"),
+                    p.path("readOnly").asBoolean(false));
+        } catch (IllegalArgumentException e) {
+            throw RpcException.invalid(e.getMessage());
+        }
+    }
+
+    private static String optText(JsonNode p, String name) {
+        JsonNode n = p.get(name);
+        return n == null || n.isNull() ? null : n.asText();
     }
 
     static int id(JsonNode p) {
@@ -494,6 +510,24 @@ public final class Daemon implements AutoCloseable {
         d.attach(program, engine, maps);
         records.write(d.record());
         return d.record();
+    }
+
+    /** {@code device.export}: the device served over NBD; its record shows where. */
+    public ExportView export(ExportRequest req) throws Exception {
+        HostedDevice d = get(req.id());
+        ExportView v = d.export(req, dir.root().resolve("nbd-" + req.id() + ".sock"), log);
+        records.write(d.record());
+        log.accept("device " + req.id() + " exported at " + v.uri() + (v.readOnly() ? " (read-only)" : ""));
+        return v;
+    }
+
+    /** {@code device.unexport}: the export stops; its clients are disconnected. */
+    public ExportView unexport(int id) {
+        HostedDevice d = get(id);
+        ExportView v = d.unexport();
+        records.write(d.record());
+        log.accept("device " + id + " no longer exported");
+        return v;
     }
 
     public DeviceRecord detach(int id) throws Exception {

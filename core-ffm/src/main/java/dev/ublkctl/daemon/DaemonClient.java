@@ -133,6 +133,22 @@ public final class DaemonClient implements AutoCloseable {
         return call("device.attach", p, DeviceRecord.class, Duration.ofSeconds(60), null);
     }
 
+    /** {@code device.export}: serves the device over NBD; the answer says where. */
+    public ExportView export(ExportRequest req) {
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put("id", req.id());
+        if (req.socket() != null) p.put("socket", req.socket());
+        if (req.listen() != null) p.put("listen", req.listen());
+        if (req.name() != null) p.put("name", req.name());
+        p.put("readOnly", req.readOnly());
+        return call("device.export", p, ExportView.class, DEFAULT_TIMEOUT, null);
+    }
+
+    /** {@code device.unexport}: the export that stopped. */
+    public ExportView unexport(int id) {
+        return call("device.unexport", Map.of("id", id), ExportView.class, DEFAULT_TIMEOUT, null);
+    }
+
     /** {@code device.detach}: every I/O goes to the Java target afterwards. */
     public DeviceRecord detach(int id) {
         return call("device.detach", Map.of("id", id), DeviceRecord.class, Duration.ofSeconds(60), null);

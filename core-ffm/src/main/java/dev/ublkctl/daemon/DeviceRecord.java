@@ -37,32 +37,53 @@ import java.util.List;
  *                    happened to a live device's storage (a backing file deleted or truncated)
  * @param fds         the daemon's descriptors of the backing files, in {@code files} order (what a
  *                    program's map needs for bpf aio: {@code --map fd_map @dev=@fd0}); empty otherwise
+ * @param export      the device's NBD export ({@code ublkctl export}), or null
  */
 public record DeviceRecord(@JsonProperty(required = true) int id, String state, TargetType target, Backend backend,
                            int queues, int depth,
                            long size, int blockSize, List<String> files, long chunk, String program,
                            String programPath, String blockDevice, long daemonPid, long daemonStart,
                            String created, String bpf, boolean recoverable, int threads, String engine, String problem,
-                           List<Integer> fds) {
+                           List<Integer> fds, ExportView export) {
 
     /** {@code broken}: the record file exists but cannot be read; {@code del -n ID} removes it. */
     public static final String LIVE = "live", DEAD = "dead", BROKEN = "broken";
+
+    /** A record without backing descriptors or export (a stand-in, or a record file written before they were kept). */
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, null, null);
+    }
+
+    /** A record with backing descriptors and no export. */
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads, String engine, String problem,
+                        List<Integer> fds) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, fds, null);
+    }
+
+    /** A record with an export and no backing descriptors. */
+    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
+                        long size, int blockSize, List<String> files, long chunk, String program,
+                        String programPath, String blockDevice, long daemonPid, long daemonStart,
+                        String created, String bpf, boolean recoverable, int threads, String engine, String problem,
+                        ExportView export) {
+        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, null, export);
+    }
 
     public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
                         long size, int blockSize, List<String> files, long chunk, String program,
                         String programPath, String blockDevice, long daemonPid, long daemonStart,
                         String created, String bpf, boolean recoverable, int threads) {
         this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
-                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null, null, null);
-    }
-
-    /** A record without backing descriptors (a stand-in, or a record file written before they were kept). */
-    public DeviceRecord(int id, String state, TargetType target, Backend backend, int queues, int depth,
-                        long size, int blockSize, List<String> files, long chunk, String program,
-                        String programPath, String blockDevice, long daemonPid, long daemonStart,
-                        String created, String bpf, boolean recoverable, int threads, String engine, String problem) {
-        this(id, state, target, backend, queues, depth, size, blockSize, files, chunk, program, programPath,
-                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, null);
+                blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, null, null, null, null);
     }
 
     /** The stand-in for a record file that cannot be read (empty, truncated, not JSON). */
@@ -77,7 +98,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     public DeviceRecord withProblem(String p) {
         return java.util.Objects.equals(p, problem) ? this
                 : new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p, fds);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, p, fds, export);
     }
 
     /** A record with one serving thread per queue. */
@@ -96,7 +117,7 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
 
     public DeviceRecord withState(String s) {
         return new DeviceRecord(id, s, target, backend, queues, depth, size, blockSize, files, chunk,
-                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, fds);
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, fds, export);
     }
 
     public DeviceRecord withProgram(String name, String path, String spec) {
@@ -106,7 +127,13 @@ public record DeviceRecord(@JsonProperty(required = true) int id, String state, 
     /** With another program, run by {@code engine} (jit, interp; null without a program). */
     public DeviceRecord withProgram(String name, String path, String spec, String engine) {
         return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
-                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem, fds);
+                name, path, blockDevice, daemonPid, daemonStart, created, spec, recoverable, threads, engine, problem, fds, export);
+    }
+
+    /** With another export (null: none). */
+    public DeviceRecord withExport(ExportView e) {
+        return new DeviceRecord(id, state, target, backend, queues, depth, size, blockSize, files, chunk,
+                program, programPath, blockDevice, daemonPid, daemonStart, created, bpf, recoverable, threads, engine, problem, fds, e);
     }
 
     /** True if the daemon named in this record is still the process running under its pid. */

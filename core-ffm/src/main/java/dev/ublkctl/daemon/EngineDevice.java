@@ -18,6 +18,7 @@ import dev.ublkctl.engine.UblkProgram;
 import dev.ublkctl.engine.load.Verifier;
 import dev.ublkctl.engine.load.VerifyResult;
 import dev.ublkctl.engine.load.VerifySpec;
+import dev.ublkctl.nbd.NbdServer;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -33,6 +34,8 @@ final class EngineDevice implements HostedDevice {
     private final Device dev;
     private volatile DeviceRecord rec;
     private volatile Attached loaded;
+    /** The NBD export, or null. */
+    private NbdServer nbd;
 
     /** The attached program and what loads it again ({@code ref} names its ops by variable). */
     record Attached(UblkProgram program, ProgramRef ref) { }
@@ -298,5 +301,55 @@ final class EngineDevice implements HostedDevice {
         return VerifyView.of(dev.id(), off, bs, r);
     }
 
-    @Override public void close() { dev.close(); }
+    @Override
+    public synchronized ExportView export(ExportRequest req, java.nio.file.Path defaultSocket,
+                                          java.util.function.Consumer<String> log) {
+        if (nbd != null)
+            throw new RpcException(RpcException.EXISTS, "device " + dev.id() + " is already exported at " + nbd.uri()
+                    + " (ublkctl unexport -n " + dev.id() + " first)");
+        java.net.SocketAddress addr = req.listen() != null ? ExportRequest.listenAddress(req.listen())
+                : java.net.UnixDomainSocketAddress.of(req.socket() != null ? java.nio.file.Path.of(req.socket()) : defaultSocket);
+        dev.ublkctl.ublk.BlockDevice block;
+        try {
+            block = dev.block();
+        } catch (IllegalStateException | UnsupportedOperationException e) {
+            throw RpcException.unsupported("device " + dev.id() + " cannot be exported: " + e.getMessage());
+        }
+        String desc = "ublkctl device " + dev.id() + " (" + dev.targetType() + ", " + dev.backend() + ")";
+        try {
+            nbd = NbdServer.start(addr, new NbdServer.Export(req.exportName(), block, req.readOnly(), desc), log);
+        } catch (java.io.IOException e) {
+            throw RpcException.failed(e.getMessage());
+        }
+        var u = nbd.uri();
+        java.net.SocketAddress bound = nbd.address();
+        String address = bound instanceof java.net.InetSocketAddress ia
+                ? (ia.getAddress().getHostAddress().contains(":") ? "[" + ia.getAddress().getHostAddress() + "]" : ia.getAddress().getHostAddress())
+                  + ":" + ia.getPort() : null;
+        ExportView v = new ExportView(u.toString(), u.name(), u.socket() == null ? null : u.socket().toString(), address, req.readOnly());
+        rec = rec.withExport(v);
+        return v;
+    }
+
+    @Override
+    public synchronized ExportView unexport() {
+        if (nbd == null) throw RpcException.notFound("device " + dev.id() + " is not exported");
+        ExportView v = rec.export();
+        nbd.close();
+        nbd = null;
+        rec = rec.withExport(null);
+        return v;
+    }
+
+    /** The device goes first (a refused delete keeps the export); then the export's clients are dropped. */
+    @Override
+    public void close() {
+        dev.close();
+        NbdServer s;
+        synchronized (this) {
+            s = nbd;
+            nbd = null;
+        }
+        if (s != null) s.close();
+    }
 }

@@ -77,6 +77,20 @@ public interface HostedDevice extends AutoCloseable {
     /** {@code device.verify}. */
     VerifyView verify(VerifyRequest req, RpcServer.Call call) throws Exception;
 
+    /**
+     * {@code device.export}: serves the device over NBD ({@code defaultSocket} when the request
+     * names neither a socket nor an address); the record shows the export from then on.
+     */
+    default ExportView export(ExportRequest req, java.nio.file.Path defaultSocket, java.util.function.Consumer<String> log)
+            throws Exception {
+        throw RpcException.unsupported("device " + record().id() + " cannot be exported");
+    }
+
+    /** {@code device.unexport}: stops the NBD export; its clients are disconnected. */
+    default ExportView unexport() {
+        throw RpcException.notFound("device " + record().id() + " is not exported");
+    }
+
     /** Stops the device and releases everything it holds. */
     @Override
     void close();

@@ -1,5 +1,7 @@
 package dev.ublkctl.target;
 
+import dev.ublkctl.nbd.NbdClient;
+import dev.ublkctl.nbd.NbdUri;
 import dev.ublkctl.sys.Errno;
 import dev.ublkctl.sys.Libc;
 import dev.ublkctl.ublk.BlockDevice;
@@ -41,9 +43,16 @@ public final class StackedTarget implements Target {
     private final int chunk;
     private final long size;
     private final List<Integer> eventFds = new CopyOnWriteArrayList<>();
+    /** NBD clients this target opened (and closes); empty when stacked on devices of the engine. */
+    private final List<NbdClient> remotes;
     private volatile boolean closed;
 
     private StackedTarget(TargetType name, List<Integer> ids, BlockDevice[] lower, int chunk, long size) {
+        this(name, ids, lower, chunk, size, List.of());
+    }
+
+    private StackedTarget(TargetType name, List<Integer> ids, BlockDevice[] lower, int chunk, long size, List<NbdClient> remotes) {
+        this.remotes = List.copyOf(remotes);
         this.name = name;
         this.ids = List.copyOf(ids);
         this.lower = lower;
@@ -65,6 +74,43 @@ public final class StackedTarget implements Target {
         long per = min / unit * unit;
         if (per == 0) throw new IllegalArgumentException(name + ": lower devices smaller than " + unit + " bytes: " + ids);
         return new StackedTarget(name, ids, lower, chunk, per * lower.length);
+    }
+
+    /**
+     * The nbd target (one export) or a stripe over exports: the same stacking, with the remote
+     * exports as the lower devices, through ublkctl's NBD client.
+     */
+    static StackedTarget overNbd(TargetConfig.Nbd cfg) {
+        List<NbdClient> clients = new ArrayList<>();
+        try {
+            for (String u : cfg.urls()) clients.add(NbdClient.open(NbdUri.parse(u), cfg.connections()));
+            long min = Long.MAX_VALUE;
+            for (NbdClient c : clients) min = Math.min(min, c.size());
+            long unit = cfg.chunkSize() == Integer.MAX_VALUE ? 4096 : cfg.chunkSize();
+            long per = min / unit * unit;
+            if (per == 0) throw new IllegalArgumentException(cfg.type() + ": NBD exports smaller than " + unit + " bytes: " + cfg.urls());
+            for (NbdClient c : clients) {
+                if (c.logicalBlockSize() > 4096)
+                    throw new IllegalArgumentException(c.uri() + ": the export's minimum block size " + c.logicalBlockSize() + " is above 4096");
+            }
+            return new StackedTarget(cfg.type(), List.of(), clients.toArray(BlockDevice[]::new), cfg.chunkSize(), per * clients.size(), clients);
+        } catch (RuntimeException e) {
+            for (NbdClient c : clients) c.close();
+            throw e;
+        }
+    }
+
+    /** The NBD exports under this target, in stripe order (empty when stacked on devices). */
+    public List<String> remoteExports() { return remotes.stream().map(c -> c.uri().toString()).toList(); }
+
+    /** A remote export reconnecting or given up. */
+    @Override
+    public java.util.Optional<String> problem() {
+        for (NbdClient c : remotes) {
+            var p = c.problem();
+            if (p.isPresent()) return p;
+        }
+        return java.util.Optional.empty();
     }
 
     @Override public TargetType type() { return name; }
@@ -89,6 +135,7 @@ public final class StackedTarget implements Target {
     @Override
     public void close() {
         closed = true;
+        for (NbdClient c : remotes) c.close();
         for (int fd : eventFds) {
             try {
                 Libc.close(fd);

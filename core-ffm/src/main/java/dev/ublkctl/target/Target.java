@@ -38,6 +38,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Stripe s -> s.files();
             case TargetConfig.FaultInject f -> List.of();
             case TargetConfig.Qcow2 q -> List.of(q.file());
+            case TargetConfig.Nbd n -> List.of();
         };
         long stacked = files.stream().filter(f -> TargetConfig.ublkDevice(f) >= 0).count();
         if (stacked == 0) return open(cfg);
@@ -59,6 +60,7 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
             case TargetConfig.Stripe s -> FileTarget.open(TargetType.STRIPE, s.files(), s.chunkSize());
             case TargetConfig.FaultInject f -> new FaultInjectTarget(f);
             case TargetConfig.Qcow2 q -> Qcow2Target.open(q.file());
+            case TargetConfig.Nbd n -> StackedTarget.overNbd(n);
         };
     }
 

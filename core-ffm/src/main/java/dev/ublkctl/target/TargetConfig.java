@@ -18,6 +18,38 @@ public sealed interface TargetConfig {
         return Integer.parseInt(s.substring(UBLK_PREFIX.length()));
     }
 
+    /** Whether a backing names an NBD export ({@code nbd://...} or {@code nbd+unix://...}) rather than a file. */
+    static boolean isNbdUrl(String backing) { return backing.startsWith("nbd://") || backing.startsWith("nbd+unix://"); }
+
+    /**
+     * Storage on NBD exports, through ublkctl's own client: {@code nbd} is one export, {@code stripe}
+     * chunks over 1..4 of them (stacking through NBD: other daemons' exports).
+     *
+     * @param urls        the exports, in stripe order
+     * @param chunkSize   stripe chunk ({@link Integer#MAX_VALUE} for one export)
+     * @param connections connections per export when the server allows several (multi-conn)
+     */
+    record Nbd(TargetType type, List<String> urls, int chunkSize, int connections) implements TargetConfig {
+        public static final int DEFAULT_CONNECTIONS = 4;
+
+        public Nbd(TargetType type, List<String> urls, int chunkSize) { this(type, urls, chunkSize, DEFAULT_CONNECTIONS); }
+
+        public Nbd {
+            urls = List.copyOf(urls);
+            if (type != TargetType.NBD && type != TargetType.STRIPE) throw new IllegalArgumentException("NBD exports back nbd or stripe, not " + type);
+            if (urls.isEmpty() || urls.size() > Stripe.MAX_FILES)
+                throw new IllegalArgumentException(type + " target needs 1.." + Stripe.MAX_FILES + " NBD URLs, got " + urls.size());
+            for (String u : urls) {
+                var p = dev.ublkctl.nbd.NbdUri.parse(u);   // a bad URL says what is wrong with it
+                // the daemon runs elsewhere: a relative socket would be resolved against its directory
+                if (p.socket() != null && !p.socket().isAbsolute())
+                    throw new IllegalArgumentException("the socket of " + u + " must be an absolute path");
+            }
+            if (urls.stream().distinct().count() != urls.size()) throw new IllegalArgumentException("an export is named twice: " + urls);
+            if (connections < 1 || connections > 16) throw new IllegalArgumentException("connections must be 1..16, got " + connections);
+        }
+    }
+
     /** Completes every I/O at once; reads return whatever the request buffer holds. */
     record Null(long size) implements TargetConfig {
         /** kublk's null target size. */

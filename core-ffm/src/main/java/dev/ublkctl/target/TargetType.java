@@ -13,7 +13,7 @@ import java.util.Locale;
  * the same requests with the same words.
  */
 public enum TargetType {
-    NULL("null"), LOOP("loop"), STRIPE("stripe"), FAULT_INJECT("fault_inject"), QCOW2("qcow2");
+    NULL("null"), LOOP("loop"), STRIPE("stripe"), FAULT_INJECT("fault_inject"), QCOW2("qcow2"), NBD("nbd");
 
     private final String label;
 
@@ -30,7 +30,7 @@ public enum TargetType {
         throw new IllegalArgumentException("unknown target '" + name + "' (" + names() + ")");
     }
 
-    /** "null, loop, stripe, fault_inject, qcow2". */
+    /** "null, loop, stripe, fault_inject, qcow2, nbd". */
     public static String names() {
         return String.join(", ", Arrays.stream(values()).map(TargetType::toString).toList());
     }
@@ -65,6 +65,8 @@ public enum TargetType {
                 yield chunk == 0 ? new TargetConfig.Stripe(files)
                         : new TargetConfig.Stripe(files, TargetConfig.Stripe.checkChunk(chunk));
             }
+            case NBD -> throw new IllegalArgumentException("target nbd needs the URL of an NBD export (--url nbd://HOST[:PORT]/NAME "
+                    + "or nbd+unix:///NAME?socket=PATH), not files");
             case FAULT_INJECT -> {
                 if (!files.isEmpty()) throw new IllegalArgumentException("target fault_inject takes no files");
                 yield TargetConfig.FaultInject.parse(size > 0 ? size : TargetConfig.FaultInject.DEFAULT_SIZE, fault);
@@ -75,6 +77,23 @@ public enum TargetType {
                     throw new IllegalArgumentException("target qcow2 needs an image file, not another device: " + files.getFirst());
                 yield new TargetConfig.Qcow2(files.getFirst());
             }
+        };
+    }
+
+    /**
+     * A target over NBD exports: {@code nbd} (one URL) or {@code stripe} (1..4 URLs, in chunks).
+     * @param chunk the stripe chunk in bytes, 0 for the default
+     */
+    public TargetConfig nbdConfig(List<String> urls, long chunk) {
+        return switch (this) {
+            case NBD -> {
+                if (urls.size() != 1) throw new IllegalArgumentException("target nbd needs exactly one URL (a stripe over several: -t stripe)");
+                if (chunk != 0) throw new IllegalArgumentException("a chunk size is for the stripe target");
+                yield new TargetConfig.Nbd(TargetType.NBD, urls, Integer.MAX_VALUE);
+            }
+            case STRIPE -> new TargetConfig.Nbd(TargetType.STRIPE, urls,
+                    chunk == 0 ? TargetConfig.Stripe.DEFAULT_CHUNK : TargetConfig.Stripe.checkChunk(chunk));
+            default -> throw new IllegalArgumentException("target " + this + " takes no NBD URLs (nbd or stripe do)");
         };
     }
 

@@ -205,9 +205,9 @@ class DaemonRpcTest {
         record Bad(String params, String message) { }
         String missing = tmp.resolve("missing.img").toString();
         for (Bad b : List.of(
-                new Bad("{}", "a device needs a target (null, loop, stripe, fault_inject, qcow2)"),
-                new Bad("{\"target\":null}", "a device needs a target (null, loop, stripe, fault_inject, qcow2)"),
-                new Bad("{\"target\":\"raid5\"}", "unknown target 'raid5' (null, loop, stripe, fault_inject, qcow2)"),
+                new Bad("{}", "a device needs a target (null, loop, stripe, fault_inject, qcow2, nbd)"),
+                new Bad("{\"target\":null}", "a device needs a target (null, loop, stripe, fault_inject, qcow2, nbd)"),
+                new Bad("{\"target\":\"raid5\"}", "unknown target 'raid5' (null, loop, stripe, fault_inject, qcow2, nbd)"),
                 new Bad("{\"target\":\"null\",\"backend\":\"cloud\"}", "unknown backend 'cloud' (auto, kernel-bpf, kernel, emulated)"),
                 new Bad("{\"target\":\"stripe\",\"files\":[\"/etc/hostname\",\"/etc/hostname\"],\"chunk\":-4096}",
                         "chunk must be >= 0 (0: the default), got -4096"),
@@ -217,7 +217,12 @@ class DaemonRpcTest {
                 new Bad("{\"target\":\"null\",\"queues\":0}", "queues must be 1.." + AddRequest.MAX_QUEUES + ", got 0"),
                 new Bad("{\"target\":\"null\",\"id\":70000}", "device id must be 0..65535 or -1 (the lowest free), got 70000"),
                 new Bad("{\"target\":\"loop\",\"files\":[\"" + missing + "\"]}", "no such file: " + missing),
-                new Bad("{\"target\":\"loop\",\"files\":[\"rel.img\"]}", "backing file paths must be absolute: rel.img"))) {
+                new Bad("{\"target\":\"loop\",\"files\":[\"rel.img\"]}", "backing file paths must be absolute: rel.img"),
+                new Bad("{\"target\":\"nbd\",\"files\":[\"nbd+unix:///x?socket=rel.sock\"]}",
+                        "the socket of nbd+unix:///x?socket=rel.sock must be an absolute path"),
+                new Bad("{\"target\":\"loop\",\"files\":[\"nbd://h/x\"]}", "target loop takes no NBD URLs (nbd or stripe do)"),
+                new Bad("{\"target\":\"nbd\",\"files\":[\"/etc/hostname\"]}",
+                        "target nbd needs the URL of an NBD export (--url nbd://HOST[:PORT]/NAME or nbd+unix:///NAME?socket=PATH), not files"))) {
             JsonNode r = raw("device.add", b.params());
             assertEquals(RpcException.INVALID_PARAMS, r.at("/error/code").asInt(), b.params() + " -> " + r);
             assertEquals(b.message(), r.at("/error/message").asText(), b.params());

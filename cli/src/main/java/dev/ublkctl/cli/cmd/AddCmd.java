@@ -40,14 +40,17 @@ import java.util.List;
                 "  ublkctl add -t fault_inject --fault delay=200us,every=100,errno=EIO",
                 "  ublkctl add -t null --bpf ublk_null.o --ops 2 --bounce",
                 "  ublkctl add -t loop -f disk.img --bpf my_loop.o --map fd_map @dev=@fd0",
-                "  ublkctl add -t qcow2 -f disk.qcow2 --bpf qcow2"})
+                "  ublkctl add -t qcow2 -f disk.qcow2 --bpf qcow2",
+                "  ublkctl add -t loop -f disk.img --bpf loop --export",
+                "  ublkctl add -t nbd --url nbd://server:10809/disk",
+                "  ublkctl add -t stripe --url 'nbd+unix:///a?socket=/run/a.sock' --url 'nbd+unix:///b?socket=/run/b.sock'"})
 public final class AddCmd extends Cmd {
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TARGET", converter = Names.TargetName.class,
             completionCandidates = Names.Targets.class,
-            description = "Target: null, loop (one backing file), stripe (several files), fault_inject "
-                    + "(null with delays and chosen failures, as kublk's; see --fault) or qcow2 (one qcow2 image, "
-                    + "version 2 or 3; its backing chain is read-only).")
+            description = "Target: null, loop (one backing file), stripe (several files or NBD URLs), fault_inject "
+                    + "(null with delays and chosen failures, as kublk's; see --fault), qcow2 (one qcow2 image, "
+                    + "version 2 or 3; its backing chain is read-only) or nbd (a remote NBD export, see --url).")
     TargetType target;
 
     @Option(names = "--fault", paramLabel = "SPEC",
@@ -73,6 +76,11 @@ public final class AddCmd extends Cmd {
 
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Backing file (loop, qcow2: one; stripe: two or more, in order), or ublk:N for device N of the same daemon (stacking).")
     List<Path> files = new ArrayList<>();
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "NBD export backing the device: nbd://HOST[:PORT]/NAME or nbd+unix:///NAME?socket=PATH "
+                    + "(nbd: one; stripe: several, e.g. other daemons' exports).")
+    List<String> urls = new ArrayList<>();
 
     @Option(names = "--chunk", paramLabel = "SIZE", converter = Sizes.Converter.class,
             description = "Stripe chunk size (a power of two, 4k..512k; default 64k).")
@@ -117,6 +125,19 @@ public final class AddCmd extends Cmd {
                     + "(by default the kernel holds its I/O until recover or del, where it has UBLK_F_USER_RECOVERY).")
     boolean noRecovery;
 
+    @Option(names = "--export", description = "Also serve the device over NBD, as 'ublkctl export' does, and print its URI "
+            + "(default: a Unix socket in the run dir; see --export-listen, --export-socket, --export-name).")
+    boolean export;
+
+    @Option(names = "--export-listen", paramLabel = "[ADDR:]PORT", description = "With --export: listen on TCP (ADDR defaults to 127.0.0.1).")
+    String exportListen;
+
+    @Option(names = "--export-socket", paramLabel = "PATH", description = "With --export: the Unix socket to listen on.")
+    Path exportSocket;
+
+    @Option(names = "--export-name", paramLabel = "NAME", description = "With --export: the export name (default ublkbID).")
+    String exportName;
+
     @Option(names = "--foreground", description = "Run the daemon in this terminal until Ctrl-C (for debugging).")
     boolean foreground;
 
@@ -131,13 +152,20 @@ public final class AddCmd extends Cmd {
                 throw CliException.unsupported(e.getMessage());
             }
         }
+        boolean exporting = export || exportListen != null || exportSocket != null || exportName != null;
+        if (exporting) ExportCmd.request(0, exportSocket, exportListen, exportName, false);   // refuse a bad option before adding
         if (foreground) return runForeground(req);
         // a daemon that is exiting (its last device was just deleted) takes no new device: ask the next one
         long deadline = System.nanoTime() + DaemonLauncher.SPAWN_TIMEOUT.toNanos();
         for (;;) {
             try (DaemonClient c = DaemonLauncher.connectOrSpawn(session())) {
                 DeviceRecord r = c.add(req);
+                if (exporting) r = exportNew(c, r);
                 print(r);
+                if (exporting && !json()) {
+                    out().println(r.export().uri());
+                    out().flush();
+                }
                 return ExitCode.OK;
             } catch (dev.ublkctl.daemon.RpcException e) {
                 if (e.code() != dev.ublkctl.daemon.RpcException.SHUTTING_DOWN || System.nanoTime() > deadline) throw e;
@@ -153,6 +181,12 @@ public final class AddCmd extends Cmd {
             // ublk:N is another device of the daemon (stacking), not a file
             abs.add(dev.ublkctl.target.TargetConfig.ublkDevice(f) >= 0 ? f.toString() : f.toAbsolutePath().normalize().toString());
         }
+        if (!urls.isEmpty() && !files.isEmpty()) throw CliException.usage("--url and --file cannot be mixed");
+        for (String u : urls) {
+            if (!u.startsWith("nbd://") && !u.startsWith("nbd+unix://"))
+                throw CliException.usage("--url wants nbd://HOST[:PORT]/NAME or nbd+unix:///NAME?socket=PATH, got '" + u + "'");
+            abs.add(u);
+        }
         String prog = null;
         try {
             if (bpf != null) {
@@ -167,6 +201,23 @@ public final class AddCmd extends Cmd {
             return req;
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw CliException.usage(e.getMessage());
+        }
+    }
+
+    /** Exports the device just added; if that fails, the device goes too (add --export is one step). */
+    private DeviceRecord exportNew(DaemonClient c, DeviceRecord r) {
+        try {
+            var v = c.export(ExportCmd.request(r.id(), exportSocket, exportListen, exportName, false));
+            if (exportListen != null && dev.ublkctl.daemon.ExportRequest.portOnly(exportListen))
+                note("listening on " + v.address() + " (loopback only; --export-listen ADDR:PORT for another address)");
+            return r.withExport(v);
+        } catch (RuntimeException e) {
+            try {
+                c.delete(r.id());
+            } catch (RuntimeException ignored) {
+                // the export error is the one to report
+            }
+            throw e;
         }
     }
 
@@ -187,7 +238,10 @@ public final class AddCmd extends Cmd {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             DeviceRecord r = d.add(req);
+            if (export || exportListen != null || exportSocket != null || exportName != null)
+                r = r.withExport(d.export(ExportCmd.request(r.id(), exportSocket, exportListen, exportName, false)));
             print(r);
+            if (r.export() != null && !json()) out().println(r.export().uri());
             note("serving device " + r.id() + " in the foreground; Ctrl-C stops it");
             d.awaitStop();
         } finally {

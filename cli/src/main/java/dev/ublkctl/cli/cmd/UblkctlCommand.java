@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                         + "Commands may be abbreviated where unambiguous (ublkctl l = list, ublkctl p s = prog show)."},
         subcommands = {
                 FeaturesCmd.class, AddCmd.class, DelCmd.class, ListCmd.class, RecoverCmd.class, AttachCmd.class, DetachCmd.class,
+                ExportCmd.class, UnexportCmd.class,
                 ProgCmd.class, MapCmd.class, StatsCmd.class, BenchCmd.class, VerifyCmd.class, ShellCmd.class,
                 MetricsCmd.class, TopCommand.class, DemoCommand.class, CompleteCmd.class},
         footerHeading = "%nExamples:%n",
@@ -25,6 +26,7 @@ import picocli.CommandLine.Command;
                 "  ublkctl list",
                 "  ublkctl stats -n 0 --watch 1",
                 "  ublkctl map dump -n 0 qstats",
+                "  ublkctl export -n 0",
                 "  ublkctl bench -n 0 --rw randread --runtime 5",
                 "  ublkctl del -a",
                 "  ublkctl top",

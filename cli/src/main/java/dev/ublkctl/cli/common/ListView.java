@@ -41,8 +41,12 @@ public final class ListView {
             out.flush();
             return ExitCode.OK;
         }
+        // the EXPORT column only when some device is exported: the usual table stays as narrow as it was
+        boolean exports = recs.stream().anyMatch(r -> r.export() != null);
         Table t = verbose
-                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "FDS", "PID", "CREATED").right(0, 4, 5, 6, 7, 12)
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "BS", "QUEUES", "DEPTH", "PROGRAM", "ENGINE", "FILES", "FDS", "PID", "CREATED", "EXPORT").right(0, 4, 5, 6, 7, 12)
+                : exports
+                ? new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM", "EXPORT").right(0, 4, 5, 6)
                 : new Table("ID", "STATE", "TARGET", "BACKEND", "SIZE", "QUEUES", "DEPTH", "PROGRAM").right(0, 4, 5, 6);
         for (DeviceRecord r : recs) {
             String prog = r.program() == null ? "-" : r.program();
@@ -53,7 +57,9 @@ public final class ListView {
                         r.depth(), r.programPath() == null ? prog : prog + " (" + r.programPath() + ")", r.engine(),
                         r.files().isEmpty() ? "-" : String.join(",", r.files()),
                         r.fds().isEmpty() ? "-" : String.join(",", r.fds().stream().map(String::valueOf).toList()),
-                        r.daemonPid(), r.created());
+                        r.daemonPid(), r.created(), exportText(r));
+            } else if (exports) {
+                t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog, exportText(r));
             } else {
                 t.row(r.id(), state, r.target(), r.backend(), Sizes.format(r.size()), r.queues(), r.depth(), prog);
             }
@@ -70,6 +76,11 @@ public final class ListView {
             err.flush();
         }
         return ExitCode.OK;
+    }
+
+    private static String exportText(DeviceRecord r) {
+        if (r.export() == null) return "-";
+        return r.export().uri() + (r.export().readOnly() ? " (ro)" : "");
     }
 
     /**

@@ -25,6 +25,7 @@ public final class Records {
                 : r.program() + (r.programPath() == null ? "" : " (" + r.programPath() + ")")
                         + (r.engine() == null ? "" : ", on the " + ("jit".equals(r.engine()) ? "JIT" : "interpreter"))});
         if (r.blockDevice() != null) kv.add(new String[]{"block device", r.blockDevice()});
+        if (r.export() != null) kv.add(new String[]{"nbd export", r.export().uri() + (r.export().readOnly() ? " (read-only)" : "")});
         kv.add(new String[]{"daemon pid", Long.toString(r.daemonPid())});
         Table.keyValues(out, st, kv);
     }

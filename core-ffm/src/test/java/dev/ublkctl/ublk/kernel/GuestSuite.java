@@ -81,7 +81,8 @@ public final class GuestSuite {
                 new Case("engine qcow2 device with the qcow2 BPF program: mkfs.ext4, mount, write, umount, fsck -n, mount, read back; qemu-img check", GuestSuite::engineQcow2Ext4),
                 new Case("server killed with I/O in flight: recovered, acknowledged writes kept", GuestSuite::recovery),
                 new Case("ublkctl on the kernel backend: add --bpf loop, bench, daemon killed, list, recover, killed again, del", GuestSuite::cliKernel),
-                new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4));
+                new Case("loop device: mkfs.ext4, mount, write, umount, fsck -n, mount, read back", GuestSuite::loopExt4),
+                new Case("NBD export of an emulated loop device with its program, through the kernel's nbd-client: mkfs.ext4, mount, write, fsck, read back", GuestSuite::nbdKernelClient));
         List<String> only = new ArrayList<>();
         Path reportDir = null;
         for (int i = 0; i < args.length; i++) {
@@ -660,6 +661,61 @@ public final class GuestSuite {
             Files.deleteIfExists(mnt);
             Files.deleteIfExists(img);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * The kernel's own NBD client on an export of an emulated device (no ublk involved on that
+     * side: the device lives in this JVM): {@code /dev/nbd0} carries a whole ext4 round trip, and
+     * every request went through the device's queues and program.
+     */
+    static void nbdKernelClient(UblkControl ctl) throws Exception {
+        Path client = Path.of("/usr/sbin/nbd-client");
+        if (!Files.isDirectory(Path.of("/sys/module/nbd")) || !Files.isExecutable(client)) {
+            // the case cannot run: say so plainly rather than pass
+            throw new AssertionError("cannot run: " + (Files.isExecutable(client) ? "no nbd module in the guest kernel"
+                    : "nbd-client not installed on the host (Debian package nbd-client)"));
+        }
+        Path fsImage = sizedFile("nbd-backing-fs", 96L << 20);
+        Path fsMnt = Files.createTempDirectory("nbd-backing");
+        run("mkfs.ext4", "-q", "-F", fsImage.toString());
+        run("mount", "-o", "loop", fsImage.toString(), fsMnt.toString());
+        Path backing = fsMnt.resolve("exported.img");
+        try (var ch = java.nio.channels.FileChannel.open(backing, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), (64L << 20) - 1);
+        }
+        Path mnt = Files.createTempDirectory("nbd-mnt");
+        Path sock = fsMnt.resolve("nbd.sock");
+        boolean connected = false;
+        try (Engine engine = Engine.emulated()) {
+            Device d = engine.create(DeviceConfig.of(new TargetConfig.Loop(backing)).withQueues(2));
+            d.attach(UblkProgram.load(BpfObject.load(bpfObject("loop")), OpsRef.id(16)));
+            d.start();
+            try (var server = dev.ublkctl.nbd.NbdServer.start(java.net.UnixDomainSocketAddress.of(sock),
+                    new dev.ublkctl.nbd.NbdServer.Export("disk", d.block(), false, null), System.out::println)) {
+                run(client.toString(), "-unix", sock.toString(), "/dev/nbd0", "-N", "disk");
+                connected = true;
+                ext4RoundTrip("/dev/nbd0", mnt);
+                run(client.toString(), "-d", "/dev/nbd0");
+                connected = false;
+                QueueStats t = d.stats().total();
+                check(t.errorCount() == 0, "errors " + t.errors());
+                check(t.op(IoOp.WRITE).ios() > 0 && t.op(IoOp.FLUSH).ios() > 0, "the kernel's writes and flushes reached the device");
+                check(t.bpfHandled() > 0, "the loop program handled I/O: " + t.bpfHandled());
+                check(server.connectionsServed() >= 1, "nbd-client connected");
+                System.out.println("  nbd export: " + t.op(IoOp.READ).ios() + " reads, " + t.op(IoOp.WRITE).ios() + " writes, "
+                        + t.op(IoOp.FLUSH).ios() + " flushes, " + t.op(IoOp.DISCARD).ios() + " discards, "
+                        + t.op(IoOp.WRITE_ZEROES).ios() + " write-zeroes");
+            } finally {
+                if (connected) run(client.toString(), "-d", "/dev/nbd0");
+            }
+        } finally {
+            Files.deleteIfExists(mnt);
+            Files.deleteIfExists(backing);
+            run("umount", fsMnt.toString());
+            Files.deleteIfExists(fsMnt);
+            Files.deleteIfExists(fsImage);
         }
     }
 
