@@ -44,7 +44,17 @@ public final class ArrayMap extends VmMap {
     }
 
     @Override public byte[] nextKey(byte[] key) {
-        return nextIndex(key, def.maxEntries());
+        int next;
+        if (key == null) {
+            next = 0;
+        } else {
+            checkKey(key);
+            int idx = u32(MemorySegment.ofArray(key), 0);
+            if (Integer.compareUnsigned(idx, def.maxEntries()) >= 0) next = 0;
+            else if (idx == def.maxEntries() - 1) return null;
+            else next = idx + 1;
+        }
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(next).array();
     }
 
     @Override public int count() { return def.maxEntries(); }

@@ -82,7 +82,17 @@ public final class ProgArrayMap extends VmMap {
 
     /** Keys run over every index, as for arrays (the kernel's get_next_key on fd arrays). */
     @Override public byte[] nextKey(byte[] key) {
-        return nextIndex(key, slots.length());
+        int next;
+        if (key == null) {
+            next = 0;
+        } else {
+            checkKey(key);
+            int idx = u32(MemorySegment.ofArray(key), 0);
+            if (Integer.compareUnsigned(idx, slots.length()) >= 0) next = 0;
+            else if (idx == slots.length() - 1) return null;
+            else next = idx + 1;
+        }
+        return le32(next);
     }
 
     /** Slots holding a program. */

@@ -187,24 +187,6 @@ public abstract sealed class VmMap permits ArrayMap, HashTableMap, ProgArrayMap,
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
-    /**
-     * get_next_key of an array-like map of {@code entries} indexes (arrays, program arrays): null starts at
-     * 0, an index past the end starts over, the last index ends the walk (null).
-     */
-    protected byte[] nextIndex(byte[] key, int entries) {
-        int next;
-        if (key == null) {
-            next = 0;
-        } else {
-            checkKey(key);
-            int idx = u32(MemorySegment.ofArray(key), 0);
-            if (Integer.compareUnsigned(idx, entries) >= 0) next = 0;
-            else if (idx == entries - 1) return null;
-            else next = idx + 1;
-        }
-        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(next).array();
-    }
-
     protected static int u32(MemorySegment seg, long off) {
         return seg.get(U32, off);
     }
