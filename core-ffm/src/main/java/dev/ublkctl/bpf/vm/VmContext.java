@@ -67,6 +67,8 @@ public final class VmContext {
     private final long[][] stackWords = new long[MAX_FRAMES][];
 
     VmProgram installed;
+    /** Static regions the installed program set (the next install clears up to here). */
+    private int staticsInstalled;
     VmProgram program;
     /** Run state shared with helpers: instructions left, current frame, the engine for callbacks. */
     long remaining;
@@ -302,11 +304,16 @@ public final class VmContext {
     int begin(VmProgram p) {
         program = p;
         if (installed != p) {
-            int n = p.staticSeg.length;
-            for (int i = 0; i < MAX_STATIC; i++) {
-                if (i < n && p.staticSeg[i] != null)
-                    setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
-                else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
+            // the callbacks of one object alternate on a context and usually see the same global data:
+            // reinstall only when it differs, and only as far as either program's maps reach
+            if (installed == null || !sameStatics(installed, p)) {
+                int n = p.staticSeg.length, upto = Math.min(MAX_STATIC, Math.max(n, staticsInstalled));
+                for (int i = 0; i < upto; i++) {
+                    if (i < n && p.staticSeg[i] != null)
+                        setRegion(REGION_STATIC0 + i, p.staticSeg[i], p.staticBase[i], p.staticLen[i], p.maps[i].programWritable(), p.maps[i]);
+                    else { seg[REGION_STATIC0 + i] = null; len[REGION_STATIC0 + i] = 0; flags[REGION_STATIC0 + i] = 0; owner[REGION_STATIC0 + i] = null; }
+                }
+                staticsInstalled = n;
             }
             // the struct_ops callbacks of one object share its maps and alternate on a queue's context
             // (queue_io_cmd, then the aio callback): keep the zone; a program with other maps drops it,
@@ -316,6 +323,17 @@ public final class VmContext {
         }
         gen++;
         return count;
+    }
+
+    /** Whether {@code a} and {@code b} see the same global-data regions (same maps, same direct value use). */
+    private static boolean sameStatics(VmProgram a, VmProgram b) {
+        int n = a.maps.length;
+        if (b.maps.length != n) return false;
+        for (int i = 0; i < n; i++) {
+            if (a.maps[i] != b.maps[i] || a.staticSeg[i] != b.staticSeg[i] || a.staticBase[i] != b.staticBase[i]
+                    || a.staticLen[i] != b.staticLen[i]) return false;
+        }
+        return true;
     }
 
     /** Ends a run: drops regions created during it (and what a faulted run left held: lock, ring records). */
