@@ -8,6 +8,7 @@ import dev.ublkctl.ublk.BlockDevice;
 import dev.ublkctl.ublk.IoCallback;
 import dev.ublkctl.ublk.IoOp;
 
+import dev.ublkctl.ublk.SpinPolicy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -121,8 +122,12 @@ public final class Bench {
                 throw new ExceptionInInitializerError(e);
             }
         }
-        /** Spin iterations before parking for completions (-Dublkctl.bench.spin, 0: park at once). */
-        private static final int SPIN = Integer.getInteger("ublkctl.bench.spin", 200);
+        /**
+         * How long the job polls for completions before it parks: about as long as its waits lately take,
+         * up to 200 µs ({@code -Dublkctl.bench.spin.minNanos/maxNanos}); each park costs the thread that
+         * completes the I/O (the busy queue thread) a wake-up.
+         */
+        private final SpinPolicy spin = SpinPolicy.fromProperties("ublkctl.bench.spin", 4_000, 200_000);
 
         final int id;
         final Thread thread;
@@ -223,6 +228,8 @@ public final class Bench {
         }
 
         private int inFlight;
+        /** When the job started waiting for the next completions (0: not waiting). */
+        private long waitFrom;
 
         @Override
         public void run() {
@@ -235,7 +242,12 @@ public final class Bench {
                 while (inFlight > 0) {
                     int h = doneHead.getAndSet(-1);
                     if (h == -1) {
-                        for (int i = 0; i < SPIN && doneHead.get() == -1; i++) Thread.onSpinWait();
+                        if (waitFrom == 0) waitFrom = System.nanoTime();
+                        long limit = spin.spinNanos();
+                        for (int i = 1; doneHead.get() == -1; i++) {
+                            Thread.onSpinWait();
+                            if ((i & 31) == 0 && System.nanoTime() - waitFrom >= limit) break;
+                        }
                         if (doneHead.get() != -1) continue;
                         sleeping = true;
                         if (doneHead.get() == -1) LockSupport.parkNanos(this, 10_000_000L);
@@ -245,6 +257,10 @@ public final class Bench {
                     // Completion latency ends when the job reaps the burst (one clock read per burst, as
                     // fio reaps): the driver thread that runs done() does not read the clock for us.
                     long reapedAt = System.nanoTime();
+                    if (waitFrom != 0) {
+                        spin.waited(reapedAt - waitFrom);
+                        waitFrom = 0;
+                    }
                     // the burst's resubmissions as one batch: one wake-up of a sleeping queue thread
                     try (BlockDevice.Plug plug = blk.plug()) {
                         for (int s = h; s != -1; ) {

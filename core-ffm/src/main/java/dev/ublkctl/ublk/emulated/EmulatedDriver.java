@@ -40,7 +40,7 @@ public final class EmulatedDriver implements UblkDriver {
     private final ConcurrentHashMap<Integer, Dev> devs = new ConcurrentHashMap<>();
     private boolean closed;
     /** Spin iterations of new queues before they sleep (tests set 0 to force the sleep/wake path). */
-    volatile int queueSpin = EmulatedQueue.SPIN;
+    volatile long queueSpinMaxNanos = EmulatedQueue.SPIN_MAX_NS;
 
     @Override public Backend backend() { return Backend.EMULATED; }
 
@@ -79,7 +79,7 @@ public final class EmulatedDriver implements UblkDriver {
         if (q < 0 || q >= d.queues.length) throw new IllegalArgumentException("queue " + q + " out of range");
         if (d.state != State.ADDED) throw new IllegalStateException("device " + devId + " is " + d.state);
         if (d.queues[q] != null && !d.queues[q].closed()) throw new IllegalStateException("queue " + q + " already open");
-        EmulatedQueue eq = new EmulatedQueue(q, d.info.queueDepth(), d.info.maxIoBufBytes(), queueSpin);
+        EmulatedQueue eq = new EmulatedQueue(q, d.info.queueDepth(), d.info.maxIoBufBytes(), queueSpinMaxNanos);
         d.queues[q] = eq;
         return eq;
     }

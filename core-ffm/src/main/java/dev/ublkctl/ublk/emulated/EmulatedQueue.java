@@ -5,6 +5,7 @@ import dev.ublkctl.sys.Libc;
 import dev.ublkctl.ublk.IoCallback;
 import dev.ublkctl.ublk.IoDesc;
 import dev.ublkctl.ublk.IoOp;
+import dev.ublkctl.ublk.SpinPolicy;
 import dev.ublkctl.ublk.SubmitHook;
 import dev.ublkctl.ublk.UblkQueue;
 import dev.ublkctl.uring.IoUring;
@@ -62,8 +63,12 @@ final class EmulatedQueue implements UblkQueue {
     private static final long WAKE_UD = 0x7eed_0000_0000_0001L;
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
-    /** Spin iterations before sleeping (0 turns spinning off: -Dublkctl.emulated.spin=0). */
-    static final int SPIN = Integer.getInteger("ublkctl.emulated.spin", 200);
+    /**
+     * Longest spin before the serving thread sleeps, in ns (-Dublkctl.emulated.spinMaxNanos; 0 turns spinning
+     * off). How long it spins within that follows how long its waits take ({@link SpinPolicy}): a busy queue
+     * spins through the short gaps between a submitter's bursts, an idle one sleeps after a few µs.
+     */
+    static final long SPIN_MAX_NS = Long.getLong("ublkctl.emulated.spinMaxNanos", 100_000);
     /**
      * Completions handed over at once inside a pass (-Dublkctl.emulated.completionBatch): the submitter
      * starts on the first ones while this thread serves the rest, and is woken at most once per batch.
@@ -72,7 +77,8 @@ final class EmulatedQueue implements UblkQueue {
 
     private static final byte FREE = 0, PENDING = 1, INFLIGHT = 2, ABORTED = 3;
 
-    private final int qid, depth, maxIo, spin;
+    private final int qid, depth, maxIo;
+    private final SpinPolicy spin;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment descs, buffers, wakeBuf;
     private final MemorySegment[] tagBufs;
@@ -127,11 +133,11 @@ final class EmulatedQueue implements UblkQueue {
     private volatile SubmitHook hook;
 
     EmulatedQueue(int qid, int depth, int maxIo) {
-        this(qid, depth, maxIo, SPIN);
+        this(qid, depth, maxIo, SPIN_MAX_NS);
     }
 
-    EmulatedQueue(int qid, int depth, int maxIo, int spin) {
-        this.spin = spin;
+    EmulatedQueue(int qid, int depth, int maxIo, long spinMaxNs) {
+        this.spin = new SpinPolicy(Math.min(4_000, spinMaxNs), spinMaxNs);
         this.qid = qid;
         this.depth = depth;
         this.maxIo = maxIo;
@@ -323,14 +329,21 @@ final class EmulatedQueue implements UblkQueue {
                 }
             }
             if (n > 0 || !wait) return true;
-            // A short spin catches the next submission without the eventfd/io_uring_enter round trip.
-            for (int i = 0; i < spin && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) Thread.onSpinWait();
-            if (pendingHead.get() != -1 || ring.cqReady() > 0 || sealed) continue;
-            // Arm the eventfd read only now, so that its submission rides on the wait's io_uring_enter.
-            if (!wakeArmed) armWake();
-            SLEEPING.setVolatile(this, 1);
-            if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
-            SLEEPING.setVolatile(this, 0);
+            // A spin catches the next submission without the eventfd/io_uring_enter round trip (and spares the
+            // submitter the eventfd write); how long follows how long waits have lately taken.
+            long t0 = System.nanoTime(), limit = spin.spinNanos();
+            for (int i = 1; limit > 0 && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) {
+                Thread.onSpinWait();
+                if ((i & 31) == 0 && System.nanoTime() - t0 >= limit) break;
+            }
+            if (pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed) {
+                // Arm the eventfd read only now, so that its submission rides on the wait's io_uring_enter.
+                if (!wakeArmed) armWake();
+                SLEEPING.setVolatile(this, 1);
+                if (pendingHead.get() == -1 && !sealed) ring.submitAndWait(1);
+                SLEEPING.setVolatile(this, 0);
+            }
+            spin.waited(System.nanoTime() - t0);
         }
     }
 

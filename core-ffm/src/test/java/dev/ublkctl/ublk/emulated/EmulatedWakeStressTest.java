@@ -39,11 +39,11 @@ class EmulatedWakeStressTest {
      * a wake-up and some submitters wait for a tag; with 16 and depth 64, passes hold more requests
      * than a completion batch, so completions are handed back in the middle of a pass too.
      */
-    @ParameterizedTest(name = "spin {0}, depth {1}, window {2}")
-    @CsvSource({"0, 2, 1", "50, 2, 1", "0, 64, 16"})
-    void noLostWakeUps(int spin, int depth, int window) throws Exception {
+    @ParameterizedTest(name = "spin up to {0} ns, depth {1}, window {2}")
+    @CsvSource({"0, 2, 1", "20000, 2, 1", "0, 64, 16", "100000, 64, 16"})
+    void noLostWakeUps(long spin, int depth, int window) throws Exception {
         try (EmulatedDriver drv = new EmulatedDriver(); Arena a = Arena.ofShared()) {
-            drv.queueSpin = spin;
+            drv.queueSpinMaxNanos = spin;
             int id = drv.addDevice(new DeviceInfo(-1, 1, depth, 4096, 0)).devId();
             drv.setParams(id, new DeviceParams(9, 12, 2048, 8, false, -1));
             UblkQueue q = drv.openQueue(id, 0);

@@ -1,0 +1,48 @@
+package dev.ublkctl.ublk;
+
+/**
+ * How long a thread waiting for the other side of a hand-off spins before it sleeps, learned from
+ * how long its waits take. A sleep costs the other side a wake-up (a futex or eventfd write, an
+ * inter-processor interrupt: several microseconds on a virtual machine), paid on the thread that is
+ * usually the busy one; a spin costs the waiter's own CPU. So: spin about as long as a wait has
+ * lately taken when that is short, and barely at all when waits are long (an idle device, or a
+ * loaded machine where the other thread is not running): then sleeping is cheap in comparison.
+ *
+ * <p>Not thread-safe: one per waiting thread. Times are nanoseconds.
+ */
+public final class SpinPolicy {
+    private final long minNs, maxNs;
+    /** Moving average of recent waits (1/8 weight for the newest). */
+    private long avgNs;
+
+    /**
+     * @param minNs spin at least this long (catches a completion already on its way)
+     * @param maxNs never spin longer; waits longer than this on average get {@code minNs}
+     */
+    public SpinPolicy(long minNs, long maxNs) {
+        if (minNs < 0 || maxNs < minNs) throw new IllegalArgumentException("spin bounds " + minNs + ".." + maxNs);
+        this.minNs = minNs;
+        this.maxNs = maxNs;
+        this.avgNs = maxNs + 1; // no history: start by sleeping early
+    }
+
+    /** From system properties {@code NAME.minNanos} / {@code NAME.maxNanos}, with these defaults. */
+    public static SpinPolicy fromProperties(String name, long minNs, long maxNs) {
+        return new SpinPolicy(Long.getLong(name + ".minNanos", minNs), Math.max(Long.getLong(name + ".minNanos", minNs),
+                Long.getLong(name + ".maxNanos", maxNs)));
+    }
+
+    /** How long to spin before the next sleep. */
+    public long spinNanos() {
+        if (avgNs > maxNs) return minNs;
+        return Math.min(maxNs, Math.max(minNs, avgNs + (avgNs >> 1)));
+    }
+
+    /** Records how long a wait took in the end, spin and sleep together. */
+    public void waited(long ns) {
+        avgNs += (Math.max(0, ns) - avgNs) >> 3;
+    }
+
+    /** The current average wait (for tests and diagnostics). */
+    public long averageNanos() { return avgNs; }
+}
