@@ -197,6 +197,25 @@ public final class Bench {
             if (sleeping && SLEEPING.compareAndSet(this, true, false)) LockSupport.unpark(thread);
         }
 
+        /** Queue thread: a completion burst handed back with one push, so the job takes it whole. */
+        @Override
+        public void doneAll(long[] cookies, int[] res, int from, int to) {
+            int first = -1, last = -1;
+            for (int i = from; i < to; i++) {
+                int s = (int) cookies[i];
+                results[s] = res[i];
+                next[s] = first;
+                if (last == -1) last = s;
+                first = s;
+            }
+            int h;
+            do {
+                h = doneHead.get();
+                next[last] = h;
+            } while (!doneHead.compareAndSet(h, first));
+            if (sleeping && SLEEPING.compareAndSet(this, true, false)) LockSupport.unpark(thread);
+        }
+
         private boolean more() {
             return !stop && issued < quota && System.nanoTime() < deadline;
         }
@@ -245,7 +264,7 @@ public final class Bench {
                         if (waitFrom == 0) waitFrom = System.nanoTime();
                         long limit = spin.spinNanos();
                         for (int i = 1; doneHead.get() == -1; i++) {
-                            Thread.onSpinWait();
+                            SpinPolicy.pause();
                             if ((i & 31) == 0 && System.nanoTime() - waitFrom >= limit) break;
                         }
                         if (doneHead.get() != -1) continue;

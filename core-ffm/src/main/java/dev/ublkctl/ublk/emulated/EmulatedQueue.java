@@ -197,10 +197,11 @@ final class EmulatedQueue implements UblkQueue {
         if (!permits.tryAcquire()) {
             if (!block) return dev.ublkctl.ublk.BlockDevice.FULL;
             SubmitPlug plug = SubmitPlug.active();
-            if (plug != null) plug.flush(); // the tags we wait for may need a queue thread we owe a wake-up
+            if (plug != null) plug.flush(); // the tags we wait for may be held in our own plug
             permits.acquire();
         }
         submitters.incrementAndGet();
+        boolean held = false;
         try {
             if (aborted) {
                 permits.release();
@@ -231,24 +232,49 @@ final class EmulatedQueue implements UblkQueue {
                 if (hk.onSubmit(tag)) return 0; // taken: committed by whoever finishes it
             }
             state[tag] = PENDING;
+            SubmitPlug plug = SubmitPlug.active();
+            if (plug != null) {
+                // held until the batch ends; it still counts as a submitter in progress, so abort waits for it
+                plug.hold(this, tag, next);
+                held = true;
+                return 0;
+            }
             int h;
             do {
                 h = pendingHead.get();
                 next[tag] = h;
             } while (!pendingHead.compareAndSet(h, tag));
         } finally {
-            submitters.decrementAndGet();
+            if (!held) submitters.decrementAndGet();
         }
-        // Wake the serving thread only if it is (about to be) asleep, and only once per sleep: the
-        // first submitter to see the flag clears it and pays for the eventfd write; the others see
-        // 0 and go on (as SQ_NEED_WAKEUP). The push above and this read are both volatile, and so
-        // are the sleeper's flag store and its re-check of the stack: one of the two sees the other.
-        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) {
-            SubmitPlug plug = SubmitPlug.active();
-            if (plug != null) plug.defer(this); // one wake-up at the end of the submitter's batch
-            else signal();
-        }
+        wakeIfSleeping();
         return 0;
+    }
+
+    /**
+     * A plug's held requests, {@code head} (newest) down to {@code tail} (oldest), pushed on the stack in
+     * one step; each of them counted as a submitter until now.
+     */
+    void publish(int head, int tail) {
+        int count = 1;
+        for (int t = head; t != tail; t = next[t]) count++;
+        int h;
+        do {
+            h = pendingHead.get();
+            next[tail] = h;
+        } while (!pendingHead.compareAndSet(h, head));
+        submitters.addAndGet(-count);
+        wakeIfSleeping();
+    }
+
+    /**
+     * Wakes the serving thread only if it is (about to be) asleep, and only once per sleep: the first
+     * submitter to see the flag clears it and pays for the eventfd write; the others see 0 and go on (as
+     * SQ_NEED_WAKEUP). The push before this read and the read are both volatile, and so are the sleeper's
+     * flag store and its re-check of the stack: one of the two sees the other.
+     */
+    private void wakeIfSleeping() {
+        if ((int) SLEEPING.getVolatile(this) != 0 && SLEEPING.compareAndSet(this, 1, 0)) signal();
     }
 
     private int takeTag() {
@@ -333,7 +359,7 @@ final class EmulatedQueue implements UblkQueue {
             // submitter the eventfd write); how long follows how long waits have lately taken.
             long t0 = System.nanoTime(), limit = spin.spinNanos();
             for (int i = 1; limit > 0 && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) {
-                Thread.onSpinWait();
+                SpinPolicy.pause();
                 if ((i & 31) == 0 && System.nanoTime() - t0 >= limit) break;
             }
             if (pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed) {
@@ -468,15 +494,20 @@ final class EmulatedQueue implements UblkQueue {
         int n = doneCount;
         doneCount = 0;
         RuntimeException failure = null;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; ) {
+            // a run of completions for one receiver goes to it in one call
             IoCallback cb = doneCbs[i];
-            doneCbs[i] = null;
+            int j = i + 1;
+            while (j < n && doneCbs[j] == cb) j++;
+            for (int k = i; k < j; k++) doneCbs[k] = null;
             try {
-                cb.done(doneCookies[i], doneRes[i]);
+                if (j - i == 1) cb.done(doneCookies[i], doneRes[i]);
+                else cb.doneAll(doneCookies, doneRes, i, j);
             } catch (RuntimeException e) {
                 if (failure == null) failure = e;
                 else failure.addSuppressed(e);
             }
+            i = j;
         }
         if (failure != null) throw failure;
     }
