@@ -46,8 +46,8 @@ public final class SpinPolicy {
     /**
      * Whether spin loops execute PAUSE ({@link Thread#onSpinWait}; -Dublkctl.spin.pause=true). Off by default:
      * on the 2-vCPU guest this project is measured on, two threads spinning with PAUSE on either side of a
-     * hand-off ran the emulated null device at 1.0 M IOPS, without it at 6.6 M (docs/benchmarks.md) — the
-     * hypervisor takes a vCPU that keeps pausing for one waiting on a lock and deschedules it. Spins are
+     * hand-off ran the emulated null device at 1.0 M IOPS, without it at 6.6 M (docs/benchmarks.md; presumably
+     * the hypervisor's pause-loop exiting, which takes a vCPU that keeps pausing for a lock waiter). Spins are
      * short and bounded ({@link #spinNanos}), so the cost on bare metal (a hyper-thread sibling's cycles) is small.
      */
     private static final boolean PAUSE = Boolean.getBoolean("ublkctl.spin.pause");
