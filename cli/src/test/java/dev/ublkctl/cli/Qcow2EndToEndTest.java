@@ -80,6 +80,8 @@ class Qcow2EndToEndTest {
         JsonNode m = s.get("mapping");
         assertNotNull(m, s.toString());
         assertEquals("qcow2_map", m.get("map").asText());
+        // the target sized the map (the object says 65536): a 16 MiB image has 256 clusters, the floor is 1024
+        assertEquals(1024, m.get("maxEntries").asLong(), m.toString());
         assertTrue(m.get("entries").asLong() >= 64, "the verified 4 MiB is mapped: " + m);
         assertTrue(m.get("hits").asLong() > 0 && m.get("misses").asLong() > 0, m.toString());
         assertTrue(s.get("total").get("bpfHandled").asLong() > 0, s.toString());

@@ -257,7 +257,7 @@ final class EngineDevice implements HostedDevice {
     @Override public void attach(ProgramRef program, EngineKind engine) { attach(program, engine, List.of()); }
 
     @Override public void attach(ProgramRef program, EngineKind engine, List<MapSetting> maps) {
-        UblkProgram p = program.load(engine);
+        UblkProgram p = program.load(engine, dev.target().programMapSizes());
         try {
             dev.attach(p, x -> applyMaps(dev, x, maps));
         } catch (IllegalStateException e) {

@@ -28,7 +28,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw RpcException.invalid(e.getMessage());
         }
-        return serve(dev, prog, base, false, req);
+        return serve(dev, sized(prog, dev, req), base, false, req);
     }
 
     /** How long recovery waits for the kernel to notice that the old daemon is gone. */
@@ -48,7 +48,7 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             throw RpcException.failed("cannot recover device " + id + ": " + e.getMessage());
         }
-        return serve(dev, prog, base, true, req);
+        return serve(dev, sized(prog, dev, req), base, true, req);
     }
 
     private static EngineDevice.Attached load(AddRequest req) {
@@ -56,6 +56,25 @@ final class EngineDevices implements HostedDevice.Factory, AutoCloseable {
         ProgramRef ref = ProgramRef.of(req.bpf(), req.ops());
         UblkProgram p = ref.load(req.engine());
         return new EngineDevice.Attached(p, ref.pinned(p));
+    }
+
+    /**
+     * The program again with the map sizes the device's target asks for, if it has such maps (qcow2's mapping
+     * cache sized to the image). The first load, before the device existed, checked the object; a failure
+     * here closes the device.
+     */
+    private static EngineDevice.Attached sized(EngineDevice.Attached prog, Device dev, AddRequest req) {
+        if (prog == null) return null;
+        var sizes = dev.target().programMapSizes();
+        if (sizes.keySet().stream().noneMatch(n -> prog.program().map(n).isPresent())) return prog;
+        try {
+            ProgramRef ref = ProgramRef.of(req.bpf(), req.ops());
+            UblkProgram p = ref.load(req.engine(), sizes);
+            return new EngineDevice.Attached(p, ref.pinned(p));
+        } catch (RuntimeException e) {
+            dev.close();
+            throw e;
+        }
     }
 
     /** Attaches the program (attach_dev runs right before the device goes live, as in the RFC) and starts it. */

@@ -42,6 +42,11 @@ public record ProgramRef(String object, OpsRef ops) {
         return UblkProgram.load(BpfObject.open(object), ops, engine.create());
     }
 
+    /** {@link #load(EngineKind)} with the map sizes the device's target asks for ({@code Target.programMapSizes}). */
+    public UblkProgram load(EngineKind engine, java.util.Map<String, Integer> sizes) {
+        return UblkProgram.load(BpfObject.open(object), ops, engine.create(), sizes);
+    }
+
     /** The same program with its ops named by variable, as a record keeps it. */
     public ProgramRef pinned(UblkProgram p) { return new ProgramRef(object, OpsRef.named(p.name())); }
 

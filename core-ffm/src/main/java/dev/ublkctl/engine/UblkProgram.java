@@ -51,11 +51,15 @@ public final class UblkProgram {
     private final List<VmMap> maps;
     private final Map<String, VmMap> mapsByName = new LinkedHashMap<>();
     private final TraceLog log;
+    /** Map sizes the device's target asked for (name → max_entries). */
+    private final Map<String, Integer> sizes;
     final ExecutionEngine engine;
     final VmProgram queueIoCmd, queueIoCmdDaemon, releaseIoCmd, attachDev, detachDev, aioComplete;
 
-    private UblkProgram(BpfObject object, StructOpsSpec ops, StructOpsSpec aioOps, ExecutionEngine engine) {
+    private UblkProgram(BpfObject object, StructOpsSpec ops, StructOpsSpec aioOps, ExecutionEngine engine,
+                        Map<String, Integer> sizes) {
         this.engine = engine;
+        this.sizes = Map.copyOf(sizes);
         this.object = object;
         this.ops = ops;
         this.aioOps = aioOps;
@@ -64,9 +68,9 @@ public final class UblkProgram {
         UblkKfuncs.registerAll(reg);
         List<VmMap> ms = new ArrayList<>();
         VmMap.checkTotal(object.name(), object.maps().stream()
-                .map(s -> new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), s.maxEntries(), s.flags())).toList(), VM_CPUS);
+                .map(s -> new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), maxEntries(s, sizes), s.flags())).toList(), VM_CPUS);
         for (MapSpec s : object.maps()) {
-            VmMap m = VmMap.create(new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), s.maxEntries(), s.flags()), VM_CPUS);
+            VmMap m = VmMap.create(new MapDef(s.name(), s.type(), s.keySize(), s.valueSize(), maxEntries(s, sizes), s.flags()), VM_CPUS);
             if (s.initialValue() != null) {
                 try {
                     m.update(new byte[4], s.initialValue(), VmMap.BPF_ANY);
@@ -105,6 +109,16 @@ public final class UblkProgram {
         }));
     }
 
+    /** The object's max_entries, or the size the device's target asks for (hash maps only: an array's indexes are the program's). */
+    private static int maxEntries(MapSpec s, Map<String, Integer> sizes) {
+        Integer n = sizes.get(s.name());
+        boolean hash = switch (s.type()) {
+            case HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH -> true;
+            default -> false;
+        };
+        return n != null && n > 0 && hash ? n : s.maxEntries();
+    }
+
     private VmProgram prepare(StructOpsSpec s, String member, FunctionRegistry reg) {
         Optional<String> name = s.program(member);
         if (name.isEmpty()) return null;
@@ -122,7 +136,7 @@ public final class UblkProgram {
     public static ExecutionEngine defaultEngine() { return EngineKind.DEFAULT.create(); }
 
     /** Same program on another execution engine (e.g. a JIT), with fresh maps. */
-    public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e); }
+    public UblkProgram withEngine(ExecutionEngine e) { return new UblkProgram(object, ops, aioOps, e, sizes); }
 
     /**
      * The one loader: the {@code ublk_bpf_ops} of {@code obj} that {@code ref} picks, with the
@@ -132,7 +146,13 @@ public final class UblkProgram {
     public static UblkProgram load(BpfObject obj, OpsRef ref) { return load(obj, ref, defaultEngine()); }
 
     /** {@link #load(BpfObject, OpsRef)} with its programs run (and compiled now) on {@code engine}. */
-    public static UblkProgram load(BpfObject obj, OpsRef ref, ExecutionEngine engine) {
+    public static UblkProgram load(BpfObject obj, OpsRef ref, ExecutionEngine engine) { return load(obj, ref, engine, Map.of()); }
+
+    /**
+     * {@link #load(BpfObject, OpsRef, ExecutionEngine)} with some hash maps given {@code sizes} entries (by map name)
+     * instead of the object's {@code max_entries}: what a device's target asks for ({@code Target.programMapSizes}).
+     */
+    public static UblkProgram load(BpfObject obj, OpsRef ref, ExecutionEngine engine, Map<String, Integer> sizes) {
         StructOpsSpec s = switch (ref) {
             case OpsRef.First f -> obj.structOps().stream().filter(o -> o.typeName().equals(OPS_TYPE)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(obj.name() + " has no struct " + OPS_TYPE
@@ -149,17 +169,17 @@ public final class UblkProgram {
                 yield v;
             }
         };
-        return of(obj, s, engine);
+        return of(obj, s, engine, sizes);
     }
 
-    private static UblkProgram of(BpfObject obj, StructOpsSpec s, ExecutionEngine engine) {
+    private static UblkProgram of(BpfObject obj, StructOpsSpec s, ExecutionEngine engine, Map<String, Integer> sizes) {
         StructOpsSpec aio = null;
         if (s.id().isPresent()) {
             long id = s.id().getAsLong();
             aio = obj.structOps().stream().filter(o -> o.typeName().equals(AIO_OPS_TYPE) && o.id().isPresent()
                     && o.id().getAsLong() == id).findFirst().orElse(null);
         }
-        return new UblkProgram(obj, s, aio, engine);
+        return new UblkProgram(obj, s, aio, engine, sizes);
     }
 
     private static String describe(BpfObject obj) {

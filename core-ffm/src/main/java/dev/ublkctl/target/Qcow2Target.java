@@ -54,6 +54,16 @@ public final class Qcow2Target implements Target {
 
     @Override public TargetType type() { return TargetType.QCOW2; }
     @Override public long size() { return image.size(); }
+
+    /** Most entries the mapping cache is given (about 48 MiB of VM map); larger images evict (LRU). */
+    static final int MAX_MAP_ENTRIES = 1 << 20, MIN_MAP_ENTRIES = 1024;
+
+    /** The BPF mapping cache ({@code qcow2_map}) holds every cluster of the image, within bounds. */
+    @Override
+    public java.util.Map<String, Integer> programMapSizes() {
+        long clusters = (image.size() + (1L << image.clusterBits()) - 1) >>> image.clusterBits();
+        return java.util.Map.of("qcow2_map", (int) Math.max(MIN_MAP_ENTRIES, Math.min(MAX_MAP_ENTRIES, clusters)));
+    }
     @Override public List<Integer> fds() { return List.of(image.fd()); }
     @Override public boolean supportsDiscard() { return true; }
 

@@ -18,6 +18,13 @@ public sealed interface Target extends AutoCloseable permits NullTarget, FileTar
     /** What is wrong with the target's storage now (a deleted or truncated backing file); empty if nothing. */
     default java.util.Optional<String> problem() { return java.util.Optional.empty(); }
 
+    /**
+     * How many entries the maps of a program serving this target should hold, by map name, where the target
+     * knows better than the object's default (as a libbpf loader sets {@code max_entries} before load):
+     * qcow2 sizes its mapping cache to the image's clusters. Empty by default.
+     */
+    default java.util.Map<String, Integer> programMapSizes() { return java.util.Map.of(); }
+
     /** Whether DISCARD / WRITE_ZEROES are served. */
     boolean supportsDiscard();
 
