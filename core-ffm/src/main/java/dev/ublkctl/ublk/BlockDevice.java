@@ -43,7 +43,7 @@ public interface BlockDevice {
 
     /** A submitter's batch, as the block layer's {@code blk_start_plug}/{@code blk_finish_plug}. */
     interface Plug extends AutoCloseable {
-        /** Ends the batch: the queues it deferred wake-ups for are woken now. */
+        /** Ends the batch: the requests it held reach their queues now (a sleeping queue thread is woken once). */
         @Override
         void close();
     }

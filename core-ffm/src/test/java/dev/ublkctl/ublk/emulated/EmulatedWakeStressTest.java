@@ -39,9 +39,11 @@ class EmulatedWakeStressTest {
      * a wake-up and some submitters wait for a tag; with 16 and depth 64, passes hold more requests
      * than a completion batch, so completions are handed back in the middle of a pass too.
      */
-    @ParameterizedTest(name = "spin up to {0} ns, depth {1}, window {2}")
-    @CsvSource({"0, 2, 1", "20000, 2, 1", "0, 64, 16", "100000, 64, 16"})
-    void noLostWakeUps(long spin, int depth, int window) throws Exception {
+    @ParameterizedTest(name = "spin up to {0} ns, depth {1}, window {2}, plugged {3}")
+    @CsvSource({"0, 2, 1, false", "20000, 2, 1, false", "0, 64, 16, false", "100000, 64, 16, false",
+            // a plug holds its requests: a window larger than the depth must hand them over before it blocks for a tag
+            "0, 2, 5, true", "100000, 64, 16, true"})
+    void noLostWakeUps(long spin, int depth, int window, boolean plugged) throws Exception {
         try (EmulatedDriver drv = new EmulatedDriver(); Arena a = Arena.ofShared()) {
             drv.queueSpinMaxNanos = spin;
             int id = drv.addDevice(new DeviceInfo(-1, 1, depth, 4096, 0)).devId();
@@ -87,6 +89,7 @@ class EmulatedWakeStressTest {
                     Semaphore done = new Semaphore(0);
                     try {
                         for (int i = 0; i < PER_SUBMITTER && stuck.get() == null; i += window) {
+                            BlockDevice.Plug plug = plugged ? b.plug() : null;
                             for (int k = 0; k < window; k++) {
                                 int len = 512 << ((i + k) % 4); // 512..4096 bytes
                                 long off = (long) (((i + k) * 7 + sid) % 1024) * 512; // odd and even sectors
@@ -99,6 +102,7 @@ class EmulatedWakeStressTest {
                                     return;
                                 }
                             }
+                            if (plug != null) plug.close();
                             if (!done.tryAcquire(window, 10, TimeUnit.SECONDS)) {
                                 stuck.compareAndSet(null, "submitter " + sid + " waited 10 s for requests " + i + ".." + (i + window - 1)
                                         + " (lost wake-up); the server had served " + served.get());
