@@ -50,7 +50,7 @@ public final class Daemon implements AutoCloseable {
         this.factory = factory;
         this.records = new DeviceRecords(dir);
         this.log = log;
-        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::statsAll), log);
+        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::countersAll), log);
     }
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
@@ -346,6 +346,21 @@ public final class Daemon implements AutoCloseable {
                 out.add(new StatsView.OfDevice(d.record(), d.stats(), null));
             } catch (RuntimeException ex) {
                 out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    /** Every device's record and counters, for a Prometheus scrape ({@link FleetMetrics}). */
+    public List<FleetMetrics.Device> countersAll() {
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        List<FleetMetrics.Device> out = new ArrayList<>(ds.size());
+        for (HostedDevice d : ds) {
+            try {
+                out.add(new FleetMetrics.Device(d.record(), d.counters(), null));
+            } catch (RuntimeException ex) {
+                out.add(new FleetMetrics.Device(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             }
         }
         return out;
