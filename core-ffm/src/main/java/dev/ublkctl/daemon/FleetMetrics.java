@@ -104,15 +104,14 @@ public final class FleetMetrics implements MultiCollector {
                     "program", str(r.program()),
                     "engine", str(r.engine()))));
             DeviceCounters c = d.counters();
-            Labels[] dl = labels(r.id(), -1);
+            Labels[][] ql = labels(r.id(), c == null ? r.queues() : c.queues());
+            Labels[] dl = ql[ql.length - 1];
             Labels devLabels = dl[BARE];
             scrapeErrors.dataPoint(gauge(c == null ? 1 : 0, devLabels));
             if (c == null) continue;
             // per queue: what is served where (op, path, in flight); the rest per device, so a
             // 32 x 32 fleet stays about nine series a queue
             int[] order = queueOrder(c.queues());
-            Labels[][] ql = new Labels[order.length][];
-            for (int q = 0; q < ql.length; q++) ql[q] = labels(r.id(), q);
             for (int o = 0; o < OPS_BY_LABEL.length; o++)
                 for (int q : order) ios.dataPoint(counter(c.ios(q, OPS_BY_LABEL[o]), ql[q][OP_LABEL_INDEX[o]]));
             for (int q : order) paths.dataPoint(counter(c.bpfHandled(q), ql[q][PATH_BPF]));
@@ -168,7 +167,7 @@ public final class FleetMetrics implements MultiCollector {
         return LATENCY_BOUNDS.length - 1;
     }
 
-    /** Indexes into {@link #labels(int, int)}: the bare set, then with op or path. */
+    /** Indexes into {@link #labels(int, int)}'s sets: the bare set, then with op or path. */
     static final int BARE = 0, OP_READ = 1, OP_WRITE = 2, OP_FLUSH = 3, OP_DISCARD = 4, OP_WRITE_ZEROES = 5, OP_OTHER = 6,
             PATH_BPF = 7, PATH_SERVER = 8, PATH_SPLIT = 9;
     /** The ops of {@code ublk_io_total}, in the order of their label values ("discard" < "flush" < ...). */
@@ -178,21 +177,28 @@ public final class FleetMetrics implements MultiCollector {
 
     private static final String[][] EXTRA = {{}, {"op", "read"}, {"op", "write"}, {"op", "flush"}, {"op", "discard"},
             {"op", "write_zeroes"}, {"op", "other"}, {"path", Path.BPF.label}, {"path", Path.SERVER.label}, {"path", Path.SPLIT.label}};
-    /** Label sets by device and queue (-1: the device's), made once: building them is most of a scrape's cost otherwise. */
-    private static final java.util.concurrent.ConcurrentHashMap<Long, Labels[]> LABELS = new java.util.concurrent.ConcurrentHashMap<>();
-    /** More than this many cached sets (devices come and go with new ids): start again. */
-    private static final int LABELS_MAX = 1 << 16;
+    /**
+     * A device's label sets, made once: {@code [q]} for queue q, {@code [queues]} for the device
+     * (the bare set, then with each op or path, as {@link #BARE} ...). Building them is most of a
+     * scrape's cost otherwise.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, Labels[][]> LABELS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** More than this many cached devices (devices come and go with new ids): start again. */
+    private static final int LABELS_MAX = 1 << 12;
 
-    static Labels[] labels(int device, int queue) {
-        long key = ((long) device << 32) | (queue & 0xffff_ffffL);
-        Labels[] l = LABELS.get(key);
-        if (l != null) return l;
+    static Labels[][] labels(int device, int queues) {
+        Labels[][] l = LABELS.get(device);
+        if (l != null && l.length == queues + 1) return l;
         if (LABELS.size() > LABELS_MAX) LABELS.clear();
-        Labels base = queue < 0 ? Labels.of("device", Integer.toString(device))
-                : Labels.of("device", Integer.toString(device), "queue", Integer.toString(queue));
-        l = new Labels[EXTRA.length];
-        for (int i = 0; i < EXTRA.length; i++) l[i] = i == 0 ? base : base.add(EXTRA[i][0], EXTRA[i][1]);
-        LABELS.put(key, l);
+        l = new Labels[queues + 1][];
+        for (int q = -1; q < queues; q++) {
+            Labels base = q < 0 ? Labels.of("device", Integer.toString(device))
+                    : Labels.of("device", Integer.toString(device), "queue", Integer.toString(q));
+            Labels[] set = new Labels[EXTRA.length];
+            for (int i = 0; i < EXTRA.length; i++) set[i] = i == 0 ? base : base.add(EXTRA[i][0], EXTRA[i][1]);
+            l[q < 0 ? queues : q] = set;
+        }
+        LABELS.put(device, l);
         return l;
     }
 
