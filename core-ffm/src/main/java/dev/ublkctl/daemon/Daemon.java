@@ -372,11 +372,17 @@ public final class Daemon implements AutoCloseable {
      * queues otherwise make a megabyte of JSON per refresh.
      */
     public List<StatsView.OfDevice> statsAll(int queuesOf) {
-        List<StatsView.OfDevice> all = statsAll();
-        List<StatsView.OfDevice> out = new ArrayList<>(all.size());
-        for (StatsView.OfDevice d : all)
-            out.add(d.stats() == null || d.record().id() == queuesOf ? d
-                    : new StatsView.OfDevice(d.record(), d.stats().withoutQueues(), d.error()));
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        List<StatsView.OfDevice> out = new ArrayList<>(ds.size());
+        for (HostedDevice d : ds) {
+            try {
+                // the totals straight from the counters: no per-queue entries built and dropped
+                out.add(new StatsView.OfDevice(d.record(), d.record().id() == queuesOf ? d.stats() : d.totals(), null));
+            } catch (RuntimeException ex) {
+                out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            }
+        }
         return out;
     }
 

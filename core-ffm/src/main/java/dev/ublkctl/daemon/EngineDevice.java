@@ -88,6 +88,9 @@ final class EngineDevice implements HostedDevice {
 
     @Override public DeviceCounters counters() { return dev.counters(); }
 
+    /** The device's totals from its counters read in place, not from every queue's snapshot. */
+    @Override public StatsView totals() { return StatsView.totals(dev.counters()); }
+
     /** The qcow2 program's mapping cache ({@code qcow2_map}, counters in {@code qcow2_stats}), or null for other programs. */
     static StatsView.Mapping mapping(UblkProgram p) {
         VmMap map = p.map("qcow2_map").orElse(null), counters = p.map("qcow2_stats").orElse(null);

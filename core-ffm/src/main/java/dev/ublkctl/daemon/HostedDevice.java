@@ -44,6 +44,9 @@ public interface HostedDevice extends AutoCloseable {
         throw RpcException.unsupported("device " + record().id() + " has no counters to export");
     }
 
+    /** {@link #stats()} without the per-queue entries (what a monitor polls for every device but the one it details). */
+    default StatsView totals() { return stats().withoutQueues(); }
+
     /** {@code prog.show}: the attached program, or null. */
     ProgramView program();
 

@@ -26,6 +26,7 @@ public final class DeviceCounters {
     final long[] latency = new long[LatencySnapshot.BUCKETS];
     long latencySum, latencyMin = Long.MAX_VALUE, latencyMax;
     private boolean done;
+    private long takenNanos;
 
     public DeviceCounters(int devId, int queues) {
         this.devId = devId;
@@ -37,6 +38,7 @@ public final class DeviceCounters {
     public DeviceCounters finish() {
         if (done) throw new IllegalStateException("finished already");
         done = true;
+        takenNanos = System.nanoTime();
         int t = queues * N;
         for (int q = 0; q < queues; q++)
             for (int i = 0; i < N; i++) counters[t + i] += counters[q * N + i];
@@ -50,6 +52,9 @@ public final class DeviceCounters {
     }
 
     public int devId() { return devId; }
+
+    /** When the counters were read ({@link System#nanoTime()}, as {@link DeviceStats#takenNanos()}). */
+    public long takenNanos() { return takenNanos; }
 
     public int queues() { return queues; }
 
