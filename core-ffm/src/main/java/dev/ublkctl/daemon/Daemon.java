@@ -50,7 +50,7 @@ public final class Daemon implements AutoCloseable {
         this.factory = factory;
         this.records = new DeviceRecords(dir);
         this.log = log;
-        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::statsAll), log);
+        this.metrics = new MetricsEndpoint(dir, new FleetMetrics(this::countersAll), log);
     }
 
     /** A daemon whose devices run on the engine (the real thing; tests may pass another factory). */
@@ -351,17 +351,38 @@ public final class Daemon implements AutoCloseable {
         return out;
     }
 
+    /** Every device's record and counters, for a Prometheus scrape ({@link FleetMetrics}). */
+    public List<FleetMetrics.Device> countersAll() {
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        List<FleetMetrics.Device> out = new ArrayList<>(ds.size());
+        for (HostedDevice d : ds) {
+            try {
+                out.add(new FleetMetrics.Device(d.record(), d.counters(), null));
+            } catch (RuntimeException ex) {
+                out.add(new FleetMetrics.Device(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            }
+        }
+        return out;
+    }
+
     /**
      * {@code device.statsAll} with {@code queuesOf}: every device's total, but the per-queue entries
      * only of device {@code queuesOf} (-1: of none), which is what a monitor draws; 32 devices of 32
      * queues otherwise make a megabyte of JSON per refresh.
      */
     public List<StatsView.OfDevice> statsAll(int queuesOf) {
-        List<StatsView.OfDevice> all = statsAll();
-        List<StatsView.OfDevice> out = new ArrayList<>(all.size());
-        for (StatsView.OfDevice d : all)
-            out.add(d.stats() == null || d.record().id() == queuesOf ? d
-                    : new StatsView.OfDevice(d.record(), d.stats().withoutQueues(), d.error()));
+        List<HostedDevice> ds;
+        synchronized (this) { ds = new ArrayList<>(devices.values()); }
+        List<StatsView.OfDevice> out = new ArrayList<>(ds.size());
+        for (HostedDevice d : ds) {
+            try {
+                // the totals straight from the counters: no per-queue entries built and dropped
+                out.add(new StatsView.OfDevice(d.record(), d.record().id() == queuesOf ? d.stats() : d.totals(), null));
+            } catch (RuntimeException ex) {
+                out.add(new StatsView.OfDevice(d.record(), null, ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            }
+        }
         return out;
     }
 

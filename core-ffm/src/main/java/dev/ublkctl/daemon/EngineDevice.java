@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.engine.stats.DeviceCounters;
 import dev.ublkctl.bpf.jit.EngineKind;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -84,6 +85,11 @@ final class EngineDevice implements HostedDevice {
         Attached l = loaded;
         return l == null ? v : v.withMapping(mapping(l.program()));
     }
+
+    @Override public DeviceCounters counters() { return dev.counters(); }
+
+    /** The device's totals from its counters read in place, not from every queue's snapshot. */
+    @Override public StatsView totals() { return StatsView.totals(dev.counters()); }
 
     /** The qcow2 program's mapping cache ({@code qcow2_map}, counters in {@code qcow2_stats}), or null for other programs. */
     static StatsView.Mapping mapping(UblkProgram p) {

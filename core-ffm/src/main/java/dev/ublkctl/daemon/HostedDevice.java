@@ -1,6 +1,7 @@
 package dev.ublkctl.daemon;
 
 import dev.ublkctl.bpf.jit.EngineKind;
+import dev.ublkctl.engine.stats.DeviceCounters;
 import java.util.List;
 
 /**
@@ -34,6 +35,17 @@ public interface HostedDevice extends AutoCloseable {
 
     /** {@code device.stats}. */
     StatsView stats();
+
+    /**
+     * The counters a Prometheus scrape exports, read without building {@link #stats()}'s view
+     * (no per-queue latency histograms or percentiles).
+     */
+    default DeviceCounters counters() {
+        throw RpcException.unsupported("device " + record().id() + " has no counters to export");
+    }
+
+    /** {@link #stats()} without the per-queue entries (what a monitor polls for every device but the one it details). */
+    default StatsView totals() { return stats().withoutQueues(); }
 
     /** {@code prog.show}: the attached program, or null. */
     ProgramView program();

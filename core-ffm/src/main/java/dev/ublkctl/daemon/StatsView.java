@@ -1,5 +1,6 @@
 package dev.ublkctl.daemon;
 
+import dev.ublkctl.engine.stats.DeviceCounters;
 import dev.ublkctl.engine.stats.DeviceStats;
 import dev.ublkctl.engine.stats.LatencySnapshot;
 import dev.ublkctl.engine.stats.OpCount;
@@ -90,6 +91,26 @@ public record StatsView(int id, long takenNanos, Queue total, List<Queue> queues
         List<Queue> qs = new ArrayList<>();
         for (QueueStats q : s.queues()) qs.add(queue(q));
         return new StatsView(s.devId(), s.takenNanos(), queue(s.total()), qs);
+    }
+
+    /**
+     * The same view as {@code of(stats).withoutQueues()} for a device's counters read in place
+     * ({@link DeviceCounters}): the total only, without building every queue's entry first.
+     */
+    public static StatsView totals(DeviceCounters c) {
+        Map<String, Long> errs = new LinkedHashMap<>();
+        long errors = 0;
+        for (Map.Entry<Integer, Long> e : c.errors().entrySet()) {
+            errs.put(Integer.toString(e.getKey()), e.getValue());
+            errors += e.getValue();
+        }
+        long ios = 0;
+        for (IoOp op : IoOp.values()) ios += c.ios(-1, op);
+        Queue t = new Queue(-1, ios, c.bytes(-1), c.ios(-1, IoOp.READ), c.bytes(-1, IoOp.READ), c.ios(-1, IoOp.WRITE),
+                c.bytes(-1, IoOp.WRITE), c.ios(-1, IoOp.FLUSH), c.ios(-1, IoOp.DISCARD), c.ios(-1, IoOp.WRITE_ZEROES),
+                c.bpfHandled(-1), c.redirected(-1), c.splitParts(-1), c.aioSubmitted(-1), c.aioCompleted(-1), errors, errs,
+                c.inFlight(-1), Latency.of(c.latency()), c.progRuns(-1), c.progRunNanos(-1));
+        return new StatsView(c.devId(), c.takenNanos(), t, List.of());
     }
 
     static Queue queue(QueueStats q) {

@@ -1,5 +1,6 @@
 package dev.ublkctl.engine;
 
+import dev.ublkctl.engine.stats.DeviceCounters;
 import dev.ublkctl.engine.stats.DeviceStats;
 import dev.ublkctl.engine.stats.QueueStats;
 
@@ -193,6 +194,17 @@ public final class Device implements AutoCloseable {
         List<QueueStats> qs = new ArrayList<>(workers.length);
         for (QueueWorker w : workers) qs.add(w.counters.snapshot());
         return DeviceStats.of(id(), qs);
+    }
+
+    /**
+     * Every queue's counters as plain numbers, their sum and one latency histogram for the device,
+     * read in place (no per-queue snapshot or histogram copy): what an exporter needs, at a
+     * fraction of {@link #stats()}'s cost for many queues.
+     */
+    public DeviceCounters counters() {
+        DeviceCounters d = new DeviceCounters(id(), workers.length);
+        for (int q = 0; q < workers.length; q++) workers[q].counters.addTo(d, q);
+        return d.finish();
     }
 
     /** Sets (or clears, with null) the hook that sees every range served in Java. */

@@ -15,15 +15,18 @@ public final class QueueCounters {
     private final int queue;
     private final CopyOnWriteArrayList<Shard> shards = new CopyOnWriteArrayList<>();
     private final ThreadLocal<StatsRecorder> mine;
-    /** Sum of the shards of ended threads (guarded by this). */
-    private QueueStats retired;
+    /** The shards of ended threads folded into one (written and read under this object's lock only). */
+    private final StatsRecorder retired;
+    /** {@link #retired}'s snapshot, taken again only after it absorbed another shard (guarded by this). */
+    private QueueStats retiredSnapshot;
     /** The serving thread's recorder, reached without a thread-local lookup. */
     private volatile Thread server;
     private volatile StatsRecorder serverRec;
 
     public QueueCounters(int queue) {
         this.queue = queue;
-        this.retired = QueueStats.empty(queue);
+        this.retired = new StatsRecorder(queue);
+        this.retiredSnapshot = QueueStats.empty(queue);
         this.mine = ThreadLocal.withInitial(this::newShard);
     }
 
@@ -45,20 +48,39 @@ public final class QueueCounters {
     }
 
     public synchronized QueueStats snapshot() {
-        QueueStats sum = retired;
+        QueueStats sum = retiredSnapshot;
         for (Shard s : shards) {
             // a thread that has ended wrote its last count before isAlive() turned false
             boolean dead = !s.owner().isAlive();
             QueueStats q = s.rec().snapshot(false);
             sum = sum.plus(q, queue);
-            if (dead) {
-                retired = retired.plus(q, queue);
-                shards.remove(s);
-            }
+            if (dead) retire(s);
         }
         if (sum.inFlight() < 0) // a commit seen before the start of the same I/O in another recorder
             sum = new QueueStats(queue, sum.ops(), sum.bpfHandled(), sum.redirected(), sum.splitParts(), sum.aioSubmitted(),
                     sum.aioCompleted(), sum.errors(), 0, sum.latency(), sum.progRuns(), sum.progRunNanos());
         return sum;
+    }
+
+    /**
+     * Adds this queue's counters into row {@code row} of {@code d} (its latency into the device
+     * histogram) without a {@link QueueStats}: what {@link #snapshot()} counts, as plain numbers.
+     * In-flight is clamped at 0 as there.
+     */
+    public synchronized void addTo(DeviceCounters d, int row) {
+        retired.addTo(d, row);
+        for (Shard s : shards) {
+            boolean dead = !s.owner().isAlive();
+            s.rec().addTo(d, row);
+            if (dead) retire(s);
+        }
+        d.clampInFlight(row);
+    }
+
+    /** Folds an ended thread's shard into {@link #retired} (under this object's lock). */
+    private void retire(Shard s) {
+        retired.absorb(s.rec());
+        retiredSnapshot = retired.snapshot(false);
+        shards.remove(s);
     }
 }

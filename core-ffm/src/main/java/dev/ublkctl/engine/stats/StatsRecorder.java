@@ -59,6 +59,36 @@ public final class StatsRecorder {
     public QueueStats snapshot() { return snapshot(true); }
 
     /**
+     * Adds these counters into row {@code row} of {@code d}, the errors into its device errno
+     * table and the latency histogram into its device histogram: the plain numbers only, no
+     * {@link QueueStats}, maps or histogram copy (what an exporter reads). In-flight is raw, as
+     * with {@code snapshot(false)}.
+     */
+    void addTo(DeviceCounters d, int row) {
+        long[] into = d.counters;
+        int off = row * N;
+        for (int i = 0; i < N; i++) into[off + i] += (long) L.getOpaque(c, i);
+        if ((long) L.getOpaque(c, ERRS) != 0) for (int e = 1; e <= MAX_ERRNO; e++) {
+            long n = (long) L.getOpaque(errors, e);
+            if (n != 0) d.errors.merge(e, n, Long::sum);
+        }
+        latency.addTo(d);
+    }
+
+    /**
+     * Adds the counters of {@code dead}, whose writing thread has ended, to this recorder; the
+     * caller is this recorder's only writer (see {@link QueueCounters}).
+     */
+    void absorb(StatsRecorder dead) {
+        for (int i = 0; i < N; i++) add(i, (long) L.getOpaque(dead.c, i));
+        if ((long) L.getOpaque(dead.c, ERRS) != 0) for (int e = 1; e <= MAX_ERRNO; e++) {
+            long n = (long) L.getOpaque(dead.errors, e);
+            if (n != 0) L.setOpaque(errors, e, errors[e] + n);
+        }
+        latency.absorb(dead.latency);
+    }
+
+    /**
      * {@code clampInFlight} false: the raw in-flight count, which may be negative in one of several
      * recorders of a queue (an I/O started by one thread and committed by another); their sum is not.
      */
