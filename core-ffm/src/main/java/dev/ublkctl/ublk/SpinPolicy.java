@@ -57,6 +57,26 @@ public final class SpinPolicy {
         if (PAUSE) Thread.onSpinWait();
     }
 
+    /**
+     * Threads of this process spinning now, and how many may at once: one core fewer than there are, so the
+     * threads that do the work always have one (-Dublkctl.spin.max). When more threads wait than cores are
+     * free — stacked devices, several busy queues on two cores — the extra ones sleep at once instead of
+     * spinning on a core the thread they wait for needs.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger SPINNING = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int MAX_SPINNING = Integer.getInteger("ublkctl.spin.max",
+            Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+
+    /** Takes one of the spinning places; false if all are taken (then sleep at once). Pair with {@link #endSpin}. */
+    public static boolean tryStartSpin() {
+        if (SPINNING.incrementAndGet() <= MAX_SPINNING) return true;
+        SPINNING.decrementAndGet();
+        return false;
+    }
+
+    /** Gives back the place {@link #tryStartSpin} took. */
+    public static void endSpin() { SPINNING.decrementAndGet(); }
+
     /** The current average wait (for tests and diagnostics). */
     public long averageNanos() { return avgNs; }
 }

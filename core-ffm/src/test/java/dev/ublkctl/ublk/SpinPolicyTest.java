@@ -39,6 +39,21 @@ class SpinPolicyTest {
     }
 
     @Test
+    void atMostOneFewerSpinnersThanCores() {
+        int max = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+        int got = 0;
+        try {
+            while (got < max + 2 && SpinPolicy.tryStartSpin()) got++;
+            assertEquals(max, got, "spinning places");
+            assertFalse(SpinPolicy.tryStartSpin());
+        } finally {
+            for (int i = 0; i < got; i++) SpinPolicy.endSpin();
+        }
+        assertTrue(SpinPolicy.tryStartSpin(), "places come back");
+        SpinPolicy.endSpin();
+    }
+
+    @Test
     void badBoundsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new SpinPolicy(10, 5));
         assertThrows(IllegalArgumentException.class, () -> new SpinPolicy(-1, 5));

@@ -263,9 +263,15 @@ public final class Bench {
                     if (h == -1) {
                         if (waitFrom == 0) waitFrom = System.nanoTime();
                         long limit = spin.spinNanos();
-                        for (int i = 1; doneHead.get() == -1; i++) {
-                            SpinPolicy.pause();
-                            if ((i & 31) == 0 && System.nanoTime() - waitFrom >= limit) break;
+                        if (SpinPolicy.tryStartSpin()) {
+                            try {
+                                for (int i = 1; doneHead.get() == -1; i++) {
+                                    SpinPolicy.pause();
+                                    if ((i & 31) == 0 && System.nanoTime() - waitFrom >= limit) break;
+                                }
+                            } finally {
+                                SpinPolicy.endSpin();
+                            }
                         }
                         if (doneHead.get() != -1) continue;
                         sleeping = true;

@@ -68,7 +68,7 @@ final class EmulatedQueue implements UblkQueue {
      * off). How long it spins within that follows how long its waits take ({@link SpinPolicy}): a busy queue
      * spins through the short gaps between a submitter's bursts, an idle one sleeps after a few µs.
      */
-    static final long SPIN_MAX_NS = Long.getLong("ublkctl.emulated.spinMaxNanos", 100_000);
+    static final long SPIN_MAX_NS = Long.getLong("ublkctl.emulated.spinMaxNanos", 20_000);
     /**
      * Completions handed over at once inside a pass (-Dublkctl.emulated.completionBatch): the submitter
      * starts on the first ones while this thread serves the rest, and is woken at most once per batch.
@@ -358,9 +358,15 @@ final class EmulatedQueue implements UblkQueue {
             // A spin catches the next submission without the eventfd/io_uring_enter round trip (and spares the
             // submitter the eventfd write); how long follows how long waits have lately taken.
             long t0 = System.nanoTime(), limit = spin.spinNanos();
-            for (int i = 1; limit > 0 && pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) {
-                SpinPolicy.pause();
-                if ((i & 31) == 0 && System.nanoTime() - t0 >= limit) break;
+            if (limit > 0 && SpinPolicy.tryStartSpin()) {
+                try {
+                    for (int i = 1; pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed; i++) {
+                        SpinPolicy.pause();
+                        if ((i & 31) == 0 && System.nanoTime() - t0 >= limit) break;
+                    }
+                } finally {
+                    SpinPolicy.endSpin();
+                }
             }
             if (pendingHead.get() == -1 && ring.cqReady() == 0 && !sealed) {
                 // Arm the eventfd read only now, so that its submission rides on the wait's io_uring_enter.
