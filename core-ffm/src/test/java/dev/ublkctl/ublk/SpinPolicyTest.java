@@ -41,13 +41,18 @@ class SpinPolicyTest {
     @Test
     void atMostOneFewerSpinnersThanCores() {
         int max = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-        int got = 0;
-        try {
-            while (got < max + 2 && SpinPolicy.tryStartSpin()) got++;
-            assertEquals(max, got, "spinning places");
-            assertFalse(SpinPolicy.tryStartSpin());
-        } finally {
-            for (int i = 0; i < got; i++) SpinPolicy.endSpin();
+        // threads of earlier tests in this JVM may hold a place for a moment: try again until all are ours
+        for (int attempt = 0; ; attempt++) {
+            int got = 0;
+            try {
+                while (got < max + 2 && SpinPolicy.tryStartSpin()) got++;
+                if (got < max && attempt < 1000) continue;
+                assertEquals(max, got, "spinning places");
+                assertFalse(SpinPolicy.tryStartSpin());
+                break;
+            } finally {
+                for (int i = 0; i < got; i++) SpinPolicy.endSpin();
+            }
         }
         assertTrue(SpinPolicy.tryStartSpin(), "places come back");
         SpinPolicy.endSpin();
